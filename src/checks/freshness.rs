@@ -1,0 +1,59 @@
+//! `freshness: {column, max_age}` — now − max(column) ≤ max_age; an all-null column is stale.
+
+use polars::prelude::*;
+use serde_json::json;
+
+use super::CheckContext;
+use crate::rules::{Measured, Planned};
+use crate::types::{family, DeclaredType, Family};
+
+pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckContext) -> Result<Planned, String> {
+    let input = ctx.column(column)?;
+    let timestamps = match family(&input.dtype) {
+        Family::Timestamp | Family::Date => input.value.clone(),
+        Family::String => crate::values::parse_text(input.value.clone(), DeclaredType::Timestamp),
+        _ => return Err(format!("freshness needs a date or timestamp column; `{column}` is {}", crate::types::type_name(&input.dtype))),
+    };
+    let latest = timestamps.dt().timestamp(TimeUnit::Microseconds).max().cast(DataType::Int64);
+    let now = ctx.now_micros;
+    let limit = max_age_text.to_string();
+    Ok(Planned {
+        aggregates: vec![latest],
+        finish: Box::new(move |v, _| match v[0] {
+            None => Measured {
+                failures: Some(1),
+                observed: serde_json::Value::Null,
+                passed: false,
+                message: "no value to judge freshness by: the column is empty or all null".into(),
+                details: None,
+            },
+            Some(latest) => {
+                let age = (now - latest) as f64 / 1e6;
+                let passed = age <= max_age_seconds;
+                let newest = chrono::DateTime::from_timestamp_micros(latest).map(|d| d.to_rfc3339()).unwrap_or_default();
+                Measured {
+                    failures: Some(u64::from(!passed)),
+                    observed: json!(age),
+                    passed,
+                    message: format!("newest value {newest} is {} old (max {limit})", human_age(age)),
+                    details: None,
+                }
+            }
+        }),
+        evidence: None,
+    })
+}
+
+fn human_age(seconds: f64) -> String {
+    let s = seconds.abs();
+    let text = if s < 120.0 {
+        format!("{s:.0}s")
+    } else if s < 7200.0 {
+        format!("{:.1}m", s / 60.0)
+    } else if s < 172800.0 {
+        format!("{:.1}h", s / 3600.0)
+    } else {
+        format!("{:.1}d", s / 86400.0)
+    };
+    if seconds < 0.0 { format!("-{text}") } else { text }
+}

@@ -1,0 +1,113 @@
+//! Dataset-level checks, one file per kind. Like column rules, each compiles to aggregates of the
+//! single pass, or is decided from metadata (row counts, partitions) without reading data.
+
+mod freshness;
+mod missing_partitions;
+mod references;
+mod row_count;
+pub mod row_count_anomaly;
+mod unique_key;
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+use serde_json::{json, Value};
+
+use crate::contract::{CheckKind, DatasetCheck};
+use crate::rules::{limits_json, ColumnInput, Planned};
+use crate::source::{Dataset, Partition};
+
+/// What the dataset checks may look at besides the single pass.
+pub struct CheckContext<'a> {
+    pub columns: &'a HashMap<String, ColumnInput>,
+    pub now_micros: i64,
+    pub dataset: &'a Dataset,
+    /// The partition being checked, if the dataset is partitioned.
+    pub partition: Option<&'a Partition>,
+    /// Row counts of earlier partitions (or of the history store), oldest first.
+    pub history: &'a [(String, u64)],
+    /// Distinct keys of each `references` dataset, by check id.
+    pub referenced_keys: &'a HashMap<String, Result<Series, String>>,
+    /// Distinct keys of the other partitions, by `unique` check id (scope dataset).
+    pub compound_others: &'a HashMap<String, Option<Expr>>,
+}
+
+pub enum Planning {
+    Plan(Planned),
+    Error(String),
+    Skipped(String),
+}
+
+impl CheckContext<'_> {
+    pub fn column(&self, name: &str) -> Result<&ColumnInput, String> {
+        self.columns.get(name).ok_or_else(|| format!("column `{name}` is not in the data"))
+    }
+}
+
+pub fn plan(check: &DatasetCheck, ctx: &CheckContext) -> Planning {
+    let planned = match &check.kind {
+        CheckKind::RowCount { min, max } => Ok(row_count::plan(*min, *max)),
+        CheckKind::Freshness { column, max_age_seconds, max_age_text } => freshness::plan(column, *max_age_seconds, max_age_text, ctx),
+        CheckKind::RowCountAnomaly { method, window, min_history } => return row_count_anomaly::plan(*method, *window, *min_history, ctx),
+        CheckKind::Unique { columns, .. } => unique_key::plan(&check.id(), columns, check.limits, ctx),
+        CheckKind::References { column, .. } => references::plan(&check.id(), column, check.limits, ctx),
+        CheckKind::MissingPartitions { interval_days, lookback } => return missing_partitions::plan(*interval_days, *lookback, ctx),
+    };
+    match planned {
+        Ok(p) => Planning::Plan(p),
+        Err(reason) => Planning::Error(reason),
+    }
+}
+
+pub fn threshold(check: &DatasetCheck) -> Value {
+    let mut t = serde_json::Map::new();
+    match &check.kind {
+        CheckKind::RowCount { min, max } => {
+            if let Some(m) = min {
+                t.insert("min".into(), json!(m));
+            }
+            if let Some(m) = max {
+                t.insert("max".into(), json!(m));
+            }
+        }
+        CheckKind::Freshness { max_age_text, max_age_seconds, column } => {
+            t.insert("column".into(), json!(column));
+            t.insert("max_age".into(), json!(max_age_text));
+            t.insert("max_age_seconds".into(), json!(max_age_seconds));
+        }
+        CheckKind::RowCountAnomaly { method, window, min_history } => {
+            t.insert("method".into(), json!(method.name()));
+            match method {
+                crate::contract::AnomalyMethod::Median { tolerance } => t.insert("tolerance".into(), json!(tolerance)),
+                crate::contract::AnomalyMethod::ZScore { threshold } | crate::contract::AnomalyMethod::Mad { threshold } => {
+                    t.insert("threshold".into(), json!(threshold))
+                }
+            };
+            t.insert("window".into(), json!(window));
+            t.insert("min_history".into(), json!(min_history));
+        }
+        CheckKind::Unique { columns, .. } => {
+            t.insert("columns".into(), json!(columns));
+            limits_json(&check.limits, &mut t);
+        }
+        CheckKind::References { column, dataset, key, .. } => {
+            t.insert("column".into(), json!(column));
+            t.insert("dataset".into(), json!(dataset));
+            t.insert("key".into(), json!(key));
+            limits_json(&check.limits, &mut t);
+        }
+        CheckKind::MissingPartitions { interval_days, lookback } => {
+            t.insert("interval".into(), json!(format!("{interval_days}d")));
+            t.insert("lookback".into(), json!(lookback));
+        }
+    }
+    Value::Object(t)
+}
+
+/// The column a dataset check is about, for the report's `column` field.
+pub fn column_of(check: &DatasetCheck) -> Option<String> {
+    match &check.kind {
+        CheckKind::Freshness { column, .. } | CheckKind::References { column, .. } => Some(column.clone()),
+        _ => None,
+    }
+}

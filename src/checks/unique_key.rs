@@ -1,0 +1,41 @@
+//! `unique: {columns}` — a full key (no null part) appears at most once. failures = rows with a
+//! full key − distinct keys; on partitioned data (scope dataset) plus rows whose key appears in
+//! another partition.
+
+use polars::prelude::*;
+use serde_json::json;
+
+use super::CheckContext;
+use crate::contract::Limits;
+use crate::rules::{count_where, Evidence, Measured, Planned};
+
+pub fn plan(id: &str, columns: &[String], limits: Limits, ctx: &CheckContext) -> Result<Planned, String> {
+    let mut keys = Vec::new();
+    for name in columns {
+        keys.push(ctx.column(name)?.value.clone().alias(name.as_str()));
+    }
+    let full = keys.iter().cloned().map(|k| k.is_not_null()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
+    let key = as_struct(keys.clone());
+    let mut aggregates = vec![count_where(full.clone()), key.filter(full.clone()).n_unique().cast(DataType::Int64)];
+    if let Some(Some(others)) = ctx.compound_others.get(id) {
+        let joined = crate::engine::compound_key(columns, ctx.columns);
+        aggregates.push(count_where(full.clone().and(joined.is_in(others.clone(), false))));
+    }
+    let described = columns.join(", ");
+    Ok(Planned {
+        aggregates,
+        finish: Box::new(move |v, _| {
+            let rows = v[0].unwrap_or(0).max(0) as u64;
+            let distinct = v[1].unwrap_or(0).max(0) as u64;
+            let within = rows.saturating_sub(distinct);
+            let elsewhere = v.get(2).copied().flatten().unwrap_or(0).max(0) as u64;
+            let failures = within + elsewhere;
+            let mut message = format!("{within} duplicate keys ({described}) among {rows} rows with a full key");
+            if v.len() > 2 {
+                message.push_str(&format!(", {elsewhere} rows whose key appears in another partition"));
+            }
+            Measured { failures: Some(failures), observed: json!(failures), passed: limits.holds(failures, rows), message, details: None }
+        }),
+        evidence: Some(Evidence::Duplicates { keys, present: full }),
+    })
+}

@@ -1,0 +1,208 @@
+//! The command line (SPEC §2): argument parsing, running the commands, exit codes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::contract::{self, Contract};
+use crate::engine::{self, Options};
+use crate::report::{self, Report, ResultReport, Status};
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_DATA: i32 = 3;
+
+#[derive(Parser, Debug)]
+#[command(name = "tollgate", version, about = "Check data against a data contract; exit nonzero when it breaks.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Evaluate contracts against their data and report.
+    Check(CheckArgs),
+    /// Validate contract files only; no data is read.
+    Validate {
+        #[arg(required = true)]
+        contracts: Vec<PathBuf>,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    #[arg(required = true)]
+    pub contracts: Vec<PathBuf>,
+    /// Replaces dataset.path (one contract only); relative to the working directory.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Check this partition instead of the latest.
+    #[arg(long, conflicts_with = "all_partitions")]
+    pub partition: Option<String>,
+    /// Check every partition, one result each.
+    #[arg(long)]
+    pub all_partitions: bool,
+    /// Reference time (RFC 3339) for freshness and history, so runs repeat exactly.
+    #[arg(long)]
+    pub now: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Write the report to FILE (whole or not at all); the table still goes to stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Failing values shown per check.
+    #[arg(long, default_value_t = 5)]
+    pub sample: usize,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    Error,
+    Warn,
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+        }
+    };
+    match cli.command {
+        Command::Validate { contracts } => validate(&contracts),
+        Command::Check(args) => check(&args),
+    }
+}
+
+/// Loads every contract; prints all diagnostics of every invalid one.
+fn load_all(paths: &[PathBuf]) -> Option<Vec<Contract>> {
+    let mut contracts = Vec::new();
+    let mut ok = true;
+    for path in paths {
+        match contract::load(path) {
+            Ok(c) => contracts.push(c),
+            Err(invalid) => {
+                eprintln!("{invalid}");
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(contracts)
+}
+
+fn validate(paths: &[PathBuf]) -> i32 {
+    match load_all(paths) {
+        None => EXIT_USAGE,
+        Some(contracts) => {
+            for c in contracts {
+                let rules: usize = c.columns().iter().map(|col| col.rules.len()).sum();
+                println!("ok: {} (contract {}, {} column rules, {} dataset checks)", c.file.display(), c.name, rules, c.checks.len());
+            }
+            EXIT_OK
+        }
+    }
+}
+
+/// Writes `text` to `path` whole or not at all: a temporary file beside it, then a rename.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn render(report: &Report, format: OutputFormat) -> String {
+    match format {
+        OutputFormat::Table => report::table::render(report),
+        OutputFormat::Json => report::json::render(report),
+    }
+}
+
+fn check(args: &CheckArgs) -> i32 {
+    let Some(contracts) = load_all(&args.contracts) else { return EXIT_USAGE };
+    if args.data.is_some() && contracts.len() > 1 {
+        eprintln!("error: --data replaces the dataset of one contract, but {} contracts were given", contracts.len());
+        return EXIT_USAGE;
+    }
+    let now = match &args.now {
+        None => chrono::Utc::now(),
+        Some(text) => match chrono::DateTime::parse_from_rfc3339(text) {
+            Ok(t) => t.with_timezone(&chrono::Utc),
+            Err(e) => {
+                eprintln!("error: --now `{text}` is not an RFC 3339 time ({e})\n   = help: write e.g. --now 2026-01-10T06:00:00Z");
+                return EXIT_USAGE;
+            }
+        },
+    };
+    let options = Options { data: args.data.clone(), partition: args.partition.clone(), all_partitions: args.all_partitions, now, sample: args.sample };
+    let mut results: Vec<ResultReport> = Vec::new();
+    let mut data_error = false;
+    for c in &contracts {
+        match engine::check_contract(c, &options) {
+            Ok(mut r) => results.append(&mut r),
+            Err(e) => {
+                eprintln!("error: {e}");
+                data_error = true;
+                results.push(ResultReport {
+                    contract: c.name.clone(),
+                    contract_version: c.version.clone(),
+                    contract_path: c.file.to_string_lossy().into_owned(),
+                    dataset: e.file.to_string_lossy().into_owned(),
+                    partition: None,
+                    rows: None,
+                    status: Status::Error,
+                    duration_ms: 0,
+                    checks: Vec::new(),
+                    error: Some(e.to_string()),
+                });
+            }
+        }
+    }
+    let report = Report::new(results);
+    let mut code = exit_code(&report, args.fail_on);
+    if data_error {
+        code = EXIT_DATA;
+    }
+    if let Some(path) = &args.output {
+        if let Err(e) = write_atomically(path, &render(&report, args.format)) {
+            eprintln!("error: cannot write the report to {}: {e}", path.display());
+            code = EXIT_DATA;
+        }
+        if !args.quiet {
+            print!("{}", render(&report, OutputFormat::Table));
+        }
+    } else if !args.quiet {
+        print!("{}", render(&report, args.format));
+    }
+    code
+}
+
+fn exit_code(report: &Report, fail_on: FailOn) -> i32 {
+    let statuses = report.results.iter().flat_map(|r| r.checks.iter().map(|c| c.status));
+    let worst = Status::worst(statuses);
+    match worst {
+        Status::Fail | Status::Error => EXIT_FAILED,
+        Status::Warn if fail_on == FailOn::Warn => EXIT_FAILED,
+        _ => EXIT_OK,
+    }
+}

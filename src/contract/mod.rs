@@ -1,0 +1,294 @@
+//! The data contract: its model, and loading it from YAML with precise diagnostics.
+
+pub mod diagnostic;
+mod parse;
+pub mod yaml;
+
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::{Diagnostic, InvalidContract};
+pub use parse::parse_contract;
+pub use yaml::{Pos, Scalar};
+
+use crate::types::DeclaredType;
+
+#[derive(Debug, Clone)]
+pub struct Contract {
+    pub name: String,
+    pub version: Option<String>,
+    pub owner: Option<String>,
+    pub description: Option<String>,
+    /// The contract file as the user named it.
+    pub file: PathBuf,
+    pub dataset: DatasetSpec,
+    pub schema: Option<SchemaSpec>,
+    pub checks: Vec<DatasetCheck>,
+}
+
+impl Contract {
+    /// The folder relative paths inside the contract are resolved against.
+    pub fn dir(&self) -> &Path {
+        self.file.parent().unwrap_or(Path::new(""))
+    }
+
+    pub fn resolve(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() { p.to_path_buf() } else { self.dir().join(p) }
+    }
+
+    pub fn columns(&self) -> &[ColumnSpec] {
+        self.schema.as_ref().map(|s| s.columns.as_slice()).unwrap_or(&[])
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Parquet,
+    Csv,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Parquet => "parquet",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvOptions {
+    pub delimiter: u8,
+    pub header: bool,
+    pub null_values: Vec<String>,
+    pub quote: Option<u8>,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions { delimiter: b',', header: true, null_values: vec![String::new()], quote: Some(b'"') }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DatasetSpec {
+    pub path: String,
+    pub format: Option<Format>,
+    pub partition_key: Option<String>,
+    pub csv: CsvOptions,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone)]
+pub struct SchemaSpec {
+    pub strict: bool,
+    pub columns: Vec<ColumnSpec>,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Severity {
+    #[default]
+    Error,
+    Warn,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warn => "warn",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Dataset,
+    Partition,
+}
+
+/// How many failures a rule tolerates. Neither given: zero.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Limits {
+    pub max_failures: Option<u64>,
+    pub max_failure_rate: Option<f64>,
+}
+
+impl Limits {
+    /// Failures ≤ max_failures and failures / denominator ≤ max_failure_rate (a zero denominator
+    /// passes the rate).
+    pub fn holds(&self, failures: u64, denominator: u64) -> bool {
+        let count_ok = match (self.max_failures, self.max_failure_rate) {
+            (None, None) => failures == 0,
+            (Some(max), _) => failures <= max,
+            (None, Some(_)) => true,
+        };
+        let rate_ok = match self.max_failure_rate {
+            Some(rate) => denominator == 0 || (failures as f64 / denominator as f64) <= rate,
+            None => true,
+        };
+        count_ok && rate_ok
+    }
+}
+
+/// A bound or listed value exactly as written; converted to the column's type at check time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Literal {
+    pub value: Scalar,
+    pub raw: String,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleKind {
+    /// `type`: checked against the declared type of the column.
+    Type(DeclaredType),
+    Required,
+    Unique { scope: Option<Scope> },
+    NullRate { max: f64 },
+    Range { min: Option<Literal>, max: Option<Literal> },
+    AcceptedValues(Vec<Literal>),
+    Pattern(String),
+    Length { min: Option<u64>, max: Option<u64> },
+}
+
+impl RuleKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            RuleKind::Type(_) => "type",
+            RuleKind::Required => "required",
+            RuleKind::Unique { .. } => "unique",
+            RuleKind::NullRate { .. } => "null_rate",
+            RuleKind::Range { .. } => "range",
+            RuleKind::AcceptedValues(_) => "accepted_values",
+            RuleKind::Pattern(_) => "pattern",
+            RuleKind::Length { .. } => "length",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ColumnRule {
+    pub kind: RuleKind,
+    pub limits: Limits,
+    pub severity: Severity,
+    /// Where the rule's key is written, for diagnostics and `--format github`.
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone)]
+pub struct ColumnSpec {
+    pub name: String,
+    pub declared_type: Option<DeclaredType>,
+    /// In contract order; a declared type is the first rule.
+    pub rules: Vec<ColumnRule>,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AnomalyMethod {
+    Median { tolerance: f64 },
+    ZScore { threshold: f64 },
+    Mad { threshold: f64 },
+}
+
+impl AnomalyMethod {
+    pub fn name(&self) -> &'static str {
+        match self {
+            AnomalyMethod::Median { .. } => "median",
+            AnomalyMethod::ZScore { .. } => "zscore",
+            AnomalyMethod::Mad { .. } => "mad",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum CheckKind {
+    RowCount { min: Option<u64>, max: Option<u64> },
+    Freshness { column: String, max_age_seconds: f64, max_age_text: String },
+    RowCountAnomaly { method: AnomalyMethod, window: usize, min_history: usize },
+    Unique { columns: Vec<String>, scope: Option<Scope> },
+    References { column: String, dataset: String, key: String, format: Option<Format>, csv: Option<CsvOptions> },
+    MissingPartitions { interval_days: i64, lookback: i64 },
+}
+
+impl CheckKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            CheckKind::RowCount { .. } => "row_count",
+            CheckKind::Freshness { .. } => "freshness",
+            CheckKind::RowCountAnomaly { .. } => "row_count_anomaly",
+            CheckKind::Unique { .. } => "unique",
+            CheckKind::References { .. } => "references",
+            CheckKind::MissingPartitions { .. } => "missing_partitions",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DatasetCheck {
+    pub name: Option<String>,
+    pub kind: CheckKind,
+    pub severity: Severity,
+    pub limits: Limits,
+    pub pos: Pos,
+}
+
+impl DatasetCheck {
+    pub fn id(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.kind.name().to_string())
+    }
+}
+
+/// Reads and validates a contract file. `Err` holds every problem of the file.
+pub fn load(file: &Path) -> Result<Contract, InvalidContract> {
+    let text = match std::fs::read(file) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => return Err(single(file, "the contract file is not valid UTF-8", "save the file as UTF-8")),
+        },
+        Err(e) => {
+            return Err(single(
+                file,
+                &format!("cannot read the contract file: {e}"),
+                "check the path; contract paths are relative to the working directory",
+            ))
+        }
+    };
+    parse_contract(&text, file)
+}
+
+fn single(file: &Path, message: &str, help: &str) -> InvalidContract {
+    InvalidContract {
+        diagnostics: vec![Diagnostic {
+            file: file.to_path_buf(),
+            pos: Pos { line: 1, column: 1 },
+            message: message.to_string(),
+            help: Some(help.to_string()),
+        }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_semantics() {
+        let none = Limits::default();
+        assert!(none.holds(0, 10));
+        assert!(!none.holds(1, 10));
+        let count = Limits { max_failures: Some(3), max_failure_rate: None };
+        assert!(count.holds(3, 10));
+        assert!(!count.holds(4, 10));
+        let rate = Limits { max_failures: None, max_failure_rate: Some(0.1) };
+        assert!(rate.holds(1, 10));
+        assert!(!rate.holds(2, 10));
+        assert!(rate.holds(5, 0));
+        let both = Limits { max_failures: Some(1), max_failure_rate: Some(0.5) };
+        assert!(!both.holds(2, 100));
+        assert!(both.holds(1, 2));
+        assert!(!both.holds(1, 1));
+    }
+}

@@ -1,0 +1,774 @@
+//! Turns a YAML tree into a [`Contract`], collecting every problem of the file at once.
+
+use std::path::Path;
+
+use super::diagnostic::{suggestion, Diagnostic, InvalidContract};
+use super::yaml::{self, Node, NodeKind, Pos, Scalar};
+use super::*;
+use crate::types::{DeclaredType, TYPE_NAMES};
+
+const TOP_KEYS: &[&str] = &["contract", "version", "owner", "description", "dataset", "schema", "checks"];
+const DATASET_KEYS: &[&str] = &["path", "format", "partitioning", "csv"];
+const CSV_KEYS: &[&str] = &["delimiter", "header", "null_values", "quote"];
+const PARTITIONING_KEYS: &[&str] = &["style", "key"];
+const SCHEMA_KEYS: &[&str] = &["strict", "columns"];
+const COLUMN_KEYS: &[&str] = &[
+    "name", "type", "description", "severity", "required", "unique", "null_rate", "range",
+    "accepted_values", "pattern", "length",
+];
+const LIMIT_KEYS: &[&str] = &["max_failures", "max_failure_rate", "severity"];
+const CHECK_KINDS: &[&str] =
+    &["row_count", "freshness", "row_count_anomaly", "unique", "references", "missing_partitions"];
+const CHECK_KEYS: &[&str] = &[
+    "row_count", "freshness", "row_count_anomaly", "unique", "references", "missing_partitions",
+    "name", "severity", "description", "max_failures", "max_failure_rate",
+];
+
+struct Ctx<'a> {
+    file: &'a Path,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    fn error(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
+        let help = help.into();
+        self.diagnostics.push(Diagnostic {
+            file: self.file.to_path_buf(),
+            pos,
+            message: message.into(),
+            help: if help.is_empty() { None } else { Some(help) },
+        });
+    }
+}
+
+/// The known keys of one mapping, after unknown and repeated keys were reported.
+struct Fields<'n> {
+    pos: Pos,
+    entries: Vec<(&'n str, &'n Node, &'n Node)>,
+}
+
+impl<'n> Fields<'n> {
+    fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries.iter().find(|(k, _, _)| *k == key).map(|(_, _, v)| *v)
+    }
+    fn key_pos(&self, key: &str) -> Option<Pos> {
+        self.entries.iter().find(|(k, _, _)| *k == key).map(|(_, k, _)| k.pos)
+    }
+}
+
+fn fields<'n>(ctx: &mut Ctx, node: &'n Node, what: &str, allowed: &[&str]) -> Option<Fields<'n>> {
+    let Some(entries) = node.as_map() else {
+        ctx.error(node.pos, format!("{what} must be a mapping, found {}", node.type_name()), format!("write `key: value` pairs; keys: {}", allowed.join(", ")));
+        return None;
+    };
+    let mut out = Fields { pos: node.pos, entries: Vec::new() };
+    for (key, value) in entries {
+        let Some(name) = key.as_text() else {
+            ctx.error(key.pos, format!("{what} has a key that is not a name"), "keys must be plain words");
+            continue;
+        };
+        if out.entries.iter().any(|(k, _, _)| *k == name) {
+            ctx.error(key.pos, format!("key `{name}` appears twice in {what}"), "keep one of them");
+        } else if !allowed.contains(&name) {
+            ctx.error(key.pos, format!("unknown key `{name}` in {what}"), suggestion(name, allowed));
+        } else {
+            out.entries.push((name, key, value));
+        }
+    }
+    Some(out)
+}
+
+fn text_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<String> {
+    match node.scalar() {
+        Some(Scalar::Str(s)) => Some(s.clone()),
+        Some(Scalar::Null) | None => {
+            ctx.error(node.pos, format!("{what} must be a string, found {}", node.type_name()), "");
+            None
+        }
+        // A number or boolean where text is expected: take it as written.
+        Some(_) => node.as_text().map(str::to_string),
+    }
+}
+
+fn required_text(ctx: &mut Ctx, f: &Fields, key: &str, what: &str) -> Option<String> {
+    match f.get(key) {
+        Some(node) => text_of(ctx, node, &format!("`{key}` of {what}")),
+        None => {
+            ctx.error(f.pos, format!("{what} needs `{key}`"), format!("add `{key}: ...`"));
+            None
+        }
+    }
+}
+
+fn bool_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<bool> {
+    let b = node.as_bool();
+    if b.is_none() {
+        ctx.error(node.pos, format!("{what} must be true or false, found {}", node.type_name()), "write `true` or `false`");
+    }
+    b
+}
+
+fn count_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<u64> {
+    match node.scalar() {
+        Some(Scalar::Int(i)) if *i >= 0 => Some(*i as u64),
+        Some(Scalar::Float(f)) if *f >= 0.0 && f.fract() == 0.0 && f.is_finite() => Some(*f as u64),
+        _ => {
+            ctx.error(node.pos, format!("{what} must be a whole number ≥ 0, found `{}`", node.as_text().unwrap_or(node.type_name())), "");
+            None
+        }
+    }
+}
+
+fn rate_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<f64> {
+    match node.as_f64() {
+        Some(r) if (0.0..=1.0).contains(&r) => Some(r),
+        Some(r) => {
+            ctx.error(node.pos, format!("{what} is {r}, outside 0..1"), "write a fraction such as 0.02 for 2 %");
+            None
+        }
+        None => {
+            ctx.error(node.pos, format!("{what} must be a number between 0 and 1, found {}", node.type_name()), "");
+            None
+        }
+    }
+}
+
+fn severity_of(ctx: &mut Ctx, node: &Node) -> Option<Severity> {
+    match node.as_text() {
+        Some("error") => Some(Severity::Error),
+        Some("warn") => Some(Severity::Warn),
+        other => {
+            ctx.error(node.pos, format!("unknown severity `{}`", other.unwrap_or("")), suggestion(other.unwrap_or(""), &["error", "warn"]));
+            None
+        }
+    }
+}
+
+fn scope_of(ctx: &mut Ctx, node: &Node) -> Option<Scope> {
+    match node.as_text() {
+        Some("dataset") => Some(Scope::Dataset),
+        Some("partition") => Some(Scope::Partition),
+        other => {
+            ctx.error(node.pos, format!("unknown scope `{}`", other.unwrap_or("")), suggestion(other.unwrap_or(""), &["dataset", "partition"]));
+            None
+        }
+    }
+}
+
+fn limits_of(ctx: &mut Ctx, f: &Fields) -> Limits {
+    Limits {
+        max_failures: f.get("max_failures").and_then(|n| count_of(ctx, n, "`max_failures`")),
+        max_failure_rate: f.get("max_failure_rate").and_then(|n| rate_of(ctx, n, "`max_failure_rate`")),
+    }
+}
+
+/// `90m`, `36h`, `7d`, `1h30m`, `45s`, `2w` → seconds.
+pub fn parse_duration(text: &str) -> Option<f64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut total = 0.0;
+    let mut number = String::new();
+    let mut saw_unit = false;
+    for c in text.chars() {
+        if c.is_ascii_digit() || c == '.' {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1.0,
+            'm' => 60.0,
+            'h' => 3600.0,
+            'd' => 86400.0,
+            'w' => 604800.0,
+            _ => return None,
+        };
+        let value: f64 = number.parse().ok()?;
+        total += value * unit;
+        number.clear();
+        saw_unit = true;
+    }
+    (number.is_empty() && saw_unit).then_some(total)
+}
+
+fn literal(node: &Node) -> Option<Literal> {
+    match &node.kind {
+        NodeKind::Scalar { value, raw } if *value != Scalar::Null => Some(Literal { value: value.clone(), raw: raw.clone(), pos: node.pos }),
+        _ => None,
+    }
+}
+
+fn compare_literals(a: &Literal, b: &Literal) -> Option<std::cmp::Ordering> {
+    match (&a.value, &b.value) {
+        (Scalar::Str(x), Scalar::Str(y)) => Some(x.cmp(y)),
+        _ => {
+            let x = match a.value { Scalar::Int(i) => i as f64, Scalar::Float(f) => f, _ => return None };
+            let y = match b.value { Scalar::Int(i) => i as f64, Scalar::Float(f) => f, _ => return None };
+            x.partial_cmp(&y)
+        }
+    }
+}
+
+pub fn parse_contract(text: &str, file: &Path) -> Result<Contract, InvalidContract> {
+    let mut ctx = Ctx { file, diagnostics: Vec::new() };
+    let root = match yaml::parse(text) {
+        Ok(root) => root,
+        Err(e) => {
+            ctx.error(e.pos, format!("invalid YAML: {}", e.message), "fix the YAML syntax at this place");
+            return Err(InvalidContract { diagnostics: ctx.diagnostics });
+        }
+    };
+    let contract = contract_of(&mut ctx, &root, file);
+    match contract {
+        Some(c) if ctx.diagnostics.is_empty() => Ok(c),
+        _ => {
+            if ctx.diagnostics.is_empty() {
+                ctx.error(root.pos, "the contract is empty", "start with `contract: <name>` and a `dataset:` section");
+            }
+            Err(InvalidContract { diagnostics: ctx.diagnostics })
+        }
+    }
+}
+
+fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> {
+    if root.is_null() {
+        return None;
+    }
+    let top = fields(ctx, root, "the contract", TOP_KEYS)?;
+    let name = required_text(ctx, &top, "contract", "the contract");
+    if let (Some(n), Some(node)) = (&name, top.get("contract")) {
+        let valid = !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c));
+        if !valid {
+            let fixed: String = n.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '_' }).collect();
+            ctx.error(node.pos, format!("contract name `{n}` may only hold a-z, 0-9, `_`, `.` and `-`"), format!("write `contract: {fixed}`"));
+        }
+    }
+    let version = top.get("version").and_then(|n| text_of(ctx, n, "`version`"));
+    let owner = top.get("owner").and_then(|n| text_of(ctx, n, "`owner`"));
+    let description = top.get("description").and_then(|n| text_of(ctx, n, "`description`"));
+    let dataset = match top.get("dataset") {
+        Some(node) => dataset_of(ctx, node),
+        None => {
+            ctx.error(top.pos, "the contract needs a `dataset` section", "add `dataset: {path: ../fixtures/your_data.parquet}`");
+            None
+        }
+    };
+    let schema = top.get("schema").and_then(|node| schema_of(ctx, node));
+    let checks = match top.get("checks") {
+        Some(node) if node.is_null() => Vec::new(),
+        Some(node) => checks_of(ctx, node),
+        None => Vec::new(),
+    };
+    Some(Contract { name: name?, version, owner, description, file: file.to_path_buf(), dataset: dataset?, schema, checks })
+}
+
+fn csv_of(ctx: &mut Ctx, node: &Node) -> Option<CsvOptions> {
+    let f = fields(ctx, node, "`csv`", CSV_KEYS)?;
+    let mut csv = CsvOptions::default();
+    if let Some(n) = f.get("delimiter") {
+        match n.as_text().map(|s| s.as_bytes()) {
+            Some([b]) => csv.delimiter = *b,
+            _ => ctx.error(n.pos, "`delimiter` must be a single ASCII character", "write e.g. `delimiter: \";\"` or `delimiter: \"\\t\"`"),
+        }
+    }
+    if let Some(n) = f.get("quote") {
+        match n.as_text().map(|s| s.as_bytes()) {
+            Some([b]) => csv.quote = Some(*b),
+            None if n.is_null() => csv.quote = None,
+            _ => ctx.error(n.pos, "`quote` must be a single ASCII character or null", "write `quote: \"'\"`"),
+        }
+    }
+    if let Some(n) = f.get("header") {
+        if let Some(b) = bool_of(ctx, n, "`header`") {
+            csv.header = b;
+        }
+    }
+    if let Some(n) = f.get("null_values") {
+        match n.as_seq() {
+            Some(items) => {
+                csv.null_values = items
+                    .iter()
+                    .filter_map(|i| match i.scalar() {
+                        Some(Scalar::Null) => Some(String::new()),
+                        Some(_) => i.raw().map(str::to_string),
+                        None => {
+                            ctx.error(i.pos, "`null_values` holds only strings", "");
+                            None
+                        }
+                    })
+                    .collect()
+            }
+            None => ctx.error(n.pos, "`null_values` must be a list", "write `null_values: [\"\", \"NULL\"]`"),
+        }
+    }
+    Some(csv)
+}
+
+fn format_of(ctx: &mut Ctx, node: &Node) -> Option<Format> {
+    match node.as_text() {
+        Some("parquet") => Some(Format::Parquet),
+        Some("csv") => Some(Format::Csv),
+        other => {
+            ctx.error(node.pos, format!("unknown format `{}`", other.unwrap_or("")), suggestion(other.unwrap_or(""), &["parquet", "csv"]));
+            None
+        }
+    }
+}
+
+fn dataset_of(ctx: &mut Ctx, node: &Node) -> Option<DatasetSpec> {
+    let f = fields(ctx, node, "`dataset`", DATASET_KEYS)?;
+    let path = required_text(ctx, &f, "path", "`dataset`");
+    let format = f.get("format").and_then(|n| format_of(ctx, n));
+    let partition_key = f.get("partitioning").and_then(|n| {
+        let p = fields(ctx, n, "`partitioning`", PARTITIONING_KEYS)?;
+        if let Some(style) = p.get("style") {
+            if style.as_text() != Some("hive") {
+                ctx.error(style.pos, format!("unknown partitioning style `{}`", style.as_text().unwrap_or("")), "write `style: hive` (folders named key=value)");
+            }
+        }
+        required_text(ctx, &p, "key", "`partitioning`")
+    });
+    let csv = f.get("csv").and_then(|n| csv_of(ctx, n)).unwrap_or_default();
+    Some(DatasetSpec { path: path?, format, partition_key, csv, pos: f.pos })
+}
+
+fn schema_of(ctx: &mut Ctx, node: &Node) -> Option<SchemaSpec> {
+    let f = fields(ctx, node, "`schema`", SCHEMA_KEYS)?;
+    let strict = f.get("strict").and_then(|n| bool_of(ctx, n, "`strict`")).unwrap_or(false);
+    let mut columns: Vec<ColumnSpec> = Vec::new();
+    match f.get("columns") {
+        None => {}
+        Some(n) if n.is_null() => {}
+        Some(n) => match n.as_seq() {
+            None => ctx.error(n.pos, "`columns` must be a list of columns", "write `columns:` followed by `- name: ...` items"),
+            Some(items) => {
+                for item in items {
+                    if let Some(column) = column_of(ctx, item) {
+                        if columns.iter().any(|c| c.name == column.name) {
+                            ctx.error(column.pos, format!("column `{}` is declared twice", column.name), "merge its rules into one entry");
+                        } else {
+                            columns.push(column);
+                        }
+                    }
+                }
+            }
+        },
+    }
+    Some(SchemaSpec { strict, columns, pos: f.pos })
+}
+
+/// A rule's options: a bare value, or a mapping holding the value under `value_key` plus limits.
+struct RuleForm<'n> {
+    value: Option<&'n Node>,
+    extra: Option<Fields<'n>>,
+    limits: Limits,
+    severity: Option<Severity>,
+}
+
+fn rule_form<'n>(ctx: &mut Ctx, node: &'n Node, rule: &str, keys: &[&str], value_key: Option<&str>, with_limits: bool) -> Option<RuleForm<'n>> {
+    if node.as_map().is_none() {
+        return Some(RuleForm { value: Some(node), extra: None, limits: Limits::default(), severity: None });
+    }
+    let mut allowed: Vec<&str> = keys.to_vec();
+    if with_limits {
+        allowed.extend_from_slice(LIMIT_KEYS);
+    } else {
+        allowed.push("severity");
+    }
+    let f = fields(ctx, node, &format!("`{rule}`"), &allowed)?;
+    let value = match value_key {
+        Some(k) => match f.get(k) {
+            Some(v) => Some(v),
+            None => {
+                ctx.error(node.pos, format!("the long form of `{rule}` needs `{k}`"), format!("write `{rule}: {{{k}: ...}}`"));
+                return None;
+            }
+        },
+        None => None,
+    };
+    let limits = limits_of(ctx, &f);
+    let severity = f.get("severity").and_then(|n| severity_of(ctx, n));
+    Some(RuleForm { value, extra: Some(f), limits, severity })
+}
+
+fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
+    let f = fields(ctx, node, "a column", COLUMN_KEYS)?;
+    let name = required_text(ctx, &f, "name", "a column")?;
+    let column_severity = f.get("severity").and_then(|n| severity_of(ctx, n)).unwrap_or_default();
+    let mut declared_type = None;
+    let mut rules = Vec::new();
+    for (key, key_node, value) in &f.entries {
+        let pos = key_node.pos;
+        let form: Option<(RuleKind, Limits, Option<Severity>)> = match *key {
+            "name" | "description" | "severity" => continue,
+            "type" => rule_form(ctx, value, "type", &["name"], Some("name"), true).and_then(|form| {
+                let text = form.value?.as_text().unwrap_or("");
+                match DeclaredType::parse(text) {
+                    Some(t) => {
+                        declared_type = Some(t);
+                        Some((RuleKind::Type(t), form.limits, form.severity))
+                    }
+                    None => {
+                        ctx.error(form.value?.pos, format!("unknown type `{text}`"), suggestion(text, TYPE_NAMES));
+                        None
+                    }
+                }
+            }),
+            "required" | "unique" => {
+                let keys: &[&str] = if *key == "unique" { &["scope"] } else { &[] };
+                rule_form(ctx, value, key, keys, None, true).and_then(|form| {
+                    if let Some(v) = form.value {
+                        if !bool_of(ctx, v, &format!("`{key}`"))? {
+                            return None;
+                        }
+                    }
+                    let kind = if *key == "required" {
+                        RuleKind::Required
+                    } else {
+                        let scope = form.extra.as_ref().and_then(|f| f.get("scope")).and_then(|n| scope_of(ctx, n));
+                        RuleKind::Unique { scope }
+                    };
+                    Some((kind, form.limits, form.severity))
+                })
+            }
+            "null_rate" => rule_form(ctx, value, "null_rate", &["max"], Some("max"), false).and_then(|form| {
+                let max = rate_of(ctx, form.value?, "`null_rate` max")?;
+                Some((RuleKind::NullRate { max }, Limits::default(), form.severity))
+            }),
+            "range" | "length" => {
+                if value.as_map().is_none() {
+                    ctx.error(value.pos, format!("`{key}` needs bounds"), format!("write `{key}: {{min: ..., max: ...}}`"));
+                    continue;
+                }
+                rule_form(ctx, value, key, &["min", "max"], None, true).and_then(|form| {
+                    let f = form.extra.as_ref()?;
+                    let (min, max) = (f.get("min").filter(|n| !n.is_null()), f.get("max").filter(|n| !n.is_null()));
+                    if min.is_none() && max.is_none() {
+                        ctx.error(value.pos, format!("`{key}` has no bound"), format!("give `min`, `max` or both: `{key}: {{min: 0}}`"));
+                        return None;
+                    }
+                    if *key == "length" {
+                        let min_n = min.map(|n| count_of(ctx, n, "`length` min"));
+                        let max_n = max.map(|n| count_of(ctx, n, "`length` max"));
+                        if let (Some(Some(a)), Some(Some(b))) = (min_n, max_n) {
+                            if a > b {
+                                ctx.error(value.pos, format!("`length` min {a} is greater than max {b}"), "swap the bounds");
+                                return None;
+                            }
+                        }
+                        return Some((RuleKind::Length { min: min_n.flatten(), max: max_n.flatten() }, form.limits, form.severity));
+                    }
+                    let (lo, hi) = (min.and_then(literal), max.and_then(literal));
+                    for (n, l) in [(min, &lo), (max, &hi)] {
+                        if let (Some(n), None) = (n, l) {
+                            ctx.error(n.pos, "a `range` bound must be a number or an ISO date/time string", "");
+                        }
+                    }
+                    if let (Some(a), Some(b)) = (&lo, &hi) {
+                        if compare_literals(a, b) == Some(std::cmp::Ordering::Greater) {
+                            ctx.error(value.pos, format!("`range` min {} is greater than max {}", a.raw, b.raw), "swap the bounds");
+                            return None;
+                        }
+                    }
+                    Some((RuleKind::Range { min: lo, max: hi }, form.limits, form.severity))
+                })
+            }
+            "accepted_values" => rule_form(ctx, value, "accepted_values", &["values"], Some("values"), true).and_then(|form| {
+                let list = form.value?;
+                let Some(items) = list.as_seq() else {
+                    ctx.error(list.pos, "`accepted_values` must be a list", "write `accepted_values: [a, b, c]`");
+                    return None;
+                };
+                if items.is_empty() {
+                    ctx.error(list.pos, "`accepted_values` is empty: every value would fail", "list at least one value, or remove the rule");
+                    return None;
+                }
+                let mut values = Vec::new();
+                for item in items {
+                    match literal(item) {
+                        Some(l) => values.push(l),
+                        None => ctx.error(item.pos, format!("`accepted_values` holds only plain values, found {}", item.type_name()), "nulls are checked by `required` and `null_rate`"),
+                    }
+                }
+                Some((RuleKind::AcceptedValues(values), form.limits, form.severity))
+            }),
+            "pattern" => rule_form(ctx, value, "pattern", &["regex"], Some("regex"), true).and_then(|form| {
+                let node = form.value?;
+                let regex = text_of(ctx, node, "`pattern`")?;
+                if let Err(e) = regex::Regex::new(&regex) {
+                    let first = e.to_string().lines().last().unwrap_or("").trim().to_string();
+                    ctx.error(node.pos, format!("invalid pattern `{regex}`: {first}"), "patterns use Rust regex syntax (no look-around or back-references)");
+                    return None;
+                }
+                Some((RuleKind::Pattern(regex), form.limits, form.severity))
+            }),
+            _ => continue,
+        };
+        if let Some((kind, limits, severity)) = form {
+            rules.push(ColumnRule { kind, limits, severity: severity.unwrap_or(column_severity), pos });
+        }
+    }
+    Some(ColumnSpec { name, declared_type, rules, pos: node.pos })
+}
+
+fn checks_of(ctx: &mut Ctx, node: &Node) -> Vec<DatasetCheck> {
+    let Some(items) = node.as_seq() else {
+        ctx.error(node.pos, "`checks` must be a list", "write `checks:` followed by `- row_count: {min: 1}` items");
+        return Vec::new();
+    };
+    let mut checks: Vec<DatasetCheck> = Vec::new();
+    for item in items {
+        let Some(check) = check_of(ctx, item) else { continue };
+        let id = check.id();
+        if checks.iter().any(|c| c.id() == id) {
+            let help = if check.name.is_none() { format!("give each `{id}` check its own `name:`") } else { "choose another name".to_string() };
+            ctx.error(check.pos, format!("two checks have the id `{id}`"), help);
+            continue;
+        }
+        checks.push(check);
+    }
+    checks
+}
+
+fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
+    let f = fields(ctx, item, "a check", CHECK_KEYS)?;
+    let kinds: Vec<_> = f.entries.iter().filter(|(k, _, _)| CHECK_KINDS.contains(k)).collect();
+    let (kind_name, kind_key, body) = match kinds.as_slice() {
+        [one] => **one,
+        [] => {
+            ctx.error(item.pos, "a check needs a kind", format!("expected one of: {}", CHECK_KINDS.join(", ")));
+            return None;
+        }
+        [_, second, ..] => {
+            ctx.error(second.1.pos, "a check has more than one kind", "write each check as its own list item");
+            return None;
+        }
+    };
+    let name = f.get("name").and_then(|n| text_of(ctx, n, "`name`"));
+    let mut severity = f.get("severity").and_then(|n| severity_of(ctx, n));
+    let mut limits = limits_of(ctx, &f);
+    let kind_keys: &[&str] = match kind_name {
+        "row_count" => &["min", "max"],
+        "freshness" => &["column", "max_age"],
+        "row_count_anomaly" => &["method", "tolerance", "threshold", "window", "min_history"],
+        "unique" => &["columns", "scope", "max_failures", "max_failure_rate"],
+        "references" => &["column", "dataset", "key", "format", "csv", "max_failures", "max_failure_rate"],
+        _ => &["interval", "lookback"],
+    };
+    let mut allowed = kind_keys.to_vec();
+    allowed.push("severity");
+    let body_fields = if body.is_null() && kind_name == "missing_partitions" {
+        Fields { pos: body.pos, entries: Vec::new() }
+    } else {
+        fields(ctx, body, &format!("`{kind_name}`"), &allowed)?
+    };
+    let b = &body_fields;
+    if let Some(s) = b.get("severity").and_then(|n| severity_of(ctx, n)) {
+        severity = Some(s);
+    }
+    let inner = limits_of(ctx, b);
+    limits.max_failures = inner.max_failures.or(limits.max_failures);
+    limits.max_failure_rate = inner.max_failure_rate.or(limits.max_failure_rate);
+    let kind = match kind_name {
+        "row_count" => {
+            let min = b.get("min").map(|n| count_of(ctx, n, "`row_count` min"));
+            let max = b.get("max").map(|n| count_of(ctx, n, "`row_count` max"));
+            if min.is_none() && max.is_none() {
+                ctx.error(body.pos, "`row_count` has no bound", "write `row_count: {min: 1}`");
+                return None;
+            }
+            let (min, max) = (min.flatten(), max.flatten());
+            if let (Some(a), Some(b)) = (min, max) {
+                if a > b {
+                    ctx.error(body.pos, format!("`row_count` min {a} is greater than max {b}"), "swap the bounds");
+                    return None;
+                }
+            }
+            CheckKind::RowCount { min, max }
+        }
+        "freshness" => {
+            let column = required_text(ctx, b, "column", "`freshness`");
+            let age_text = required_text(ctx, b, "max_age", "`freshness`")?;
+            let seconds = parse_duration(&age_text);
+            if seconds.is_none() {
+                ctx.error(b.get("max_age")?.pos, format!("cannot read the duration `{age_text}`"), "write a number with a unit: `90m`, `36h`, `7d`");
+            }
+            CheckKind::Freshness { column: column?, max_age_seconds: seconds?, max_age_text: age_text }
+        }
+        "row_count_anomaly" => {
+            let method_name = b.get("method").and_then(|n| text_of(ctx, n, "`method`")).unwrap_or_else(|| "median".into());
+            let number = |ctx: &mut Ctx, key: &str| -> Option<f64> {
+                let n = b.get(key)?;
+                match n.as_f64() {
+                    Some(v) if v >= 0.0 && v.is_finite() => Some(v),
+                    _ => {
+                        ctx.error(n.pos, format!("`{key}` must be a number ≥ 0"), "");
+                        None
+                    }
+                }
+            };
+            let tolerance = number(ctx, "tolerance");
+            let threshold = number(ctx, "threshold");
+            let method = match method_name.as_str() {
+                "median" => {
+                    if let Some(p) = b.key_pos("threshold") {
+                        ctx.error(p, "`threshold` applies to methods zscore and mad", "use `tolerance` (a fraction) with method median");
+                    }
+                    AnomalyMethod::Median { tolerance: tolerance.unwrap_or(0.3) }
+                }
+                "zscore" | "mad" => {
+                    if let Some(p) = b.key_pos("tolerance") {
+                        ctx.error(p, format!("`tolerance` applies to method median, not {method_name}"), "use `threshold` (standard deviations)");
+                    }
+                    let threshold = threshold.unwrap_or(3.0);
+                    if method_name == "zscore" { AnomalyMethod::ZScore { threshold } } else { AnomalyMethod::Mad { threshold } }
+                }
+                other => {
+                    ctx.error(b.get("method")?.pos, format!("unknown anomaly method `{other}`"), suggestion(other, &["median", "zscore", "mad"]));
+                    return None;
+                }
+            };
+            let positive = |ctx: &mut Ctx, key: &str, default: usize| -> usize {
+                match b.get(key).map(|n| (n, count_of(ctx, n, &format!("`{key}`")))) {
+                    Some((n, Some(0))) => {
+                        ctx.error(n.pos, format!("`{key}` must be at least 1"), "");
+                        default
+                    }
+                    Some((_, Some(v))) => v as usize,
+                    _ => default,
+                }
+            };
+            let window = positive(ctx, "window", 7);
+            let min_history = positive(ctx, "min_history", 3);
+            CheckKind::RowCountAnomaly { method, window, min_history }
+        }
+        "unique" => {
+            let columns: Vec<String> = match b.get("columns").and_then(|n| n.as_seq()) {
+                Some(items) if !items.is_empty() => items.iter().filter_map(|i| text_of(ctx, i, "a key column")).collect(),
+                _ => {
+                    ctx.error(body.pos, "`unique` needs a non-empty list of `columns`", "write `unique: {columns: [order_id, line_no]}`");
+                    return None;
+                }
+            };
+            let scope = b.get("scope").and_then(|n| scope_of(ctx, n));
+            CheckKind::Unique { columns, scope }
+        }
+        "references" => {
+            let column = required_text(ctx, b, "column", "`references`");
+            let dataset = required_text(ctx, b, "dataset", "`references`");
+            let key = required_text(ctx, b, "key", "`references`");
+            let format = b.get("format").and_then(|n| format_of(ctx, n));
+            let csv = b.get("csv").and_then(|n| csv_of(ctx, n));
+            CheckKind::References { column: column?, dataset: dataset?, key: key?, format, csv }
+        }
+        _ => {
+            let interval_days = match b.get("interval") {
+                None => 1,
+                Some(n) => {
+                    let text = n.as_text().unwrap_or("");
+                    match parse_duration(text) {
+                        Some(s) if s >= 86400.0 && s % 86400.0 == 0.0 => (s / 86400.0) as i64,
+                        _ => {
+                            ctx.error(n.pos, format!("`interval` `{text}` is not a whole number of days"), "write `interval: 1d` (date-keyed partitions)");
+                            1
+                        }
+                    }
+                }
+            };
+            let lookback = b.get("lookback").and_then(|n| count_of(ctx, n, "`lookback`")).unwrap_or(30) as i64;
+            CheckKind::MissingPartitions { interval_days, lookback }
+        }
+    };
+    Some(DatasetCheck { name, kind, severity: severity.unwrap_or_default(), limits, pos: kind_key.pos })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        match parse_contract(text, Path::new("c.yaml")) {
+            Ok(_) => vec![],
+            Err(e) => e.diagnostics.iter().map(|d| format!("{}:{} {} | {}", d.pos.line, d.pos.column, d.message, d.help.clone().unwrap_or_default())).collect(),
+        }
+    }
+
+    const HEAD: &str = "contract: t\ndataset: {path: x.parquet}\n";
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90m"), Some(5400.0));
+        assert_eq!(parse_duration("36h"), Some(129600.0));
+        assert_eq!(parse_duration("1h30m"), Some(5400.0));
+        assert_eq!(parse_duration("7"), None);
+        assert_eq!(parse_duration("7x"), None);
+    }
+
+    #[test]
+    fn misspelt_rule_is_located_and_suggested() {
+        let e = errors(&format!("{HEAD}schema:\n  columns:\n    - name: a\n      requird: true\n"));
+        assert_eq!(e, vec!["6:7 unknown key `requird` in a column | did you mean `required`?"]);
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let text = format!(
+            "{HEAD}schema:\n  columns:\n    - name: a\n      type: int46\n      accepted_values: []\n      range: {{}}\n      null_rate: {{max: 1.5}}\n      pattern: \"(\"\n      length: {{min: 5, max: 2}}\nchecks:\n  - row_count: {{}}\n"
+        );
+        let e = errors(&text);
+        assert_eq!(e.len(), 7, "{e:#?}");
+        assert!(e[0].starts_with("6:13 unknown type `int46`"), "{}", e[0]);
+        assert!(e[0].contains("did you mean `int64`"));
+        assert!(e[1].contains("empty"));
+        assert!(e[2].contains("no bound"));
+        assert!(e[3].contains("outside 0..1"));
+        assert!(e[4].contains("invalid pattern"));
+        assert!(e[5].contains("greater than max"));
+        assert!(e[6].contains("`row_count` has no bound"));
+    }
+
+    #[test]
+    fn range_min_above_max() {
+        let e = errors(&format!("{HEAD}schema:\n  columns:\n    - name: a\n      range: {{min: 5, max: 1}}\n"));
+        assert_eq!(e.len(), 1);
+        assert!(e[0].contains("greater than max"));
+    }
+
+    #[test]
+    fn duplicate_check_kinds_need_names() {
+        let e = errors(&format!("{HEAD}checks:\n  - row_count: {{min: 1}}\n  - row_count: {{max: 5}}\n"));
+        assert_eq!(e.len(), 1);
+        assert!(e[0].contains("two checks have the id `row_count`"));
+        let ok = errors(&format!("{HEAD}checks:\n  - row_count: {{min: 1}}\n  - row_count: {{max: 5}}\n    name: upper\n"));
+        assert!(ok.is_empty(), "{ok:?}");
+    }
+
+    #[test]
+    fn long_and_bare_forms() {
+        let text = format!(
+            "{HEAD}schema:\n  columns:\n    - name: a\n      severity: warn\n      required: {{max_failures: 3}}\n      unique: {{max_failure_rate: 0.001, scope: partition}}\n      pattern: {{regex: \"^a\", severity: error}}\n      accepted_values: {{values: [a, b], max_failures: 2}}\n      null_rate: 0.1\n"
+        );
+        let c = parse_contract(&text, Path::new("c.yaml")).unwrap();
+        let rules = &c.columns()[0].rules;
+        assert_eq!(rules.len(), 5);
+        assert_eq!(rules[0].limits.max_failures, Some(3));
+        assert_eq!(rules[0].severity, Severity::Warn);
+        assert_eq!(rules[1].kind, RuleKind::Unique { scope: Some(Scope::Partition) });
+        assert_eq!(rules[2].severity, Severity::Error);
+        assert_eq!(rules[4].kind, RuleKind::NullRate { max: 0.1 });
+    }
+
+    #[test]
+    fn no_schema_is_valid_and_empty_columns_too() {
+        assert!(errors(HEAD).is_empty());
+        assert!(errors(&format!("{HEAD}schema:\n  columns: []\n")).is_empty());
+    }
+
+    #[test]
+    fn yaml_errors_are_located() {
+        let e = errors("contract: t\ndataset: [\n");
+        assert_eq!(e.len(), 1);
+        assert!(e[0].contains("invalid YAML"));
+    }
+}

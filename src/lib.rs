@@ -1,0 +1,11 @@
+//! tollgate: checks data against a data contract and exits nonzero when the data breaks it.
+
+pub mod checks;
+pub mod cli;
+pub mod contract;
+pub mod engine;
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod types;
+pub mod values;

@@ -1,0 +1,96 @@
+//! The report model (SPEC §3) and its renderers, one file per format.
+
+pub mod json;
+pub mod table;
+
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Skipped,
+    Warn,
+    Fail,
+    Error,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Skipped => "skipped",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Error => "error",
+        }
+    }
+
+    /// For rolling up: skipped counts as pass.
+    fn weight(self) -> u8 {
+        match self {
+            Status::Pass | Status::Skipped => 0,
+            Status::Warn => 1,
+            Status::Fail => 2,
+            Status::Error => 3,
+        }
+    }
+
+    pub fn worst(statuses: impl IntoIterator<Item = Status>) -> Status {
+        statuses
+            .into_iter()
+            .map(|s| if s == Status::Skipped { Status::Pass } else { s })
+            .max_by_key(|s| s.weight())
+            .unwrap_or(Status::Pass)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub id: String,
+    pub kind: String,
+    pub column: Option<String>,
+    pub severity: String,
+    pub status: Status,
+    pub failures: Option<u64>,
+    pub observed: Value,
+    pub threshold: Value,
+    pub sample: Vec<Value>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+    /// The contract line that declares the rule (for `--format github`).
+    #[serde(skip)]
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultReport {
+    pub contract: String,
+    pub contract_version: Option<String>,
+    pub contract_path: String,
+    pub dataset: String,
+    pub partition: Option<String>,
+    pub rows: Option<u64>,
+    pub status: Status,
+    pub duration_ms: u64,
+    pub checks: Vec<CheckReport>,
+    /// Set when the data could not be read (exit 3); `checks` is then empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub report_version: u32,
+    pub status: Status,
+    pub results: Vec<ResultReport>,
+}
+
+impl Report {
+    pub fn new(results: Vec<ResultReport>) -> Report {
+        let status = Status::worst(results.iter().map(|r| r.status));
+        Report { report_version: 1, status, results }
+    }
+}

@@ -1,0 +1,23 @@
+//! `accepted_values: [...]` — every non-null value is one of the list, converted to the column's type.
+
+use polars::prelude::*;
+
+use super::{counted, of_rows, ColumnInput, Evidence, Planned};
+use crate::contract::{ColumnRule, Literal};
+use crate::types::{family, Family};
+use crate::values::list_literal;
+
+pub fn plan(values: &[Literal], rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
+    let value = if family(&input.dtype) == Family::String { input.value.clone().cast(DataType::String) } else { input.value.clone() };
+    let dtype = if family(&input.dtype) == Family::String { DataType::String } else { input.dtype.clone() };
+    let list = list_literal(values, &dtype)?;
+    let failing = value.clone().is_not_null().and(value.clone().is_in(list, false).not());
+    let n = values.len();
+    Ok(counted(
+        failing.clone(),
+        value.clone().count(),
+        rule.limits,
+        Some(Evidence::Where { failing, value }),
+        move |f, d| format!("{} not in the {n} accepted values", of_rows(f, d, "values")),
+    ))
+}

@@ -1,0 +1,197 @@
+//! Column rules. Each rule kind lives in its own file and compiles itself into Polars aggregate
+//! expressions that the engine evaluates together in one pass.
+
+mod accepted_values;
+mod length;
+mod null_rate;
+mod pattern;
+mod range;
+mod required;
+mod type_check;
+mod unique;
+
+use polars::prelude::*;
+use serde_json::{json, Value};
+
+use crate::contract::{ColumnRule, Limits, RuleKind};
+
+/// One column as the rules see it.
+#[derive(Clone)]
+pub struct ColumnInput {
+    pub name: String,
+    /// Typed values. For a typed CSV column, text that does not parse is null here.
+    pub value: Expr,
+    /// True where the field itself is null (a CSV null marker or a Parquet null).
+    pub is_null: Expr,
+    /// The type of `value`.
+    pub dtype: DataType,
+    /// The column's type in the file: for CSV the text, for Parquet the same as `dtype`.
+    pub stored: DataType,
+    /// For a typed CSV column: the raw text, whose failed parses count against `type`.
+    pub raw: Option<Expr>,
+    /// Values of the same column in the dataset's other partitions (for `unique`, scope dataset).
+    pub other_partitions: Option<Expr>,
+}
+
+/// What the single pass measured, judged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    pub failures: Option<u64>,
+    pub observed: Value,
+    pub passed: bool,
+    pub message: String,
+    pub details: Option<Value>,
+}
+
+/// Facts about the checked data that every rule may use.
+pub struct Facts {
+    pub rows: u64,
+}
+
+pub type Finish = Box<dyn Fn(&[Option<i64>], &Facts) -> Measured>;
+
+/// How to show failing values once a check failed.
+#[derive(Clone)]
+pub enum Evidence {
+    /// Rows where `failing` holds; show `value`.
+    Where { failing: Expr, value: Expr },
+    /// Keys that occur more than once (filtered to rows where `present` holds).
+    Duplicates { keys: Vec<Expr>, present: Expr },
+}
+
+/// A check compiled to aggregates. `finish` receives their values in order.
+pub struct Planned {
+    pub aggregates: Vec<Expr>,
+    pub finish: Finish,
+    pub evidence: Option<Evidence>,
+}
+
+/// Number of rows where `predicate` is true; nulls count as false.
+pub fn count_where(predicate: Expr) -> Expr {
+    predicate.sum().cast(DataType::Int64)
+}
+
+/// The usual row rule: `failing` rows against a denominator, judged by the rule's limits.
+pub fn counted(
+    failing: Expr,
+    denominator: Expr,
+    limits: Limits,
+    evidence: Option<Evidence>,
+    describe: impl Fn(u64, u64) -> String + 'static,
+) -> Planned {
+    Planned {
+        aggregates: vec![count_where(failing), denominator.cast(DataType::Int64)],
+        finish: Box::new(move |values, _| {
+            let failures = values[0].unwrap_or(0).max(0) as u64;
+            let denominator = values[1].unwrap_or(0).max(0) as u64;
+            Measured {
+                failures: Some(failures),
+                observed: json!(failures),
+                passed: limits.holds(failures, denominator),
+                message: describe(failures, denominator),
+                details: None,
+            }
+        }),
+        evidence,
+    }
+}
+
+/// A check decided without reading data.
+pub fn decided(measured: Measured) -> Planned {
+    Planned { aggregates: Vec::new(), finish: Box::new(move |_, _| measured.clone()), evidence: None }
+}
+
+/// Compiles one column rule; `Err` is the reason it cannot apply (status `error`).
+pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
+    match &rule.kind {
+        RuleKind::Type(declared) => type_check::plan(*declared, rule, input),
+        RuleKind::Required => Ok(required::plan(rule, input)),
+        RuleKind::Unique { .. } => unique::plan(rule, input),
+        RuleKind::NullRate { max } => Ok(null_rate::plan(*max, input)),
+        RuleKind::Range { min, max } => range::plan(min.as_ref(), max.as_ref(), rule, input),
+        RuleKind::AcceptedValues(values) => accepted_values::plan(values, rule, input),
+        RuleKind::Pattern(regex) => pattern::plan(regex, rule, input),
+        RuleKind::Length { min, max } => length::plan(*min, *max, rule, input),
+    }
+}
+
+/// The rule's bounds and limits, for the report's `threshold`.
+pub fn threshold(rule: &ColumnRule) -> Value {
+    let mut t = serde_json::Map::new();
+    match &rule.kind {
+        RuleKind::Type(declared) => {
+            t.insert("type".into(), json!(declared.name()));
+        }
+        RuleKind::NullRate { max } => {
+            t.insert("max".into(), json!(max));
+            return Value::Object(t);
+        }
+        RuleKind::Range { min, max } => {
+            for (k, v) in [("min", min), ("max", max)] {
+                if let Some(l) = v {
+                    t.insert(k.into(), literal_json(l));
+                }
+            }
+        }
+        RuleKind::AcceptedValues(values) => {
+            t.insert("values".into(), Value::Array(values.iter().map(literal_json).collect()));
+        }
+        RuleKind::Pattern(regex) => {
+            t.insert("regex".into(), json!(regex));
+        }
+        RuleKind::Length { min, max } => {
+            for (k, v) in [("min", min), ("max", max)] {
+                if let Some(n) = v {
+                    t.insert(k.into(), json!(n));
+                }
+            }
+        }
+        RuleKind::Required | RuleKind::Unique { .. } => {}
+    }
+    limits_json(&rule.limits, &mut t);
+    Value::Object(t)
+}
+
+pub fn limits_json(limits: &Limits, t: &mut serde_json::Map<String, Value>) {
+    match (limits.max_failures, limits.max_failure_rate) {
+        (None, None) => {
+            t.insert("max_failures".into(), json!(0));
+        }
+        (a, b) => {
+            if let Some(n) = a {
+                t.insert("max_failures".into(), json!(n));
+            }
+            if let Some(r) = b {
+                t.insert("max_failure_rate".into(), json!(r));
+            }
+        }
+    }
+}
+
+pub fn literal_json(l: &crate::contract::Literal) -> Value {
+    use crate::contract::Scalar;
+    match &l.value {
+        Scalar::Int(i) => json!(i),
+        Scalar::Float(f) if f.is_finite() => json!(f),
+        Scalar::Bool(b) => json!(b),
+        _ => json!(l.raw),
+    }
+}
+
+/// "3 of 1000 rows" with the right noun.
+pub fn of_rows(failures: u64, denominator: u64, noun: &str) -> String {
+    format!("{failures} of {denominator} {noun}")
+}
+
+/// `Err` unless the column holds text (range, pattern and length need it).
+pub fn require_text(input: &ColumnInput, rule: &str) -> Result<Expr, String> {
+    use crate::types::{family, Family};
+    match family(&input.dtype) {
+        Family::String => Ok(input.value.clone().cast(DataType::String)),
+        _ => Err(format!(
+            "`{rule}` applies to string columns; `{}` is {}",
+            input.name,
+            crate::types::type_name(&input.dtype)
+        )),
+    }
+}

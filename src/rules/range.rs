@@ -1,0 +1,49 @@
+//! `range: {min, max}` — inclusive bounds; NaN is outside every range; nulls are skipped.
+
+use polars::prelude::*;
+
+use super::{counted, of_rows, ColumnInput, Evidence, Planned};
+use crate::contract::{ColumnRule, Literal, Scalar};
+use crate::types::{family, Family};
+use crate::values::{literal_expr, Rounding};
+
+pub fn plan(min: Option<&Literal>, max: Option<&Literal>, rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
+    let fam = family(&input.dtype);
+    let numeric_bound = |l: &Literal| matches!(l.value, Scalar::Int(_) | Scalar::Float(_));
+    match fam {
+        Family::Integer | Family::Float | Family::Decimal | Family::Date | Family::Timestamp | Family::Time => {}
+        Family::String if min.into_iter().chain(max).all(|l| !numeric_bound(l)) => {}
+        _ => {
+            return Err(format!(
+                "a {}range cannot apply to `{}` of type {}",
+                if min.into_iter().chain(max).any(numeric_bound) { "numeric " } else { "" },
+                input.name,
+                crate::types::type_name(&input.dtype)
+            ))
+        }
+    }
+    let value = if fam == Family::String { input.value.clone().cast(DataType::String) } else { input.value.clone() };
+    let mut outside = lit(false);
+    if let Some(l) = min {
+        outside = outside.or(value.clone().lt(literal_expr(l, &input.dtype, Rounding::Up)?));
+    }
+    if let Some(l) = max {
+        outside = outside.or(value.clone().gt(literal_expr(l, &input.dtype, Rounding::Down)?));
+    }
+    if fam == Family::Float {
+        outside = outside.or(value.clone().is_nan());
+    }
+    let failing = value.clone().is_not_null().and(outside);
+    let bounds = format!(
+        "[{}, {}]",
+        min.map(|l| l.raw.as_str()).unwrap_or("-inf"),
+        max.map(|l| l.raw.as_str()).unwrap_or("inf")
+    );
+    Ok(counted(
+        failing.clone(),
+        value.clone().count(),
+        rule.limits,
+        Some(Evidence::Where { failing, value }),
+        move |f, d| format!("{} outside {bounds}", of_rows(f, d, "values")),
+    ))
+}

@@ -1,0 +1,12 @@
+//! `required: true` — no nulls.
+
+use polars::prelude::*;
+
+use super::{counted, of_rows, ColumnInput, Planned};
+use crate::contract::ColumnRule;
+
+pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Planned {
+    counted(input.is_null.clone(), len(), rule.limits, None, |f, d| {
+        if f == 0 { format!("no nulls in {d} rows") } else { format!("{} are null", of_rows(f, d, "rows")) }
+    })
+}

@@ -1,0 +1,52 @@
+//! `unique: true` — no non-null value appears twice; failures = non-null values − distinct ones.
+//! On partitioned data (scope dataset), rows whose value also appears in another partition fail too.
+
+use polars::prelude::*;
+use serde_json::json;
+
+use super::{count_where, ColumnInput, Evidence, Measured, Planned};
+use crate::contract::{ColumnRule, RuleKind, Scope};
+
+pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
+    let scope = match rule.kind {
+        RuleKind::Unique { scope } => scope,
+        _ => None,
+    };
+    let value = input.value.clone();
+    let present = value.clone().is_not_null();
+    let mut aggregates = vec![
+        value.clone().count().cast(DataType::Int64),
+        value.clone().drop_nulls().n_unique().cast(DataType::Int64),
+    ];
+    let elsewhere = match (&input.other_partitions, scope) {
+        (Some(others), None | Some(Scope::Dataset)) => Some(others.clone()),
+        _ => None,
+    };
+    if let Some(others) = &elsewhere {
+        aggregates.push(count_where(value.clone().is_in(others.clone(), false)));
+    }
+    let limits = rule.limits;
+    let evidence = match &elsewhere {
+        None => Evidence::Duplicates { keys: vec![value.clone()], present },
+        // Values duplicated within the partition are shown first by the sample query; values
+        // found in other partitions are shown when there are no in-partition duplicates.
+        Some(others) => Evidence::Where { failing: value.clone().is_in(others.clone(), false), value: value.clone() },
+    };
+    Ok(Planned {
+        aggregates,
+        finish: Box::new(move |v, _| {
+            let count = v[0].unwrap_or(0).max(0) as u64;
+            let distinct = v[1].unwrap_or(0).max(0) as u64;
+            let within = count.saturating_sub(distinct);
+            let across = v.get(2).copied().flatten().unwrap_or(0).max(0) as u64;
+            let failures = within + across;
+            let message = if v.len() > 2 {
+                format!("{within} duplicate values within the partition, {across} rows whose value appears in another partition")
+            } else {
+                format!("{failures} duplicate values among {count} non-null values")
+            };
+            Measured { failures: Some(failures), observed: json!(failures), passed: limits.holds(failures, count), message, details: None }
+        }),
+        evidence: Some(evidence),
+    })
+}

@@ -1,0 +1,345 @@
+//! Finding a dataset's files and partitions, and turning them into a lazy Polars scan.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::contract::{CsvOptions, Format};
+use crate::types::DeclaredType;
+
+/// The data could not be read: exit code 3, naming the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataError {
+    pub file: PathBuf,
+    pub message: String,
+}
+
+impl DataError {
+    pub fn new(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        DataError { file: file.into(), message: message.into() }
+    }
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot read {}: {}", self.file.display(), self.message)
+    }
+}
+
+impl std::error::Error for DataError {}
+
+/// `a/b/../c` → `a/c`, without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
+/// A partition value, ordered by its type: integers numerically, ISO dates by date, else text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PartitionValue {
+    Int(i64),
+    Date(chrono::NaiveDate),
+    Text(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionType {
+    Int,
+    Date,
+    Text,
+}
+
+#[derive(Debug, Clone)]
+pub struct Partition {
+    /// As written in the folder name.
+    pub raw: String,
+    pub value: PartitionValue,
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The dataset path as shown in reports.
+    pub display: String,
+    pub format: Format,
+    pub files: Vec<PathBuf>,
+    pub csv: CsvOptions,
+    pub partition_key: Option<String>,
+    pub partition_type: PartitionType,
+    /// In partition order; empty when the dataset is not partitioned.
+    pub partitions: Vec<Partition>,
+}
+
+fn is_glob(path: &str) -> bool {
+    path.contains(['*', '?', '['])
+}
+
+fn format_from_name(path: &Path) -> Option<Format> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    if name.ends_with(".parquet") || name.ends_with(".pq") {
+        Some(Format::Parquet)
+    } else if name.ends_with(".csv") || name.ends_with(".tsv") {
+        Some(Format::Csv)
+    } else {
+        None
+    }
+}
+
+/// Parquet files start with `PAR1`; anything else we are asked to read as a single file is CSV.
+fn sniff_format(path: &Path) -> Format {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    match std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)) {
+        Ok(()) if &magic == b"PAR1" => Format::Parquet,
+        _ => Format::Csv,
+    }
+}
+
+fn hidden(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') || n.starts_with('_'))
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DataError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| DataError::new(dir, e.to_string()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| DataError::new(dir, e.to_string()))?;
+        let path = entry.path();
+        if hidden(&path) {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The data files a dataset path names, and their format.
+pub fn discover(path: &Path, declared: Option<Format>) -> Result<(Format, Vec<PathBuf>), DataError> {
+    let text = path.to_string_lossy();
+    let mut candidates = Vec::new();
+    let single_file;
+    if is_glob(&text) {
+        let paths = glob::glob(&text).map_err(|e| DataError::new(path, format!("invalid glob: {e}")))?;
+        for p in paths.flatten() {
+            if p.is_dir() {
+                walk(&p, &mut candidates)?;
+            } else if !hidden(&p) {
+                candidates.push(p);
+            }
+        }
+        single_file = false;
+    } else {
+        let meta = std::fs::metadata(path).map_err(|e| DataError::new(path, e.to_string()))?;
+        single_file = !meta.is_dir();
+        if meta.is_dir() {
+            walk(path, &mut candidates)?;
+        } else {
+            candidates.push(path.to_path_buf());
+        }
+    }
+    candidates.sort();
+    if single_file {
+        let format = declared.or_else(|| format_from_name(path)).unwrap_or_else(|| sniff_format(path));
+        return Ok((format, candidates));
+    }
+    let typed: Vec<(PathBuf, Option<Format>)> = candidates.into_iter().map(|p| { let f = format_from_name(&p); (p, f) }).collect();
+    let format = match declared {
+        Some(f) => f,
+        None => {
+            let has = |f: Format| typed.iter().any(|(_, x)| *x == Some(f));
+            match (has(Format::Parquet), has(Format::Csv)) {
+                (true, true) => {
+                    return Err(DataError::new(path, "the folder mixes CSV and Parquet files; set `dataset.format` to choose one"))
+                }
+                (true, false) => Format::Parquet,
+                (false, true) => Format::Csv,
+                (false, false) => return Err(DataError::new(path, "no data file (*.parquet, *.csv) found")),
+            }
+        }
+    };
+    let files: Vec<PathBuf> = typed.into_iter().filter(|(_, f)| *f == Some(format)).map(|(p, _)| p).collect();
+    if files.is_empty() {
+        return Err(DataError::new(path, format!("no {} file found", format.name())));
+    }
+    Ok((format, files))
+}
+
+fn partition_of(file: &Path, key: &str) -> Option<String> {
+    let prefix = format!("{key}=");
+    file.parent()?.components().rev().find_map(|c| match c {
+        Component::Normal(name) => name.to_str()?.strip_prefix(&prefix).map(str::to_string),
+        _ => None,
+    })
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().filter(|_| text.len() == 10)
+}
+
+/// Types all partition values by the narrowest type that fits every one of them.
+fn type_partitions(raw: &[String]) -> PartitionType {
+    if raw.iter().all(|r| r.parse::<i64>().is_ok()) {
+        PartitionType::Int
+    } else if raw.iter().all(|r| parse_date(r).is_some()) {
+        PartitionType::Date
+    } else {
+        PartitionType::Text
+    }
+}
+
+fn typed_value(raw: &str, t: PartitionType) -> PartitionValue {
+    match t {
+        PartitionType::Int => PartitionValue::Int(raw.parse().unwrap_or_default()),
+        PartitionType::Date => PartitionValue::Date(parse_date(raw).unwrap_or_default()),
+        PartitionType::Text => PartitionValue::Text(raw.to_string()),
+    }
+}
+
+impl Dataset {
+    pub fn open(path: &Path, display: String, declared: Option<Format>, csv: CsvOptions, partition_key: Option<&str>) -> Result<Dataset, DataError> {
+        let (format, files) = discover(path, declared)?;
+        let mut dataset = Dataset { display, format, files, csv, partition_key: partition_key.map(str::to_string), partition_type: PartitionType::Text, partitions: Vec::new() };
+        if let Some(key) = partition_key {
+            let mut by_value: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+            for f in &dataset.files {
+                match partition_of(f, key) {
+                    Some(v) => by_value.entry(percent_decode(&v)).or_default().push(f.clone()),
+                    None => return Err(DataError::new(f, format!("the file is not inside a `{key}=VALUE` folder, but the contract partitions by `{key}`"))),
+                }
+            }
+            let raws: Vec<String> = by_value.keys().cloned().collect();
+            dataset.partition_type = type_partitions(&raws);
+            let mut partitions: Vec<Partition> = by_value
+                .into_iter()
+                .map(|(raw, files)| Partition { value: typed_value(&raw, dataset.partition_type), raw, files })
+                .collect();
+            partitions.sort_by(|a, b| a.value.cmp(&b.value));
+            dataset.partitions = partitions;
+        }
+        Ok(dataset)
+    }
+
+    pub fn partition(&self, raw: &str) -> Option<&Partition> {
+        self.partitions.iter().find(|p| p.raw == raw)
+    }
+
+    /// The partition key's value as a typed literal column.
+    pub fn partition_literal(&self, partition: &Partition) -> Expr {
+        let key = self.partition_key.as_deref().unwrap_or("partition");
+        let e = match &partition.value {
+            PartitionValue::Int(i) => lit(*i),
+            PartitionValue::Date(d) => lit(crate::values::days_since_epoch(*d)).cast(DataType::Date),
+            PartitionValue::Text(t) => lit(t.clone()),
+        };
+        e.alias(key)
+    }
+
+    /// Lazily scans `files`. CSV columns named in `typed` are read as text so their values can be
+    /// parse-checked against the declared type.
+    pub fn scan(&self, files: &[PathBuf], typed: &[(String, DeclaredType)]) -> Result<LazyFrame, DataError> {
+        let first = files.first().cloned().unwrap_or_default();
+        let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
+        let sources = ScanSources::Paths(paths.into_iter().collect());
+        match self.format {
+            Format::Parquet => {
+                let args = ScanArgsParquet { hive_options: HiveOptions { enabled: Some(false), ..HiveOptions::new_enabled() }, glob: false, ..Default::default() };
+                LazyFrame::scan_parquet_sources(sources, args).map_err(|e| DataError::new(&first, e.to_string()))
+            }
+            Format::Csv => {
+                let csv = &self.csv;
+                let text_columns: Schema = typed.iter().map(|(name, _)| Field::new(name.as_str().into(), DataType::String)).collect();
+                let nulls: Vec<PlSmallStr> = csv.null_values.iter().map(|s| s.as_str().into()).collect();
+                let reader = LazyCsvReader::new_with_sources(sources)
+                    .with_has_header(csv.header)
+                    .with_separator(csv.delimiter)
+                    .with_quote_char(csv.quote)
+                    .with_null_values(if nulls.is_empty() { None } else { Some(NullValues::AllColumns(nulls)) })
+                    .with_missing_is_null(csv.null_values.iter().any(|s| s.is_empty()))
+                    .with_infer_schema_length(None)
+                    .with_dtype_overwrite(if text_columns.is_empty() { None } else { Some(Arc::new(text_columns)) })
+                    .with_glob(false)
+                    .with_raise_if_empty(false);
+                reader.finish().map_err(|e| DataError::new(&first, e.to_string()))
+            }
+        }
+    }
+}
+
+/// Row count of Parquet files from their footers, without reading data pages.
+pub fn parquet_rows(files: &[PathBuf]) -> Result<u64, DataError> {
+    let mut total = 0u64;
+    for f in files {
+        let file = std::fs::File::open(f).map_err(|e| DataError::new(f, e.to_string()))?;
+        let n = ParquetReader::new(file).num_rows().map_err(|e| DataError::new(f, format!("not a readable Parquet file ({e})")))?;
+        total += n as u64;
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_lexically() {
+        assert_eq!(normalize(Path::new("contracts/../fixtures/orders")), PathBuf::from("fixtures/orders"));
+        assert_eq!(normalize(Path::new("./a/./b")), PathBuf::from("a/b"));
+        assert_eq!(normalize(Path::new("../x")), PathBuf::from("../x"));
+    }
+
+    #[test]
+    fn partition_values_order_by_type() {
+        let raw: Vec<String> = ["9", "12", "10"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(type_partitions(&raw), PartitionType::Int);
+        let mut values: Vec<_> = raw.iter().map(|r| typed_value(r, PartitionType::Int)).collect();
+        values.sort();
+        assert_eq!(values, vec![PartitionValue::Int(9), PartitionValue::Int(10), PartitionValue::Int(12)]);
+        let dates: Vec<String> = ["2026-01-10", "2026-01-09"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(type_partitions(&dates), PartitionType::Date);
+        assert_eq!(type_partitions(&["a".to_string(), "1".to_string()]), PartitionType::Text);
+    }
+
+    #[test]
+    fn partition_from_any_depth() {
+        assert_eq!(partition_of(Path::new("d/region=eu/dt=2026-01-01/part-0.parquet"), "dt"), Some("2026-01-01".into()));
+        assert_eq!(partition_of(Path::new("d/dt=2026-01-01/region=eu/part-0.parquet"), "dt"), Some("2026-01-01".into()));
+        assert_eq!(partition_of(Path::new("d/part-0.parquet"), "dt"), None);
+        assert_eq!(percent_decode("a%20b"), "a b");
+    }
+}

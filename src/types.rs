@@ -1,0 +1,216 @@
+//! The contract's type names, and how they relate to Polars data types.
+
+use polars::prelude::{DataType, TimeUnit};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeclaredType {
+    Bool,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    UInt8,
+    UInt16,
+    UInt32,
+    UInt64,
+    Float32,
+    Float64,
+    Decimal,
+    String,
+    Binary,
+    Date,
+    Time,
+    Timestamp,
+    /// Families.
+    Integer,
+    Float,
+    Number,
+}
+
+pub const TYPE_NAMES: &[&str] = &[
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32",
+    "float64", "decimal", "string", "binary", "date", "time", "timestamp", "integer", "float",
+    "number",
+];
+
+impl DeclaredType {
+    pub fn parse(name: &str) -> Option<Self> {
+        use DeclaredType::*;
+        Some(match name {
+            "bool" => Bool,
+            "int8" => Int8,
+            "int16" => Int16,
+            "int32" => Int32,
+            "int64" => Int64,
+            "uint8" => UInt8,
+            "uint16" => UInt16,
+            "uint32" => UInt32,
+            "uint64" => UInt64,
+            "float32" => Float32,
+            "float64" => Float64,
+            "decimal" => Decimal,
+            "string" => String,
+            "binary" => Binary,
+            "date" => Date,
+            "time" => Time,
+            "timestamp" => Timestamp,
+            "integer" => Integer,
+            "float" => Float,
+            "number" => Number,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        use DeclaredType::*;
+        match self {
+            Bool => "bool",
+            Int8 => "int8",
+            Int16 => "int16",
+            Int32 => "int32",
+            Int64 => "int64",
+            UInt8 => "uint8",
+            UInt16 => "uint16",
+            UInt32 => "uint32",
+            UInt64 => "uint64",
+            Float32 => "float32",
+            Float64 => "float64",
+            Decimal => "decimal",
+            String => "string",
+            Binary => "binary",
+            Date => "date",
+            Time => "time",
+            Timestamp => "timestamp",
+            Integer => "integer",
+            Float => "float",
+            Number => "number",
+        }
+    }
+
+    /// Does a column of Polars type `dtype` satisfy this declaration?
+    pub fn accepts(self, dtype: &DataType) -> bool {
+        use DeclaredType as T;
+        match self {
+            T::Bool => matches!(dtype, DataType::Boolean),
+            T::Int8 => matches!(dtype, DataType::Int8),
+            T::Int16 => matches!(dtype, DataType::Int16),
+            T::Int32 => matches!(dtype, DataType::Int32),
+            T::Int64 => matches!(dtype, DataType::Int64),
+            T::UInt8 => matches!(dtype, DataType::UInt8),
+            T::UInt16 => matches!(dtype, DataType::UInt16),
+            T::UInt32 => matches!(dtype, DataType::UInt32),
+            T::UInt64 => matches!(dtype, DataType::UInt64),
+            T::Float32 => matches!(dtype, DataType::Float32),
+            T::Float64 => matches!(dtype, DataType::Float64),
+            T::Decimal => matches!(dtype, DataType::Decimal(..)),
+            T::String => matches!(dtype, DataType::String | DataType::Categorical(..) | DataType::Enum(..)),
+            T::Binary => matches!(dtype, DataType::Binary | DataType::BinaryOffset),
+            T::Date => matches!(dtype, DataType::Date),
+            T::Time => matches!(dtype, DataType::Time),
+            T::Timestamp => matches!(dtype, DataType::Datetime(..)),
+            T::Integer => dtype.is_integer(),
+            T::Float => dtype.is_float(),
+            T::Number => dtype.is_integer() || dtype.is_float() || matches!(dtype, DataType::Decimal(..)),
+        }
+    }
+
+    /// The Polars type a CSV column declared with this type is parsed into.
+    pub fn csv_target(self) -> DataType {
+        use DeclaredType as T;
+        match self {
+            T::Bool => DataType::Boolean,
+            T::Int8 => DataType::Int8,
+            T::Int16 => DataType::Int16,
+            T::Int32 => DataType::Int32,
+            T::Int64 | T::Integer => DataType::Int64,
+            T::UInt8 => DataType::UInt8,
+            T::UInt16 => DataType::UInt16,
+            T::UInt32 => DataType::UInt32,
+            T::UInt64 => DataType::UInt64,
+            T::Float32 => DataType::Float32,
+            T::Float64 | T::Float | T::Number | T::Decimal => DataType::Float64,
+            T::String => DataType::String,
+            T::Binary => DataType::Binary,
+            T::Date => DataType::Date,
+            T::Time => DataType::Time,
+            T::Timestamp => DataType::Datetime(TimeUnit::Microseconds, None),
+        }
+    }
+}
+
+/// The contract-vocabulary name of a Polars type, for `observed` in type checks.
+pub fn type_name(dtype: &DataType) -> String {
+    match dtype {
+        DataType::Boolean => "bool".into(),
+        DataType::Int8 => "int8".into(),
+        DataType::Int16 => "int16".into(),
+        DataType::Int32 => "int32".into(),
+        DataType::Int64 => "int64".into(),
+        DataType::Int128 => "int128".into(),
+        DataType::UInt8 => "uint8".into(),
+        DataType::UInt16 => "uint16".into(),
+        DataType::UInt32 => "uint32".into(),
+        DataType::UInt64 => "uint64".into(),
+        DataType::Float32 => "float32".into(),
+        DataType::Float64 => "float64".into(),
+        DataType::Decimal(p, s) => format!("decimal({p},{s})"),
+        DataType::String | DataType::Categorical(..) | DataType::Enum(..) => "string".into(),
+        DataType::Binary | DataType::BinaryOffset => "binary".into(),
+        DataType::Date => "date".into(),
+        DataType::Time => "time".into(),
+        DataType::Datetime(unit, tz) => match tz {
+            Some(tz) => format!("timestamp[{unit}, {tz}]"),
+            None => format!("timestamp[{unit}]"),
+        },
+        DataType::Null => "null".into(),
+        other => other.to_string().to_lowercase(),
+    }
+}
+
+/// Broad classes that decide which rules apply to a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Bool,
+    Integer,
+    Float,
+    Decimal,
+    String,
+    Binary,
+    Date,
+    Time,
+    Timestamp,
+    Other,
+}
+
+pub fn family(dtype: &DataType) -> Family {
+    match dtype {
+        DataType::Boolean => Family::Bool,
+        d if d.is_integer() => Family::Integer,
+        d if d.is_float() => Family::Float,
+        DataType::Decimal(..) => Family::Decimal,
+        DataType::String | DataType::Categorical(..) | DataType::Enum(..) => Family::String,
+        DataType::Binary | DataType::BinaryOffset => Family::Binary,
+        DataType::Date => Family::Date,
+        DataType::Time => Family::Time,
+        DataType::Datetime(..) => Family::Timestamp,
+        _ => Family::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_accept_every_width() {
+        assert!(DeclaredType::Integer.accepts(&DataType::UInt8));
+        assert!(DeclaredType::Integer.accepts(&DataType::Int64));
+        assert!(!DeclaredType::Integer.accepts(&DataType::Float64));
+        assert!(DeclaredType::Number.accepts(&DataType::Float32));
+        assert!(DeclaredType::Timestamp.accepts(&DataType::Datetime(TimeUnit::Nanoseconds, None)));
+        assert!(!DeclaredType::Int64.accepts(&DataType::Int32));
+        for name in TYPE_NAMES {
+            assert_eq!(DeclaredType::parse(name).unwrap().name(), *name);
+        }
+    }
+}
