@@ -23,8 +23,15 @@ fn write_parquet(path: &Path, df: &mut DataFrame) {
 /// - created_at: 2026-01-10T00:00:00 + i minutes; the newest is 2026-01-10T16:39:00
 fn orders() -> DataFrame {
     let n = 1000usize;
-    let order_id: Vec<i64> = (1..=n as i64).map(|i| match i { 999 => 500, 1000 => 501, _ => i }).collect();
-    let customer_id: Vec<Option<i64>> = (1..=n as i64).map(|i| if i % 50 == 0 { None } else { Some(1000 + i % 97) }).collect();
+    let order_id: Vec<i64> = (1..=n as i64)
+        .map(|i| match i {
+            999 => 500,
+            1000 => 501,
+            _ => i,
+        })
+        .collect();
+    let customer_id: Vec<Option<i64>> =
+        (1..=n as i64).map(|i| if i % 50 == 0 { None } else { Some(1000 + i % 97) }).collect();
     let amount: Vec<Option<f64>> = (1..=n)
         .map(|i| match i {
             10 | 20 | 30 | 40 | 50 => Some(-(i as f64)),
@@ -38,10 +45,18 @@ fn orders() -> DataFrame {
     let status: Vec<&str> = (0..n).map(|i| if i % 250 == 7 { "unknown" } else { statuses[i % 4] }).collect();
     let countries = ["US", "DE", "FR", "JP", "BR"];
     let country: Vec<&str> = (0..n).map(|i| if i % 333 == 5 { "usa" } else { countries[i % 5] }).collect();
-    let email: Vec<String> = (0..n).map(|i| if i % 500 == 3 { format!("user{i}.example.com") } else { format!("user{i}@example.com") }).collect();
-    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 10).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_micros();
+    let email: Vec<String> = (0..n)
+        .map(|i| if i % 500 == 3 { format!("user{i}.example.com") } else { format!("user{i}@example.com") })
+        .collect();
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 10)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_micros();
     let created: Vec<i64> = (0..n as i64).map(|i| start + i * 60_000_000).collect();
-    let created = Series::new("created_at".into(), created).cast(&DataType::Datetime(TimeUnit::Microseconds, None)).unwrap();
+    let created =
+        Series::new("created_at".into(), created).cast(&DataType::Datetime(TimeUnit::Microseconds, None)).unwrap();
     DataFrame::new_infer_height(vec![
         Column::new("order_id".into(), order_id),
         Column::new("customer_id".into(), customer_id),
@@ -70,7 +85,11 @@ fn partitioned(root: &Path) {
         }
         next_id += rows;
         let amount: Vec<f64> = (0..rows).map(|i| (i as f64) * 3.0).collect();
-        let mut df = DataFrame::new_infer_height(vec![Column::new("order_id".into(), ids), Column::new("amount".into(), amount)]).unwrap();
+        let mut df = DataFrame::new_infer_height(vec![
+            Column::new("order_id".into(), ids),
+            Column::new("amount".into(), amount),
+        ])
+        .unwrap();
         write_parquet(&root.join(format!("dt={day}")).join("part-0.parquet"), &mut df);
     }
 }

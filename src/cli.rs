@@ -111,7 +111,13 @@ fn validate(paths: &[PathBuf]) -> i32 {
         Some(contracts) => {
             for c in contracts {
                 let rules: usize = c.columns().iter().map(|col| col.rules.len()).sum();
-                println!("ok: {} (contract {}, {} column rules, {} dataset checks)", c.file.display(), c.name, rules, c.checks.len());
+                println!(
+                    "ok: {} (contract {}, {} column rules, {} dataset checks)",
+                    c.file.display(),
+                    c.name,
+                    rules,
+                    c.checks.len()
+                );
             }
             EXIT_OK
         }
@@ -154,7 +160,13 @@ fn check(args: &CheckArgs) -> i32 {
             }
         },
     };
-    let options = Options { data: args.data.clone(), partition: args.partition.clone(), all_partitions: args.all_partitions, now, sample: args.sample };
+    let options = Options {
+        data: args.data.clone(),
+        partition: args.partition.clone(),
+        all_partitions: args.all_partitions,
+        now,
+        sample: args.sample,
+    };
     let mut results: Vec<ResultReport> = Vec::new();
     let mut data_error = false;
     for c in &contracts {

@@ -55,7 +55,13 @@ pub fn check_contract(contract: &Contract, options: &Options) -> Result<Vec<Resu
         None => contract.resolve(&contract.dataset.path),
     };
     let display = normalize(&path).to_string_lossy().into_owned();
-    let dataset = Dataset::open(&path, display, contract.dataset.format, contract.dataset.csv.clone(), contract.dataset.partition_key.as_deref())?;
+    let dataset = Dataset::open(
+        &path,
+        display,
+        contract.dataset.format,
+        contract.dataset.csv.clone(),
+        contract.dataset.partition_key.as_deref(),
+    )?;
     if dataset.partition_key.is_none() {
         return Ok(vec![evaluate(contract, &dataset, None, options)?]);
     }
@@ -102,7 +108,9 @@ fn collect(lf: LazyFrame, dataset: &Dataset, files: &[PathBuf]) -> Result<DataFr
                     Format::Parquet => parquet_rows(&single).is_err(),
                     Format::Csv => dataset
                         .scan(&single, &[])
-                        .and_then(|lf| lf.select([len()]).collect().map_err(|e| DataError::new(f.as_path(), e.to_string())))
+                        .and_then(|lf| {
+                            lf.select([len()]).collect().map_err(|e| DataError::new(f.as_path(), e.to_string()))
+                        })
                         .is_err(),
                 }
             })
@@ -139,13 +147,28 @@ fn column_input(name: &str, stored: &DataType, declared: Option<DeclaredType>, f
         Family::String if !matches!(stored, DataType::String) => (raw.clone().cast(DataType::String), DataType::String),
         _ => (raw.clone(), stored.clone()),
     };
-    ColumnInput { name: name.to_string(), value, is_null: raw.is_null(), dtype, stored: stored.clone(), raw: None, other_partitions: None }
+    ColumnInput {
+        name: name.to_string(),
+        value,
+        is_null: raw.is_null(),
+        dtype,
+        stored: stored.clone(),
+        raw: None,
+        other_partitions: None,
+    }
 }
 
 /// Distinct full keys of the other partitions, for `unique` with scope dataset. Single keys stay
 /// typed; compound keys are joined into one text so they can be matched with `is_in`.
-fn other_partition_keys(dataset: &Dataset, checked: &Partition, columns: &[String], inputs: &HashMap<String, ColumnInput>, typed: &[(String, DeclaredType)]) -> Result<Option<Expr>, DataError> {
-    let files: Vec<PathBuf> = dataset.partitions.iter().filter(|p| p.raw != checked.raw).flat_map(|p| p.files.clone()).collect();
+fn other_partition_keys(
+    dataset: &Dataset,
+    checked: &Partition,
+    columns: &[String],
+    inputs: &HashMap<String, ColumnInput>,
+    typed: &[(String, DeclaredType)],
+) -> Result<Option<Expr>, DataError> {
+    let files: Vec<PathBuf> =
+        dataset.partitions.iter().filter(|p| p.raw != checked.raw).flat_map(|p| p.files.clone()).collect();
     if files.is_empty() || columns.iter().any(|c| !inputs.contains_key(c)) {
         return Ok(None);
     }
@@ -155,7 +178,8 @@ fn other_partition_keys(dataset: &Dataset, checked: &Partition, columns: &[Strin
         return Ok(None);
     }
     let key = compound_key(columns, inputs);
-    let df = collect(lf.select([key.alias("key")]).drop_nulls(None).unique(None, UniqueKeepStrategy::Any), dataset, &files)?;
+    let df =
+        collect(lf.select([key.alias("key")]).drop_nulls(None).unique(None, UniqueKeepStrategy::Any), dataset, &files)?;
     let series = df.columns()[0].as_materialized_series().clone();
     Ok(Some(lit(polars::prelude::Scalar::new_list(series))))
 }
@@ -171,10 +195,16 @@ pub fn compound_key(columns: &[String], inputs: &HashMap<String, ColumnInput>) -
     concat_str(parts, "\u{1f}", false)
 }
 
-fn evaluate(contract: &Contract, dataset: &Dataset, partition: Option<&Partition>, options: &Options) -> Result<ResultReport, DataError> {
+fn evaluate(
+    contract: &Contract,
+    dataset: &Dataset,
+    partition: Option<&Partition>,
+    options: &Options,
+) -> Result<ResultReport, DataError> {
     let started = Instant::now();
     let files: Vec<PathBuf> = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
-    let declared: HashMap<&str, DeclaredType> = contract.columns().iter().filter_map(|c| Some((c.name.as_str(), c.declared_type?))).collect();
+    let declared: HashMap<&str, DeclaredType> =
+        contract.columns().iter().filter_map(|c| Some((c.name.as_str(), c.declared_type?))).collect();
     let typed: Vec<(String, DeclaredType)> = if dataset.format == Format::Csv {
         declared.iter().map(|(n, t)| (n.to_string(), *t)).collect()
     } else {
@@ -184,15 +214,20 @@ fn evaluate(contract: &Contract, dataset: &Dataset, partition: Option<&Partition
     if let Some(p) = partition {
         lf = lf.with_column(dataset.partition_literal(p));
     }
-    let schema = lf.clone().collect_schema().map_err(|e| DataError::new(files.first().cloned().unwrap_or_default(), e.to_string()))?;
+    let schema = lf
+        .clone()
+        .collect_schema()
+        .map_err(|e| DataError::new(files.first().cloned().unwrap_or_default(), e.to_string()))?;
 
     let mut inputs: HashMap<String, ColumnInput> = HashMap::new();
     for (name, dtype) in schema.iter() {
-        inputs.insert(name.to_string(), column_input(name, dtype, declared.get(name.as_str()).copied(), dataset.format));
+        inputs
+            .insert(name.to_string(), column_input(name, dtype, declared.get(name.as_str()).copied(), dataset.format));
     }
     if let Some(p) = partition {
         for column in contract.columns() {
-            let across = column.rules.iter().any(|r| matches!(r.kind, RuleKind::Unique { scope: None | Some(Scope::Dataset) }));
+            let across =
+                column.rules.iter().any(|r| matches!(r.kind, RuleKind::Unique { scope: None | Some(Scope::Dataset) }));
             if across && inputs.contains_key(&column.name) {
                 let others = other_partition_keys(dataset, p, std::slice::from_ref(&column.name), &inputs, &typed)?;
                 inputs.get_mut(&column.name).expect("present").other_partitions = others;
@@ -201,7 +236,9 @@ fn evaluate(contract: &Contract, dataset: &Dataset, partition: Option<&Partition
     }
 
     let history = match partition {
-        Some(p) if contract.checks.iter().any(|c| matches!(c.kind, CheckKind::RowCountAnomaly { .. })) => earlier_rows(dataset, p)?,
+        Some(p) if contract.checks.iter().any(|c| matches!(c.kind, CheckKind::RowCountAnomaly { .. })) => {
+            earlier_rows(dataset, p)?
+        }
         _ => Vec::new(),
     };
     let mut referenced_keys = HashMap::new();
@@ -212,7 +249,10 @@ fn evaluate(contract: &Contract, dataset: &Dataset, partition: Option<&Partition
                 referenced_keys.insert(check.id(), load_keys(contract, other, key, *format, csv.clone())?);
             }
             CheckKind::Unique { columns, scope: None | Some(Scope::Dataset) } if partition.is_some() => {
-                compound_others.insert(check.id(), other_partition_keys(dataset, partition.expect("some"), columns, &inputs, &typed)?);
+                compound_others.insert(
+                    check.id(),
+                    other_partition_keys(dataset, partition.expect("some"), columns, &inputs, &typed)?,
+                );
             }
             _ => {}
         }
@@ -243,7 +283,15 @@ fn evaluate(contract: &Contract, dataset: &Dataset, partition: Option<&Partition
         }
     }
     let now_micros = options.now.timestamp_micros();
-    let ctx = CheckContext { columns: &inputs, now_micros, dataset, partition, history: &history, referenced_keys: &referenced_keys, compound_others: &compound_others };
+    let ctx = CheckContext {
+        columns: &inputs,
+        now_micros,
+        dataset,
+        partition,
+        history: &history,
+        referenced_keys: &referenced_keys,
+        compound_others: &compound_others,
+    };
     for check in &contract.checks {
         let state = match checks::plan(check, &ctx) {
             Planning::Plan(planned) => State::Planned { planned, first: 0 },
@@ -281,7 +329,11 @@ fn evaluate(contract: &Contract, dataset: &Dataset, partition: Option<&Partition
         let df = collect(lf.clone().select(aggregates), dataset, &files)?;
         (0..df.width()).map(|i| first_i64(&df, i)).collect()
     };
-    let rows = if rows_from_pass { values.last().copied().flatten().unwrap_or(0).max(0) as u64 } else { parquet_rows(&files)? };
+    let rows = if rows_from_pass {
+        values.last().copied().flatten().unwrap_or(0).max(0) as u64
+    } else {
+        parquet_rows(&files)?
+    };
     let facts = Facts { rows };
 
     let mut reports = Vec::new();
@@ -293,11 +345,29 @@ fn evaluate(contract: &Contract, dataset: &Dataset, partition: Option<&Partition
             }
             State::Done(m) => (m, None),
             State::Error(reason) => {
-                reports.push(empty_report(p.id, p.kind, p.column, p.severity, p.threshold, p.line, Status::Error, reason));
+                reports.push(empty_report(
+                    p.id,
+                    p.kind,
+                    p.column,
+                    p.severity,
+                    p.threshold,
+                    p.line,
+                    Status::Error,
+                    reason,
+                ));
                 continue;
             }
             State::Skipped(reason) => {
-                reports.push(empty_report(p.id, p.kind, p.column, p.severity, p.threshold, p.line, Status::Skipped, reason));
+                reports.push(empty_report(
+                    p.id,
+                    p.kind,
+                    p.column,
+                    p.severity,
+                    p.threshold,
+                    p.line,
+                    Status::Skipped,
+                    reason,
+                ));
                 continue;
             }
         };
@@ -307,7 +377,9 @@ fn evaluate(contract: &Contract, dataset: &Dataset, partition: Option<&Partition
             (false, Severity::Error) => Status::Fail,
         };
         let sample = match (&evidence, status) {
-            (Some(e), Status::Warn | Status::Fail) if options.sample > 0 && measured.failures.unwrap_or(0) > 0 => samples(&lf, e, options.sample, dataset, &files)?,
+            (Some(e), Status::Warn | Status::Fail) if options.sample > 0 && measured.failures.unwrap_or(0) > 0 => {
+                samples(&lf, e, options.sample, dataset, &files)?
+            }
             _ => Vec::new(),
         };
         reports.push(CheckReport {
@@ -341,14 +413,37 @@ fn evaluate(contract: &Contract, dataset: &Dataset, partition: Option<&Partition
 }
 
 #[allow(clippy::too_many_arguments)]
-fn empty_report(id: String, kind: String, column: Option<String>, severity: Severity, threshold: Value, line: usize, status: Status, message: String) -> CheckReport {
-    CheckReport { id, kind, column, severity: severity.name().into(), status, failures: None, observed: Value::Null, threshold, sample: Vec::new(), message, details: None, line }
+fn empty_report(
+    id: String,
+    kind: String,
+    column: Option<String>,
+    severity: Severity,
+    threshold: Value,
+    line: usize,
+    status: Status,
+    message: String,
+) -> CheckReport {
+    CheckReport {
+        id,
+        kind,
+        column,
+        severity: severity.name().into(),
+        status,
+        failures: None,
+        observed: Value::Null,
+        threshold,
+        sample: Vec::new(),
+        message,
+        details: None,
+        line,
+    }
 }
 
 /// `schema`: every declared column exists; with `strict`, no undeclared column exists either.
 fn schema_check(contract: &Contract, schema: &Schema, partition_key: Option<&str>, line: usize) -> Pending {
     let strict = contract.schema.as_ref().is_some_and(|s| s.strict);
-    let missing: Vec<&str> = contract.columns().iter().map(|c| c.name.as_str()).filter(|n| schema.get(n).is_none()).collect();
+    let missing: Vec<&str> =
+        contract.columns().iter().map(|c| c.name.as_str()).filter(|n| schema.get(n).is_none()).collect();
     let extra: Vec<&str> = if strict {
         schema
             .iter_names()
@@ -366,7 +461,11 @@ fn schema_check(contract: &Contract, schema: &Schema, partition_key: Option<&str
     if !extra.is_empty() {
         parts.push(format!("undeclared columns (strict): {}", extra.join(", ")));
     }
-    let message = if parts.is_empty() { format!("all {} declared columns present", contract.columns().len()) } else { parts.join("; ") };
+    let message = if parts.is_empty() {
+        format!("all {} declared columns present", contract.columns().len())
+    } else {
+        parts.join("; ")
+    };
     Pending {
         id: "schema".into(),
         kind: "schema".into(),
@@ -374,12 +473,24 @@ fn schema_check(contract: &Contract, schema: &Schema, partition_key: Option<&str
         severity: Severity::Error,
         threshold: serde_json::json!({"strict": strict}),
         line,
-        state: State::Done(Measured { failures: Some(failures), observed: serde_json::json!(failures), passed: failures == 0, message, details: None }),
+        state: State::Done(Measured {
+            failures: Some(failures),
+            observed: serde_json::json!(failures),
+            passed: failures == 0,
+            message,
+            details: None,
+        }),
     }
 }
 
 /// Distinct values of `key` in a referenced dataset, read with its own format.
-fn load_keys(contract: &Contract, other: &str, key: &str, format: Option<Format>, csv: Option<crate::contract::CsvOptions>) -> Result<Result<Series, String>, DataError> {
+fn load_keys(
+    contract: &Contract,
+    other: &str,
+    key: &str,
+    format: Option<Format>,
+    csv: Option<crate::contract::CsvOptions>,
+) -> Result<Result<Series, String>, DataError> {
     let path = contract.resolve(other);
     let display = normalize(&path).to_string_lossy().into_owned();
     let dataset = Dataset::open(&path, display, format, csv.unwrap_or_default(), None)?;
@@ -388,27 +499,46 @@ fn load_keys(contract: &Contract, other: &str, key: &str, format: Option<Format>
     if schema.get(key).is_none() {
         return Ok(Err(format!("key column `{key}` is not in {}", dataset.display)));
     }
-    let df = collect(lf.select([col(key)]).drop_nulls(None).unique(None, UniqueKeepStrategy::Any), &dataset, &dataset.files)?;
+    let df = collect(
+        lf.select([col(key)]).drop_nulls(None).unique(None, UniqueKeepStrategy::Any),
+        &dataset,
+        &dataset.files,
+    )?;
     Ok(Ok(df.columns()[0].as_materialized_series().clone()))
 }
 
 /// The most frequent failing values, most frequent first, at most `limit`.
-fn samples(lf: &LazyFrame, evidence: &Evidence, limit: usize, dataset: &Dataset, files: &[PathBuf]) -> Result<Vec<Value>, DataError> {
+fn samples(
+    lf: &LazyFrame,
+    evidence: &Evidence,
+    limit: usize,
+    dataset: &Dataset,
+    files: &[PathBuf],
+) -> Result<Vec<Value>, DataError> {
     let (grouped, keys) = match evidence {
-        Evidence::Where { failing, value } => (lf.clone().filter(failing.clone()).group_by([value.clone().alias("k0")]).agg([len().alias("n")]), 1),
+        Evidence::Where { failing, value } => {
+            (lf.clone().filter(failing.clone()).group_by([value.clone().alias("k0")]).agg([len().alias("n")]), 1)
+        }
         Evidence::Duplicates { keys, present } => {
             let named: Vec<Expr> = keys.iter().enumerate().map(|(i, k)| k.clone().alias(format!("k{i}"))).collect();
-            (lf.clone().filter(present.clone()).group_by(named).agg([len().alias("n")]).filter(col("n").gt(lit(1))), keys.len())
+            (
+                lf.clone().filter(present.clone()).group_by(named).agg([len().alias("n")]).filter(col("n").gt(lit(1))),
+                keys.len(),
+            )
         }
     };
     let mut by: Vec<PlSmallStr> = vec!["n".into()];
     by.extend((0..keys).map(|i| PlSmallStr::from(format!("k{i}"))));
     let descending: Vec<bool> = std::iter::once(true).chain((0..keys).map(|_| false)).collect();
-    let sorted = grouped.sort(by, SortMultipleOptions::default().with_order_descending_multi(descending).with_nulls_last(true)).limit(limit as IdxSize);
+    let sorted = grouped
+        .sort(by, SortMultipleOptions::default().with_order_descending_multi(descending).with_nulls_last(true))
+        .limit(limit as IdxSize);
     let df = collect(sorted, dataset, files)?;
     let mut out = Vec::new();
     for row in 0..df.height() {
-        let parts: Vec<Value> = (0..keys).map(|i| df.columns()[i].get(row).map(|v| crate::values::json_value(&v)).unwrap_or(Value::Null)).collect();
+        let parts: Vec<Value> = (0..keys)
+            .map(|i| df.columns()[i].get(row).map(|v| crate::values::json_value(&v)).unwrap_or(Value::Null))
+            .collect();
         out.push(if parts.len() == 1 { parts.into_iter().next().unwrap_or(Value::Null) } else { Value::Array(parts) });
     }
     Ok(out)

@@ -160,14 +160,23 @@ pub fn discover(path: &Path, declared: Option<Format>) -> Result<(Format, Vec<Pa
         let format = declared.or_else(|| format_from_name(path)).unwrap_or_else(|| sniff_format(path));
         return Ok((format, candidates));
     }
-    let typed: Vec<(PathBuf, Option<Format>)> = candidates.into_iter().map(|p| { let f = format_from_name(&p); (p, f) }).collect();
+    let typed: Vec<(PathBuf, Option<Format>)> = candidates
+        .into_iter()
+        .map(|p| {
+            let f = format_from_name(&p);
+            (p, f)
+        })
+        .collect();
     let format = match declared {
         Some(f) => f,
         None => {
             let has = |f: Format| typed.iter().any(|(_, x)| *x == Some(f));
             match (has(Format::Parquet), has(Format::Csv)) {
                 (true, true) => {
-                    return Err(DataError::new(path, "the folder mixes CSV and Parquet files; set `dataset.format` to choose one"))
+                    return Err(DataError::new(
+                        path,
+                        "the folder mixes CSV and Parquet files; set `dataset.format` to choose one",
+                    ))
                 }
                 (true, false) => Format::Parquet,
                 (false, true) => Format::Csv,
@@ -196,7 +205,8 @@ fn percent_decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(b);
                 i += 3;
                 continue;
@@ -232,15 +242,39 @@ fn typed_value(raw: &str, t: PartitionType) -> PartitionValue {
 }
 
 impl Dataset {
-    pub fn open(path: &Path, display: String, declared: Option<Format>, csv: CsvOptions, partition_key: Option<&str>) -> Result<Dataset, DataError> {
+    pub fn open(
+        path: &Path,
+        display: String,
+        declared: Option<Format>,
+        csv: CsvOptions,
+        partition_key: Option<&str>,
+    ) -> Result<Dataset, DataError> {
         let (format, files) = discover(path, declared)?;
-        let mut dataset = Dataset { display, format, files, csv, partition_key: partition_key.map(str::to_string), partition_type: PartitionType::Text, partitions: Vec::new() };
+        if format == Format::Csv {
+            validate_csv_structure(&files, &csv)?;
+        }
+        let mut dataset = Dataset {
+            display,
+            format,
+            files,
+            csv,
+            partition_key: partition_key.map(str::to_string),
+            partition_type: PartitionType::Text,
+            partitions: Vec::new(),
+        };
         if let Some(key) = partition_key {
             let mut by_value: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
             for f in &dataset.files {
                 match partition_of(f, key) {
                     Some(v) => by_value.entry(percent_decode(&v)).or_default().push(f.clone()),
-                    None => return Err(DataError::new(f, format!("the file is not inside a `{key}=VALUE` folder, but the contract partitions by `{key}`"))),
+                    None => {
+                        return Err(DataError::new(
+                            f,
+                            format!(
+                                "the file is not inside a `{key}=VALUE` folder, but the contract partitions by `{key}`"
+                            ),
+                        ))
+                    }
                 }
             }
             let raws: Vec<String> = by_value.keys().cloned().collect();
@@ -278,12 +312,17 @@ impl Dataset {
         let sources = ScanSources::Paths(paths.into_iter().collect());
         match self.format {
             Format::Parquet => {
-                let args = ScanArgsParquet { hive_options: HiveOptions { enabled: Some(false), ..HiveOptions::new_enabled() }, glob: false, ..Default::default() };
+                let args = ScanArgsParquet {
+                    hive_options: HiveOptions { enabled: Some(false), ..HiveOptions::new_enabled() },
+                    glob: false,
+                    ..Default::default()
+                };
                 LazyFrame::scan_parquet_sources(sources, args).map_err(|e| DataError::new(&first, e.to_string()))
             }
             Format::Csv => {
                 let csv = &self.csv;
-                let text_columns: Schema = typed.iter().map(|(name, _)| Field::new(name.as_str().into(), DataType::String)).collect();
+                let text_columns: Schema =
+                    typed.iter().map(|(name, _)| Field::new(name.as_str().into(), DataType::String)).collect();
                 let nulls: Vec<PlSmallStr> = csv.null_values.iter().map(|s| s.as_str().into()).collect();
                 let reader = LazyCsvReader::new_with_sources(sources)
                     .with_has_header(csv.header)
@@ -301,12 +340,61 @@ impl Dataset {
     }
 }
 
+/// Polars fills a short CSV row with nulls; the spec calls any ragged row malformed, and an
+/// invalid UTF-8 byte too. One streaming pass over the raw records finds both, with the line.
+pub fn validate_csv_structure(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataError> {
+    for f in files {
+        let file = std::fs::File::open(f).map_err(|e| DataError::new(f, e.to_string()))?;
+        let mut reader = ::csv::ReaderBuilder::new()
+            .delimiter(csv.delimiter)
+            .quoting(csv.quote.is_some())
+            .quote(csv.quote.unwrap_or(b'"'))
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 20)
+            .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+        let mut record = ::csv::ByteRecord::new();
+        let mut expected: Option<usize> = None;
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => return Err(DataError::new(f, e.to_string())),
+            }
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            if record.len() == 1 && record.get(0).is_some_and(|v| v.is_empty()) {
+                continue; // a blank line
+            }
+            match expected {
+                None => expected = Some(record.len()),
+                Some(n) if n != record.len() => {
+                    return Err(DataError::new(
+                        f,
+                        format!("line {line} has {} fields, but the first row has {n} (a ragged row)", record.len()),
+                    ))
+                }
+                _ => {}
+            }
+            if let Some(bad) = record.iter().find(|v| std::str::from_utf8(v).is_err()) {
+                let valid = std::str::from_utf8(bad).err().map(|e| e.valid_up_to()).unwrap_or(0);
+                return Err(DataError::new(
+                    f,
+                    format!("line {line} is not valid UTF-8 (after {valid} bytes of a field)"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Row count of Parquet files from their footers, without reading data pages.
 pub fn parquet_rows(files: &[PathBuf]) -> Result<u64, DataError> {
     let mut total = 0u64;
     for f in files {
         let file = std::fs::File::open(f).map_err(|e| DataError::new(f, e.to_string()))?;
-        let n = ParquetReader::new(file).num_rows().map_err(|e| DataError::new(f, format!("not a readable Parquet file ({e})")))?;
+        let n = ParquetReader::new(file)
+            .num_rows()
+            .map_err(|e| DataError::new(f, format!("not a readable Parquet file ({e})")))?;
         total += n as u64;
     }
     Ok(total)
@@ -337,8 +425,14 @@ mod tests {
 
     #[test]
     fn partition_from_any_depth() {
-        assert_eq!(partition_of(Path::new("d/region=eu/dt=2026-01-01/part-0.parquet"), "dt"), Some("2026-01-01".into()));
-        assert_eq!(partition_of(Path::new("d/dt=2026-01-01/region=eu/part-0.parquet"), "dt"), Some("2026-01-01".into()));
+        assert_eq!(
+            partition_of(Path::new("d/region=eu/dt=2026-01-01/part-0.parquet"), "dt"),
+            Some("2026-01-01".into())
+        );
+        assert_eq!(
+            partition_of(Path::new("d/dt=2026-01-01/region=eu/part-0.parquet"), "dt"),
+            Some("2026-01-01".into())
+        );
         assert_eq!(partition_of(Path::new("d/part-0.parquet"), "dt"), None);
         assert_eq!(percent_decode("a%20b"), "a b");
     }

@@ -28,8 +28,25 @@ pub enum DeclaredType {
 }
 
 pub const TYPE_NAMES: &[&str] = &[
-    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32",
-    "float64", "decimal", "string", "binary", "date", "time", "timestamp", "integer", "float",
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float32",
+    "float64",
+    "decimal",
+    "string",
+    "binary",
+    "date",
+    "time",
+    "timestamp",
+    "integer",
+    "float",
     "number",
 ];
 
@@ -158,10 +175,17 @@ pub fn type_name(dtype: &DataType) -> String {
         DataType::Binary | DataType::BinaryOffset => "binary".into(),
         DataType::Date => "date".into(),
         DataType::Time => "time".into(),
-        DataType::Datetime(unit, tz) => match tz {
-            Some(tz) => format!("timestamp[{unit}, {tz}]"),
-            None => format!("timestamp[{unit}]"),
-        },
+        DataType::Datetime(unit, tz) => {
+            let unit = match unit {
+                TimeUnit::Nanoseconds => "ns",
+                TimeUnit::Microseconds => "us",
+                TimeUnit::Milliseconds => "ms",
+            };
+            match tz {
+                Some(tz) => format!("timestamp[{unit}, {tz}]"),
+                None => format!("timestamp[{unit}]"),
+            }
+        }
         DataType::Null => "null".into(),
         other => other.to_string().to_lowercase(),
     }

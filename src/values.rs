@@ -33,7 +33,8 @@ pub fn parse_timestamp_micros(text: &str) -> Option<i64> {
 }
 
 pub fn parse_time_nanos(text: &str) -> Option<i64> {
-    let t = NaiveTime::parse_from_str(text, "%H:%M:%S%.f").or_else(|_| NaiveTime::parse_from_str(text, "%H:%M")).ok()?;
+    let t =
+        NaiveTime::parse_from_str(text, "%H:%M:%S%.f").or_else(|_| NaiveTime::parse_from_str(text, "%H:%M")).ok()?;
     Some((t - NaiveTime::MIN).num_nanoseconds().unwrap_or(0))
 }
 
@@ -82,7 +83,8 @@ pub fn literal_expr(l: &Literal, dtype: &DataType, rounding: Rounding) -> Result
             let i = as_int.ok_or_else(cannot)?;
             if rounding == Rounding::Exact {
                 // A listed value must fit the column's width to be able to match.
-                let fits = Series::new("v".into(), [i]).strict_cast(dtype).map(|s| s.null_count() == 0).unwrap_or(false);
+                let fits =
+                    Series::new("v".into(), [i]).strict_cast(dtype).map(|s| s.null_count() == 0).unwrap_or(false);
                 if !fits {
                     return Err(cannot());
                 }
@@ -98,18 +100,27 @@ pub fn literal_expr(l: &Literal, dtype: &DataType, rounding: Rounding) -> Result
             _ => return Err(cannot()),
         },
         Family::Date => {
-            let text = match &l.value { Scalar::Str(s) => s, _ => return Err(cannot()) };
+            let text = match &l.value {
+                Scalar::Str(s) => s,
+                _ => return Err(cannot()),
+            };
             let d = crate::source::parse_date(text).ok_or_else(cannot)?;
             lit(days_since_epoch(d)).cast(DataType::Date)
         }
         Family::Timestamp => {
             let DataType::Datetime(unit, tz) = dtype else { return Err(cannot()) };
-            let text = match &l.value { Scalar::Str(s) => s, _ => return Err(cannot()) };
+            let text = match &l.value {
+                Scalar::Str(s) => s,
+                _ => return Err(cannot()),
+            };
             let micros = parse_timestamp_micros(text).ok_or_else(cannot)?;
             lit(micros_to_unit(micros, *unit)).cast(DataType::Datetime(*unit, tz.clone()))
         }
         Family::Time => {
-            let text = match &l.value { Scalar::Str(s) => s, _ => return Err(cannot()) };
+            let text = match &l.value {
+                Scalar::Str(s) => s,
+                _ => return Err(cannot()),
+            };
             lit(parse_time_nanos(text).ok_or_else(cannot)?).cast(DataType::Time)
         }
         Family::Binary | Family::Other => return Err(cannot()),
@@ -151,7 +162,10 @@ pub fn list_literal(values: &[Literal], dtype: &DataType) -> Result<Expr, String
             let mut out = Vec::new();
             for v in values {
                 let _ = literal_expr(v, dtype, Rounding::Exact)?;
-                out.push(matches!(&v.value, Scalar::Bool(true)) || matches!(&v.value, Scalar::Str(s) if s.eq_ignore_ascii_case("true")));
+                out.push(
+                    matches!(&v.value, Scalar::Bool(true))
+                        || matches!(&v.value, Scalar::Str(s) if s.eq_ignore_ascii_case("true")),
+                );
             }
             Series::new(name, out)
         }
@@ -159,15 +173,21 @@ pub fn list_literal(values: &[Literal], dtype: &DataType) -> Result<Expr, String
             let mut physical = Vec::new();
             for v in values {
                 let _ = literal_expr(v, dtype, Rounding::Exact)?;
-                let text = match &v.value { Scalar::Str(s) => s.as_str(), _ => "" };
+                let text = match &v.value {
+                    Scalar::Str(s) => s.as_str(),
+                    _ => "",
+                };
                 physical.push(match dtype {
                     DataType::Date => crate::source::parse_date(text).map(days_since_epoch).unwrap_or_default() as i64,
-                    DataType::Datetime(unit, _) => micros_to_unit(parse_timestamp_micros(text).unwrap_or_default(), *unit),
+                    DataType::Datetime(unit, _) => {
+                        micros_to_unit(parse_timestamp_micros(text).unwrap_or_default(), *unit)
+                    }
                     _ => parse_time_nanos(text).unwrap_or_default(),
                 });
             }
             let s = Series::new(name, physical);
-            let s = if matches!(dtype, DataType::Date) { s.cast(&DataType::Int32).map_err(|e| e.to_string())? } else { s };
+            let s =
+                if matches!(dtype, DataType::Date) { s.cast(&DataType::Int32).map_err(|e| e.to_string())? } else { s };
             s.cast(dtype).map_err(|e| e.to_string())?
         }
         Family::Binary | Family::Other => {
@@ -190,16 +210,36 @@ pub fn parse_text(text: Expr, declared: DeclaredType) -> Expr {
                 .then(lit(false))
                 .otherwise(lit(NULL).cast(DataType::Boolean))
         }
-        DataType::Date => text.str().to_date(StrptimeOptions { format: Some("%Y-%m-%d".into()), strict: false, exact: true, cache: true }),
-        DataType::Time => text.str().to_time(StrptimeOptions { format: Some("%H:%M:%S".into()), strict: false, exact: true, cache: true }),
+        DataType::Date => text.str().to_date(StrptimeOptions {
+            format: Some("%Y-%m-%d".into()),
+            strict: false,
+            exact: true,
+            cache: true,
+        }),
+        DataType::Time => text.str().to_time(StrptimeOptions {
+            format: Some("%H:%M:%S".into()),
+            strict: false,
+            exact: true,
+            cache: true,
+        }),
         DataType::Datetime(unit, _) => {
             let naive = |format: &str| {
-                text.clone().str().to_datetime(Some(unit), None, StrptimeOptions { format: Some(format.into()), strict: false, exact: true, cache: true }, lit("raise"))
+                text.clone().str().to_datetime(
+                    Some(unit),
+                    None,
+                    StrptimeOptions { format: Some(format.into()), strict: false, exact: true, cache: true },
+                    lit("raise"),
+                )
             };
             let zoned = |format: &str| {
                 text.clone()
                     .str()
-                    .to_datetime(Some(unit), None, StrptimeOptions { format: Some(format.into()), strict: false, exact: true, cache: true }, lit("raise"))
+                    .to_datetime(
+                        Some(unit),
+                        None,
+                        StrptimeOptions { format: Some(format.into()), strict: false, exact: true, cache: true },
+                        lit("raise"),
+                    )
                     .dt()
                     .replace_time_zone(None, lit("raise"), NonExistent::Raise)
             };

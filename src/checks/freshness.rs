@@ -12,7 +12,12 @@ pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckC
     let timestamps = match family(&input.dtype) {
         Family::Timestamp | Family::Date => input.value.clone(),
         Family::String => crate::values::parse_text(input.value.clone(), DeclaredType::Timestamp),
-        _ => return Err(format!("freshness needs a date or timestamp column; `{column}` is {}", crate::types::type_name(&input.dtype))),
+        _ => {
+            return Err(format!(
+                "freshness needs a date or timestamp column; `{column}` is {}",
+                crate::types::type_name(&input.dtype)
+            ))
+        }
     };
     let latest = timestamps.dt().timestamp(TimeUnit::Microseconds).max().cast(DataType::Int64);
     let now = ctx.now_micros;
@@ -30,7 +35,8 @@ pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckC
             Some(latest) => {
                 let age = (now - latest) as f64 / 1e6;
                 let passed = age <= max_age_seconds;
-                let newest = chrono::DateTime::from_timestamp_micros(latest).map(|d| d.to_rfc3339()).unwrap_or_default();
+                let newest =
+                    chrono::DateTime::from_timestamp_micros(latest).map(|d| d.to_rfc3339()).unwrap_or_default();
                 Measured {
                     failures: Some(u64::from(!passed)),
                     observed: json!(age),
@@ -55,5 +61,9 @@ fn human_age(seconds: f64) -> String {
     } else {
         format!("{:.1}d", s / 86400.0)
     };
-    if seconds < 0.0 { format!("-{text}") } else { text }
+    if seconds < 0.0 {
+        format!("-{text}")
+    } else {
+        text
+    }
 }

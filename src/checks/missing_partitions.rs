@@ -46,6 +46,8 @@ pub fn plan(interval_days: i64, lookback: i64, ctx: &CheckContext) -> Planning {
         } else {
             format!("{n} of {expected} expected partitions are missing: {}", missing.join(", "))
         },
-        details: Some(json!({"missing": missing, "expected": expected, "from": start.to_string(), "to": checked_date.to_string()})),
+        details: Some(
+            json!({"missing": missing, "expected": expected, "from": start.to_string(), "to": checked_date.to_string()}),
+        ),
     }))
 }

@@ -32,6 +32,7 @@ pub struct CheckContext<'a> {
     pub compound_others: &'a HashMap<String, Option<Expr>>,
 }
 
+#[allow(clippy::large_enum_variant)] // short-lived, one per check
 pub enum Planning {
     Plan(Planned),
     Error(String),
@@ -47,11 +48,17 @@ impl CheckContext<'_> {
 pub fn plan(check: &DatasetCheck, ctx: &CheckContext) -> Planning {
     let planned = match &check.kind {
         CheckKind::RowCount { min, max } => Ok(row_count::plan(*min, *max)),
-        CheckKind::Freshness { column, max_age_seconds, max_age_text } => freshness::plan(column, *max_age_seconds, max_age_text, ctx),
-        CheckKind::RowCountAnomaly { method, window, min_history } => return row_count_anomaly::plan(*method, *window, *min_history, ctx),
+        CheckKind::Freshness { column, max_age_seconds, max_age_text } => {
+            freshness::plan(column, *max_age_seconds, max_age_text, ctx)
+        }
+        CheckKind::RowCountAnomaly { method, window, min_history } => {
+            return row_count_anomaly::plan(*method, *window, *min_history, ctx)
+        }
         CheckKind::Unique { columns, .. } => unique_key::plan(&check.id(), columns, check.limits, ctx),
         CheckKind::References { column, .. } => references::plan(&check.id(), column, check.limits, ctx),
-        CheckKind::MissingPartitions { interval_days, lookback } => return missing_partitions::plan(*interval_days, *lookback, ctx),
+        CheckKind::MissingPartitions { interval_days, lookback } => {
+            return missing_partitions::plan(*interval_days, *lookback, ctx)
+        }
     };
     match planned {
         Ok(p) => Planning::Plan(p),
@@ -79,9 +86,8 @@ pub fn threshold(check: &DatasetCheck) -> Value {
             t.insert("method".into(), json!(method.name()));
             match method {
                 crate::contract::AnomalyMethod::Median { tolerance } => t.insert("tolerance".into(), json!(tolerance)),
-                crate::contract::AnomalyMethod::ZScore { threshold } | crate::contract::AnomalyMethod::Mad { threshold } => {
-                    t.insert("threshold".into(), json!(threshold))
-                }
+                crate::contract::AnomalyMethod::ZScore { threshold }
+                | crate::contract::AnomalyMethod::Mad { threshold } => t.insert("threshold".into(), json!(threshold)),
             };
             t.insert("window".into(), json!(window));
             t.insert("min_history".into(), json!(min_history));

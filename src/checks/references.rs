@@ -9,15 +9,18 @@ use crate::rules::{counted, of_rows, Evidence, Planned};
 
 pub fn plan(id: &str, column: &str, limits: Limits, ctx: &CheckContext) -> Result<Planned, String> {
     let input = ctx.column(column)?;
-    let keys = ctx.referenced_keys.get(id).ok_or_else(|| format!("the keys of `{id}` were not loaded"))?.as_ref().map_err(Clone::clone)?;
-    let keys = keys.cast(&input.dtype).map_err(|e| format!("the referenced keys cannot be compared with `{column}`: {e}"))?;
+    let keys = ctx
+        .referenced_keys
+        .get(id)
+        .ok_or_else(|| format!("the keys of `{id}` were not loaded"))?
+        .as_ref()
+        .map_err(Clone::clone)?;
+    let keys =
+        keys.cast(&input.dtype).map_err(|e| format!("the referenced keys cannot be compared with `{column}`: {e}"))?;
     let value = input.value.clone();
-    let failing = value.clone().is_not_null().and(value.clone().is_in(lit(polars::prelude::Scalar::new_list(keys)), false).not());
-    Ok(counted(
-        failing.clone(),
-        value.clone().count(),
-        limits,
-        Some(Evidence::Where { failing, value }),
-        |f, d| format!("{} have no match in the referenced dataset", of_rows(f, d, "values")),
-    ))
+    let failing =
+        value.clone().is_not_null().and(value.clone().is_in(lit(polars::prelude::Scalar::new_list(keys)), false).not());
+    Ok(counted(failing.clone(), value.clone().count(), limits, Some(Evidence::Where { failing, value }), |f, d| {
+        format!("{} have no match in the referenced dataset", of_rows(f, d, "values"))
+    }))
 }

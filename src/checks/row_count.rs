@@ -10,12 +10,20 @@ pub fn plan(min: Option<u64>, max: Option<u64>) -> Planned {
         finish: Box::new(move |_, facts| {
             let rows = facts.rows;
             let passed = min.is_none_or(|m| rows >= m) && max.is_none_or(|m| rows <= m);
-            let bounds = format!("[{}, {}]", min.map(|m| m.to_string()).unwrap_or("0".into()), max.map(|m| m.to_string()).unwrap_or("inf".into()));
+            let bounds = format!(
+                "[{}, {}]",
+                min.map(|m| m.to_string()).unwrap_or("0".into()),
+                max.map(|m| m.to_string()).unwrap_or("inf".into())
+            );
             Measured {
                 failures: Some(u64::from(!passed)),
                 observed: json!(rows),
                 passed,
-                message: if passed { format!("{rows} rows within {bounds}") } else { format!("{rows} rows outside {bounds}") },
+                message: if passed {
+                    format!("{rows} rows within {bounds}")
+                } else {
+                    format!("{rows} rows outside {bounds}")
+                },
                 details: None,
             }
         }),

@@ -34,7 +34,13 @@ pub fn plan(id: &str, columns: &[String], limits: Limits, ctx: &CheckContext) ->
             if v.len() > 2 {
                 message.push_str(&format!(", {elsewhere} rows whose key appears in another partition"));
             }
-            Measured { failures: Some(failures), observed: json!(failures), passed: limits.holds(failures, rows), message, details: None }
+            Measured {
+                failures: Some(failures),
+                observed: json!(failures),
+                passed: limits.holds(failures, rows),
+                message,
+                details: None,
+            }
         }),
         evidence: Some(Evidence::Duplicates { keys, present: full }),
     })

@@ -16,14 +16,7 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "error: {}\n  --> {}:{}:{}",
-            self.message,
-            self.file.display(),
-            self.pos.line,
-            self.pos.column
-        )?;
+        write!(f, "error: {}\n  --> {}:{}:{}", self.message, self.file.display(), self.pos.line, self.pos.column)?;
         if let Some(help) = &self.help {
             write!(f, "\n   = help: {help}")?;
         }
@@ -58,18 +51,27 @@ pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .iter()
         .map(|c| (strsim::damerau_levenshtein(&lower, c), *c))
         .filter(|(distance, c)| *distance <= 2.max(c.len() / 3))
-        .min_by_key(|(distance, _)| *distance)
+        // On a tie, prefer a word with the same letters: a transposition is the likelier typo.
+        .min_by_key(|(distance, c)| (*distance, !same_letters(&lower, c)))
         .map(|(_, c)| c)
+}
+
+fn same_letters(a: &str, b: &str) -> bool {
+    let sorted = |s: &str| {
+        let mut v: Vec<char> = s.chars().collect();
+        v.sort_unstable();
+        v
+    };
+    sorted(a) == sorted(b)
 }
 
 /// "did you mean `x`?" or the list of valid words.
 pub fn suggestion(word: &str, candidates: &[&str]) -> String {
     match nearest(word, candidates) {
         Some(best) => format!("did you mean `{best}`?"),
-        None => format!(
-            "expected one of: {}",
-            candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
-        ),
+        None => {
+            format!("expected one of: {}", candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "))
+        }
     }
 }
 
@@ -83,6 +85,7 @@ mod tests {
         assert_eq!(nearest("requird", &keys), Some("required"));
         assert_eq!(nearest("Unique", &keys), Some("unique"));
         assert_eq!(nearest("zzzzzzzz", &keys), None);
+        assert_eq!(nearest("int46", &["int16", "int64"]), Some("int64"));
         assert!(suggestion("zzz", &keys).starts_with("expected one of"));
     }
 }

@@ -33,7 +33,11 @@ impl Contract {
 
     pub fn resolve(&self, path: &str) -> PathBuf {
         let p = Path::new(path);
-        if p.is_absolute() { p.to_path_buf() } else { self.dir().join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.dir().join(p)
+        }
     }
 
     pub fn columns(&self) -> &[ColumnSpec] {
@@ -145,12 +149,22 @@ pub enum RuleKind {
     /// `type`: checked against the declared type of the column.
     Type(DeclaredType),
     Required,
-    Unique { scope: Option<Scope> },
-    NullRate { max: f64 },
-    Range { min: Option<Literal>, max: Option<Literal> },
+    Unique {
+        scope: Option<Scope>,
+    },
+    NullRate {
+        max: f64,
+    },
+    Range {
+        min: Option<Literal>,
+        max: Option<Literal>,
+    },
     AcceptedValues(Vec<Literal>),
     Pattern(String),
-    Length { min: Option<u64>, max: Option<u64> },
+    Length {
+        min: Option<u64>,
+        max: Option<u64>,
+    },
 }
 
 impl RuleKind {

@@ -13,15 +13,33 @@ const CSV_KEYS: &[&str] = &["delimiter", "header", "null_values", "quote"];
 const PARTITIONING_KEYS: &[&str] = &["style", "key"];
 const SCHEMA_KEYS: &[&str] = &["strict", "columns"];
 const COLUMN_KEYS: &[&str] = &[
-    "name", "type", "description", "severity", "required", "unique", "null_rate", "range",
-    "accepted_values", "pattern", "length",
+    "name",
+    "type",
+    "description",
+    "severity",
+    "required",
+    "unique",
+    "null_rate",
+    "range",
+    "accepted_values",
+    "pattern",
+    "length",
 ];
 const LIMIT_KEYS: &[&str] = &["max_failures", "max_failure_rate", "severity"];
 const CHECK_KINDS: &[&str] =
     &["row_count", "freshness", "row_count_anomaly", "unique", "references", "missing_partitions"];
 const CHECK_KEYS: &[&str] = &[
-    "row_count", "freshness", "row_count_anomaly", "unique", "references", "missing_partitions",
-    "name", "severity", "description", "max_failures", "max_failure_rate",
+    "row_count",
+    "freshness",
+    "row_count_anomaly",
+    "unique",
+    "references",
+    "missing_partitions",
+    "name",
+    "severity",
+    "description",
+    "max_failures",
+    "max_failure_rate",
 ];
 
 struct Ctx<'a> {
@@ -58,7 +76,11 @@ impl<'n> Fields<'n> {
 
 fn fields<'n>(ctx: &mut Ctx, node: &'n Node, what: &str, allowed: &[&str]) -> Option<Fields<'n>> {
     let Some(entries) = node.as_map() else {
-        ctx.error(node.pos, format!("{what} must be a mapping, found {}", node.type_name()), format!("write `key: value` pairs; keys: {}", allowed.join(", ")));
+        ctx.error(
+            node.pos,
+            format!("{what} must be a mapping, found {}", node.type_name()),
+            format!("write `key: value` pairs; keys: {}", allowed.join(", ")),
+        );
         return None;
     };
     let mut out = Fields { pos: node.pos, entries: Vec::new() };
@@ -103,7 +125,11 @@ fn required_text(ctx: &mut Ctx, f: &Fields, key: &str, what: &str) -> Option<Str
 fn bool_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<bool> {
     let b = node.as_bool();
     if b.is_none() {
-        ctx.error(node.pos, format!("{what} must be true or false, found {}", node.type_name()), "write `true` or `false`");
+        ctx.error(
+            node.pos,
+            format!("{what} must be true or false, found {}", node.type_name()),
+            "write `true` or `false`",
+        );
     }
     b
 }
@@ -113,7 +139,11 @@ fn count_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<u64> {
         Some(Scalar::Int(i)) if *i >= 0 => Some(*i as u64),
         Some(Scalar::Float(f)) if *f >= 0.0 && f.fract() == 0.0 && f.is_finite() => Some(*f as u64),
         _ => {
-            ctx.error(node.pos, format!("{what} must be a whole number ≥ 0, found `{}`", node.as_text().unwrap_or(node.type_name())), "");
+            ctx.error(
+                node.pos,
+                format!("{what} must be a whole number ≥ 0, found `{}`", node.as_text().unwrap_or(node.type_name())),
+                "",
+            );
             None
         }
     }
@@ -138,7 +168,11 @@ fn severity_of(ctx: &mut Ctx, node: &Node) -> Option<Severity> {
         Some("error") => Some(Severity::Error),
         Some("warn") => Some(Severity::Warn),
         other => {
-            ctx.error(node.pos, format!("unknown severity `{}`", other.unwrap_or("")), suggestion(other.unwrap_or(""), &["error", "warn"]));
+            ctx.error(
+                node.pos,
+                format!("unknown severity `{}`", other.unwrap_or("")),
+                suggestion(other.unwrap_or(""), &["error", "warn"]),
+            );
             None
         }
     }
@@ -149,7 +183,11 @@ fn scope_of(ctx: &mut Ctx, node: &Node) -> Option<Scope> {
         Some("dataset") => Some(Scope::Dataset),
         Some("partition") => Some(Scope::Partition),
         other => {
-            ctx.error(node.pos, format!("unknown scope `{}`", other.unwrap_or("")), suggestion(other.unwrap_or(""), &["dataset", "partition"]));
+            ctx.error(
+                node.pos,
+                format!("unknown scope `{}`", other.unwrap_or("")),
+                suggestion(other.unwrap_or(""), &["dataset", "partition"]),
+            );
             None
         }
     }
@@ -194,7 +232,9 @@ pub fn parse_duration(text: &str) -> Option<f64> {
 
 fn literal(node: &Node) -> Option<Literal> {
     match &node.kind {
-        NodeKind::Scalar { value, raw } if *value != Scalar::Null => Some(Literal { value: value.clone(), raw: raw.clone(), pos: node.pos }),
+        NodeKind::Scalar { value, raw } if *value != Scalar::Null => {
+            Some(Literal { value: value.clone(), raw: raw.clone(), pos: node.pos })
+        }
         _ => None,
     }
 }
@@ -203,8 +243,16 @@ fn compare_literals(a: &Literal, b: &Literal) -> Option<std::cmp::Ordering> {
     match (&a.value, &b.value) {
         (Scalar::Str(x), Scalar::Str(y)) => Some(x.cmp(y)),
         _ => {
-            let x = match a.value { Scalar::Int(i) => i as f64, Scalar::Float(f) => f, _ => return None };
-            let y = match b.value { Scalar::Int(i) => i as f64, Scalar::Float(f) => f, _ => return None };
+            let x = match a.value {
+                Scalar::Int(i) => i as f64,
+                Scalar::Float(f) => f,
+                _ => return None,
+            };
+            let y = match b.value {
+                Scalar::Int(i) => i as f64,
+                Scalar::Float(f) => f,
+                _ => return None,
+            };
             x.partial_cmp(&y)
         }
     }
@@ -238,10 +286,19 @@ fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> {
     let top = fields(ctx, root, "the contract", TOP_KEYS)?;
     let name = required_text(ctx, &top, "contract", "the contract");
     if let (Some(n), Some(node)) = (&name, top.get("contract")) {
-        let valid = !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c));
+        let valid =
+            !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c));
         if !valid {
-            let fixed: String = n.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '_' }).collect();
-            ctx.error(node.pos, format!("contract name `{n}` may only hold a-z, 0-9, `_`, `.` and `-`"), format!("write `contract: {fixed}`"));
+            let fixed: String = n
+                .to_lowercase()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '_' })
+                .collect();
+            ctx.error(
+                node.pos,
+                format!("contract name `{n}` may only hold a-z, 0-9, `_`, `.` and `-`"),
+                format!("write `contract: {fixed}`"),
+            );
         }
     }
     let version = top.get("version").and_then(|n| text_of(ctx, n, "`version`"));
@@ -250,7 +307,11 @@ fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> {
     let dataset = match top.get("dataset") {
         Some(node) => dataset_of(ctx, node),
         None => {
-            ctx.error(top.pos, "the contract needs a `dataset` section", "add `dataset: {path: ../fixtures/your_data.parquet}`");
+            ctx.error(
+                top.pos,
+                "the contract needs a `dataset` section",
+                "add `dataset: {path: ../fixtures/your_data.parquet}`",
+            );
             None
         }
     };
@@ -260,7 +321,16 @@ fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> {
         Some(node) => checks_of(ctx, node),
         None => Vec::new(),
     };
-    Some(Contract { name: name?, version, owner, description, file: file.to_path_buf(), dataset: dataset?, schema, checks })
+    Some(Contract {
+        name: name?,
+        version,
+        owner,
+        description,
+        file: file.to_path_buf(),
+        dataset: dataset?,
+        schema,
+        checks,
+    })
 }
 
 fn csv_of(ctx: &mut Ctx, node: &Node) -> Option<CsvOptions> {
@@ -269,7 +339,11 @@ fn csv_of(ctx: &mut Ctx, node: &Node) -> Option<CsvOptions> {
     if let Some(n) = f.get("delimiter") {
         match n.as_text().map(|s| s.as_bytes()) {
             Some([b]) => csv.delimiter = *b,
-            _ => ctx.error(n.pos, "`delimiter` must be a single ASCII character", "write e.g. `delimiter: \";\"` or `delimiter: \"\\t\"`"),
+            _ => ctx.error(
+                n.pos,
+                "`delimiter` must be a single ASCII character",
+                "write e.g. `delimiter: \";\"` or `delimiter: \"\\t\"`",
+            ),
         }
     }
     if let Some(n) = f.get("quote") {
@@ -310,7 +384,11 @@ fn format_of(ctx: &mut Ctx, node: &Node) -> Option<Format> {
         Some("parquet") => Some(Format::Parquet),
         Some("csv") => Some(Format::Csv),
         other => {
-            ctx.error(node.pos, format!("unknown format `{}`", other.unwrap_or("")), suggestion(other.unwrap_or(""), &["parquet", "csv"]));
+            ctx.error(
+                node.pos,
+                format!("unknown format `{}`", other.unwrap_or("")),
+                suggestion(other.unwrap_or(""), &["parquet", "csv"]),
+            );
             None
         }
     }
@@ -324,7 +402,11 @@ fn dataset_of(ctx: &mut Ctx, node: &Node) -> Option<DatasetSpec> {
         let p = fields(ctx, n, "`partitioning`", PARTITIONING_KEYS)?;
         if let Some(style) = p.get("style") {
             if style.as_text() != Some("hive") {
-                ctx.error(style.pos, format!("unknown partitioning style `{}`", style.as_text().unwrap_or("")), "write `style: hive` (folders named key=value)");
+                ctx.error(
+                    style.pos,
+                    format!("unknown partitioning style `{}`", style.as_text().unwrap_or("")),
+                    "write `style: hive` (folders named key=value)",
+                );
             }
         }
         required_text(ctx, &p, "key", "`partitioning`")
@@ -341,12 +423,20 @@ fn schema_of(ctx: &mut Ctx, node: &Node) -> Option<SchemaSpec> {
         None => {}
         Some(n) if n.is_null() => {}
         Some(n) => match n.as_seq() {
-            None => ctx.error(n.pos, "`columns` must be a list of columns", "write `columns:` followed by `- name: ...` items"),
+            None => ctx.error(
+                n.pos,
+                "`columns` must be a list of columns",
+                "write `columns:` followed by `- name: ...` items",
+            ),
             Some(items) => {
                 for item in items {
                     if let Some(column) = column_of(ctx, item) {
                         if columns.iter().any(|c| c.name == column.name) {
-                            ctx.error(column.pos, format!("column `{}` is declared twice", column.name), "merge its rules into one entry");
+                            ctx.error(
+                                column.pos,
+                                format!("column `{}` is declared twice", column.name),
+                                "merge its rules into one entry",
+                            );
                         } else {
                             columns.push(column);
                         }
@@ -366,7 +456,14 @@ struct RuleForm<'n> {
     severity: Option<Severity>,
 }
 
-fn rule_form<'n>(ctx: &mut Ctx, node: &'n Node, rule: &str, keys: &[&str], value_key: Option<&str>, with_limits: bool) -> Option<RuleForm<'n>> {
+fn rule_form<'n>(
+    ctx: &mut Ctx,
+    node: &'n Node,
+    rule: &str,
+    keys: &[&str],
+    value_key: Option<&str>,
+    with_limits: bool,
+) -> Option<RuleForm<'n>> {
     if node.as_map().is_none() {
         return Some(RuleForm { value: Some(node), extra: None, limits: Limits::default(), severity: None });
     }
@@ -381,7 +478,11 @@ fn rule_form<'n>(ctx: &mut Ctx, node: &'n Node, rule: &str, keys: &[&str], value
         Some(k) => match f.get(k) {
             Some(v) => Some(v),
             None => {
-                ctx.error(node.pos, format!("the long form of `{rule}` needs `{k}`"), format!("write `{rule}: {{{k}: ...}}`"));
+                ctx.error(
+                    node.pos,
+                    format!("the long form of `{rule}` needs `{k}`"),
+                    format!("write `{rule}: {{{k}: ...}}`"),
+                );
                 return None;
             }
         },
@@ -438,14 +539,22 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
             }),
             "range" | "length" => {
                 if value.as_map().is_none() {
-                    ctx.error(value.pos, format!("`{key}` needs bounds"), format!("write `{key}: {{min: ..., max: ...}}`"));
+                    ctx.error(
+                        value.pos,
+                        format!("`{key}` needs bounds"),
+                        format!("write `{key}: {{min: ..., max: ...}}`"),
+                    );
                     continue;
                 }
                 rule_form(ctx, value, key, &["min", "max"], None, true).and_then(|form| {
                     let f = form.extra.as_ref()?;
                     let (min, max) = (f.get("min").filter(|n| !n.is_null()), f.get("max").filter(|n| !n.is_null()));
                     if min.is_none() && max.is_none() {
-                        ctx.error(value.pos, format!("`{key}` has no bound"), format!("give `min`, `max` or both: `{key}: {{min: 0}}`"));
+                        ctx.error(
+                            value.pos,
+                            format!("`{key}` has no bound"),
+                            format!("give `min`, `max` or both: `{key}: {{min: 0}}`"),
+                        );
                         return None;
                     }
                     if *key == "length" {
@@ -453,11 +562,19 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
                         let max_n = max.map(|n| count_of(ctx, n, "`length` max"));
                         if let (Some(Some(a)), Some(Some(b))) = (min_n, max_n) {
                             if a > b {
-                                ctx.error(value.pos, format!("`length` min {a} is greater than max {b}"), "swap the bounds");
+                                ctx.error(
+                                    value.pos,
+                                    format!("`length` min {a} is greater than max {b}"),
+                                    "swap the bounds",
+                                );
                                 return None;
                             }
                         }
-                        return Some((RuleKind::Length { min: min_n.flatten(), max: max_n.flatten() }, form.limits, form.severity));
+                        return Some((
+                            RuleKind::Length { min: min_n.flatten(), max: max_n.flatten() },
+                            form.limits,
+                            form.severity,
+                        ));
                     }
                     let (lo, hi) = (min.and_then(literal), max.and_then(literal));
                     for (n, l) in [(min, &lo), (max, &hi)] {
@@ -467,38 +584,56 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
                     }
                     if let (Some(a), Some(b)) = (&lo, &hi) {
                         if compare_literals(a, b) == Some(std::cmp::Ordering::Greater) {
-                            ctx.error(value.pos, format!("`range` min {} is greater than max {}", a.raw, b.raw), "swap the bounds");
+                            ctx.error(
+                                value.pos,
+                                format!("`range` min {} is greater than max {}", a.raw, b.raw),
+                                "swap the bounds",
+                            );
                             return None;
                         }
                     }
                     Some((RuleKind::Range { min: lo, max: hi }, form.limits, form.severity))
                 })
             }
-            "accepted_values" => rule_form(ctx, value, "accepted_values", &["values"], Some("values"), true).and_then(|form| {
-                let list = form.value?;
-                let Some(items) = list.as_seq() else {
-                    ctx.error(list.pos, "`accepted_values` must be a list", "write `accepted_values: [a, b, c]`");
-                    return None;
-                };
-                if items.is_empty() {
-                    ctx.error(list.pos, "`accepted_values` is empty: every value would fail", "list at least one value, or remove the rule");
-                    return None;
-                }
-                let mut values = Vec::new();
-                for item in items {
-                    match literal(item) {
-                        Some(l) => values.push(l),
-                        None => ctx.error(item.pos, format!("`accepted_values` holds only plain values, found {}", item.type_name()), "nulls are checked by `required` and `null_rate`"),
+            "accepted_values" => {
+                rule_form(ctx, value, "accepted_values", &["values"], Some("values"), true).and_then(|form| {
+                    let list = form.value?;
+                    let Some(items) = list.as_seq() else {
+                        ctx.error(list.pos, "`accepted_values` must be a list", "write `accepted_values: [a, b, c]`");
+                        return None;
+                    };
+                    if items.is_empty() {
+                        ctx.error(
+                            list.pos,
+                            "`accepted_values` is empty: every value would fail",
+                            "list at least one value, or remove the rule",
+                        );
+                        return None;
                     }
-                }
-                Some((RuleKind::AcceptedValues(values), form.limits, form.severity))
-            }),
+                    let mut values = Vec::new();
+                    for item in items {
+                        match literal(item) {
+                            Some(l) => values.push(l),
+                            None => ctx.error(
+                                item.pos,
+                                format!("`accepted_values` holds only plain values, found {}", item.type_name()),
+                                "nulls are checked by `required` and `null_rate`",
+                            ),
+                        }
+                    }
+                    Some((RuleKind::AcceptedValues(values), form.limits, form.severity))
+                })
+            }
             "pattern" => rule_form(ctx, value, "pattern", &["regex"], Some("regex"), true).and_then(|form| {
                 let node = form.value?;
                 let regex = text_of(ctx, node, "`pattern`")?;
                 if let Err(e) = regex::Regex::new(&regex) {
                     let first = e.to_string().lines().last().unwrap_or("").trim().to_string();
-                    ctx.error(node.pos, format!("invalid pattern `{regex}`: {first}"), "patterns use Rust regex syntax (no look-around or back-references)");
+                    ctx.error(
+                        node.pos,
+                        format!("invalid pattern `{regex}`: {first}"),
+                        "patterns use Rust regex syntax (no look-around or back-references)",
+                    );
                     return None;
                 }
                 Some((RuleKind::Pattern(regex), form.limits, form.severity))
@@ -522,7 +657,11 @@ fn checks_of(ctx: &mut Ctx, node: &Node) -> Vec<DatasetCheck> {
         let Some(check) = check_of(ctx, item) else { continue };
         let id = check.id();
         if checks.iter().any(|c| c.id() == id) {
-            let help = if check.name.is_none() { format!("give each `{id}` check its own `name:`") } else { "choose another name".to_string() };
+            let help = if check.name.is_none() {
+                format!("give each `{id}` check its own `name:`")
+            } else {
+                "choose another name".to_string()
+            };
             ctx.error(check.pos, format!("two checks have the id `{id}`"), help);
             continue;
         }
@@ -592,12 +731,17 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
             let age_text = required_text(ctx, b, "max_age", "`freshness`")?;
             let seconds = parse_duration(&age_text);
             if seconds.is_none() {
-                ctx.error(b.get("max_age")?.pos, format!("cannot read the duration `{age_text}`"), "write a number with a unit: `90m`, `36h`, `7d`");
+                ctx.error(
+                    b.get("max_age")?.pos,
+                    format!("cannot read the duration `{age_text}`"),
+                    "write a number with a unit: `90m`, `36h`, `7d`",
+                );
             }
             CheckKind::Freshness { column: column?, max_age_seconds: seconds?, max_age_text: age_text }
         }
         "row_count_anomaly" => {
-            let method_name = b.get("method").and_then(|n| text_of(ctx, n, "`method`")).unwrap_or_else(|| "median".into());
+            let method_name =
+                b.get("method").and_then(|n| text_of(ctx, n, "`method`")).unwrap_or_else(|| "median".into());
             let number = |ctx: &mut Ctx, key: &str| -> Option<f64> {
                 let n = b.get(key)?;
                 match n.as_f64() {
@@ -613,19 +757,35 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
             let method = match method_name.as_str() {
                 "median" => {
                     if let Some(p) = b.key_pos("threshold") {
-                        ctx.error(p, "`threshold` applies to methods zscore and mad", "use `tolerance` (a fraction) with method median");
+                        ctx.error(
+                            p,
+                            "`threshold` applies to methods zscore and mad",
+                            "use `tolerance` (a fraction) with method median",
+                        );
                     }
                     AnomalyMethod::Median { tolerance: tolerance.unwrap_or(0.3) }
                 }
                 "zscore" | "mad" => {
                     if let Some(p) = b.key_pos("tolerance") {
-                        ctx.error(p, format!("`tolerance` applies to method median, not {method_name}"), "use `threshold` (standard deviations)");
+                        ctx.error(
+                            p,
+                            format!("`tolerance` applies to method median, not {method_name}"),
+                            "use `threshold` (standard deviations)",
+                        );
                     }
                     let threshold = threshold.unwrap_or(3.0);
-                    if method_name == "zscore" { AnomalyMethod::ZScore { threshold } } else { AnomalyMethod::Mad { threshold } }
+                    if method_name == "zscore" {
+                        AnomalyMethod::ZScore { threshold }
+                    } else {
+                        AnomalyMethod::Mad { threshold }
+                    }
                 }
                 other => {
-                    ctx.error(b.get("method")?.pos, format!("unknown anomaly method `{other}`"), suggestion(other, &["median", "zscore", "mad"]));
+                    ctx.error(
+                        b.get("method")?.pos,
+                        format!("unknown anomaly method `{other}`"),
+                        suggestion(other, &["median", "zscore", "mad"]),
+                    );
                     return None;
                 }
             };
@@ -645,9 +805,15 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
         }
         "unique" => {
             let columns: Vec<String> = match b.get("columns").and_then(|n| n.as_seq()) {
-                Some(items) if !items.is_empty() => items.iter().filter_map(|i| text_of(ctx, i, "a key column")).collect(),
+                Some(items) if !items.is_empty() => {
+                    items.iter().filter_map(|i| text_of(ctx, i, "a key column")).collect()
+                }
                 _ => {
-                    ctx.error(body.pos, "`unique` needs a non-empty list of `columns`", "write `unique: {columns: [order_id, line_no]}`");
+                    ctx.error(
+                        body.pos,
+                        "`unique` needs a non-empty list of `columns`",
+                        "write `unique: {columns: [order_id, line_no]}`",
+                    );
                     return None;
                 }
             };
@@ -670,7 +836,11 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
                     match parse_duration(text) {
                         Some(s) if s >= 86400.0 && s % 86400.0 == 0.0 => (s / 86400.0) as i64,
                         _ => {
-                            ctx.error(n.pos, format!("`interval` `{text}` is not a whole number of days"), "write `interval: 1d` (date-keyed partitions)");
+                            ctx.error(
+                                n.pos,
+                                format!("`interval` `{text}` is not a whole number of days"),
+                                "write `interval: 1d` (date-keyed partitions)",
+                            );
                             1
                         }
                     }
@@ -690,7 +860,13 @@ mod tests {
     fn errors(text: &str) -> Vec<String> {
         match parse_contract(text, Path::new("c.yaml")) {
             Ok(_) => vec![],
-            Err(e) => e.diagnostics.iter().map(|d| format!("{}:{} {} | {}", d.pos.line, d.pos.column, d.message, d.help.clone().unwrap_or_default())).collect(),
+            Err(e) => e
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    format!("{}:{} {} | {}", d.pos.line, d.pos.column, d.message, d.help.clone().unwrap_or_default())
+                })
+                .collect(),
         }
     }
 
@@ -740,7 +916,8 @@ mod tests {
         let e = errors(&format!("{HEAD}checks:\n  - row_count: {{min: 1}}\n  - row_count: {{max: 5}}\n"));
         assert_eq!(e.len(), 1);
         assert!(e[0].contains("two checks have the id `row_count`"));
-        let ok = errors(&format!("{HEAD}checks:\n  - row_count: {{min: 1}}\n  - row_count: {{max: 5}}\n    name: upper\n"));
+        let ok =
+            errors(&format!("{HEAD}checks:\n  - row_count: {{min: 1}}\n  - row_count: {{max: 5}}\n    name: upper\n"));
         assert!(ok.is_empty(), "{ok:?}");
     }
 

@@ -32,7 +32,10 @@ pub enum Scalar {
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
     /// `raw` is the text as written, so `1.0` on a string column stays `"1.0"`.
-    Scalar { value: Scalar, raw: String },
+    Scalar {
+        value: Scalar,
+        raw: String,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
@@ -127,9 +130,7 @@ impl Node {
         match &self.kind {
             NodeKind::Scalar { .. } => 1,
             NodeKind::Seq(items) => 1 + items.iter().map(Node::count).sum::<usize>(),
-            NodeKind::Map(entries) => {
-                1 + entries.iter().map(|(k, v)| k.count() + v.count()).sum::<usize>()
-            }
+            NodeKind::Map(entries) => 1 + entries.iter().map(|(k, v)| k.count() + v.count()).sum::<usize>(),
         }
     }
 }
@@ -181,10 +182,7 @@ pub fn resolve_plain(text: &str) -> Scalar {
             None => (s, None),
         };
         let mantissa_ok = match mantissa.split_once('.') {
-            Some((int, frac)) => {
-                (int.is_empty() && digits(frac))
-                    || (digits(int) && (frac.is_empty() || digits(frac)))
-            }
+            Some((int, frac)) => (int.is_empty() && digits(frac)) || (digits(int) && (frac.is_empty() || digits(frac))),
             None => digits(mantissa),
         };
         let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
@@ -225,18 +223,14 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
                 None
             }
             Event::Scalar(value, style, anchor, _tag) => {
-                let resolved = if style == ScalarStyle::Plain {
-                    resolve_plain(&value)
-                } else {
-                    Scalar::Str(value.to_string())
-                };
+                let resolved =
+                    if style == ScalarStyle::Plain { resolve_plain(&value) } else { Scalar::Str(value.to_string()) };
                 Some((Node { kind: NodeKind::Scalar { value: resolved, raw: value.into_owned() }, pos }, anchor))
             }
             Event::Alias(id) => {
-                let target = anchors.get(&id).ok_or_else(|| YamlError {
-                    pos,
-                    message: "alias refers to an unknown anchor".into(),
-                })?;
+                let target = anchors
+                    .get(&id)
+                    .ok_or_else(|| YamlError { pos, message: "alias refers to an unknown anchor".into() })?;
                 nodes += target.count();
                 if nodes > MAX_NODES {
                     return Err(YamlError {
@@ -267,7 +261,9 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
                 _ => unreachable_frame(pos)?,
             },
             Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map { entries, pos, anchor, .. }) => Some((Node { kind: NodeKind::Map(entries), pos }, anchor)),
+                Some(Frame::Map { entries, pos, anchor, .. }) => {
+                    Some((Node { kind: NodeKind::Map(entries), pos }, anchor))
+                }
                 _ => unreachable_frame(pos)?,
             },
         };

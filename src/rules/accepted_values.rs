@@ -8,7 +8,11 @@ use crate::types::{family, Family};
 use crate::values::list_literal;
 
 pub fn plan(values: &[Literal], rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
-    let value = if family(&input.dtype) == Family::String { input.value.clone().cast(DataType::String) } else { input.value.clone() };
+    let value = if family(&input.dtype) == Family::String {
+        input.value.clone().cast(DataType::String)
+    } else {
+        input.value.clone()
+    };
     let dtype = if family(&input.dtype) == Family::String { DataType::String } else { input.dtype.clone() };
     let list = list_literal(values, &dtype)?;
     let failing = value.clone().is_not_null().and(value.clone().is_in(list, false).not());

@@ -16,7 +16,11 @@ pub fn plan(min: Option<u64>, max: Option<u64>, rule: &ColumnRule, input: &Colum
         outside = outside.or(chars.clone().gt(lit(m as i64)));
     }
     let failing = value.clone().is_not_null().and(outside);
-    let bounds = format!("[{}, {}]", min.map(|m| m.to_string()).unwrap_or("0".into()), max.map(|m| m.to_string()).unwrap_or("inf".into()));
+    let bounds = format!(
+        "[{}, {}]",
+        min.map(|m| m.to_string()).unwrap_or("0".into()),
+        max.map(|m| m.to_string()).unwrap_or("inf".into())
+    );
     Ok(counted(
         failing.clone(),
         value.clone().count(),

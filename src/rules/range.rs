@@ -7,7 +7,12 @@ use crate::contract::{ColumnRule, Literal, Scalar};
 use crate::types::{family, Family};
 use crate::values::{literal_expr, Rounding};
 
-pub fn plan(min: Option<&Literal>, max: Option<&Literal>, rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
+pub fn plan(
+    min: Option<&Literal>,
+    max: Option<&Literal>,
+    rule: &ColumnRule,
+    input: &ColumnInput,
+) -> Result<Planned, String> {
     let fam = family(&input.dtype);
     let numeric_bound = |l: &Literal| matches!(l.value, Scalar::Int(_) | Scalar::Float(_));
     match fam {

@@ -7,6 +7,10 @@ use crate::contract::ColumnRule;
 
 pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Planned {
     counted(input.is_null.clone(), len(), rule.limits, None, |f, d| {
-        if f == 0 { format!("no nulls in {d} rows") } else { format!("{} are null", of_rows(f, d, "rows")) }
+        if f == 0 {
+            format!("no nulls in {d} rows")
+        } else {
+            format!("{} are null", of_rows(f, d, "rows"))
+        }
     })
 }

@@ -17,12 +17,24 @@ pub fn plan(declared: DeclaredType, rule: &ColumnRule, input: &ColumnInput) -> R
             len(),
             rule.limits,
             Some(Evidence::Where { failing, value: raw.clone() }),
-            move |f, d| if f == 0 { format!("all values parse as {name}") } else { format!("{} do not parse as {name}", of_rows(f, d, "values")) },
+            move |f, d| {
+                if f == 0 {
+                    format!("all values parse as {name}")
+                } else {
+                    format!("{} do not parse as {name}", of_rows(f, d, "values"))
+                }
+            },
         ));
     }
     let actual = type_name(&input.stored);
     Ok(decided(if declared.accepts(&input.stored) {
-        Measured { failures: Some(0), observed: json!(actual), passed: true, message: format!("type {actual}"), details: None }
+        Measured {
+            failures: Some(0),
+            observed: json!(actual),
+            passed: true,
+            message: format!("type {actual}"),
+            details: None,
+        }
     } else {
         Measured {
             failures: None,

@@ -14,10 +14,8 @@ pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
     };
     let value = input.value.clone();
     let present = value.clone().is_not_null();
-    let mut aggregates = vec![
-        value.clone().count().cast(DataType::Int64),
-        value.clone().drop_nulls().n_unique().cast(DataType::Int64),
-    ];
+    let mut aggregates =
+        vec![value.clone().count().cast(DataType::Int64), value.clone().drop_nulls().n_unique().cast(DataType::Int64)];
     let elsewhere = match (&input.other_partitions, scope) {
         (Some(others), None | Some(Scope::Dataset)) => Some(others.clone()),
         _ => None,
@@ -45,7 +43,13 @@ pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
             } else {
                 format!("{failures} duplicate values among {count} non-null values")
             };
-            Measured { failures: Some(failures), observed: json!(failures), passed: limits.holds(failures, count), message, details: None }
+            Measured {
+                failures: Some(failures),
+                observed: json!(failures),
+                passed: limits.holds(failures, count),
+                message,
+                details: None,
+            }
         }),
         evidence: Some(evidence),
     })

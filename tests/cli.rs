@@ -1,0 +1,225 @@
+//! The real binary on the shipped contracts and fixtures: exact counts and exit codes.
+
+mod common;
+
+use common::*;
+
+const NOW: &str = "--now=2026-01-11T00:00:00Z";
+
+#[test]
+fn example_contract_reports_known_counts() {
+    let run = tollgate(&["check", "contracts/orders.yaml", NOW, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let r = run.json();
+    assert_eq!(r["report_version"], 1);
+    assert_eq!(r["status"], "fail");
+    let result = &r["results"][0];
+    assert_eq!(result["rows"], 1000);
+    assert_eq!(result["dataset"], "fixtures/orders.parquet");
+    assert_eq!(result["contract_path"], "contracts/orders.yaml");
+    assert_eq!(result["partition"], serde_json::Value::Null);
+    let expect = [
+        ("schema", "pass", 0),
+        ("order_id.required", "pass", 0),
+        ("order_id.unique", "pass", 2),
+        ("customer_id.null_rate", "pass", 20),
+        ("amount.range", "fail", 7),
+        ("status.accepted_values", "pass", 0),
+        ("country.pattern", "warn", 3),
+        ("email.pattern", "pass", 2),
+        ("row_count", "pass", 0),
+        ("freshness", "pass", 0),
+        ("references", "warn", 60),
+    ];
+    for (id, status, failures) in expect {
+        let c = check(&r, id);
+        assert_eq!(c["status"], status, "{id}: {c:#}");
+        assert_eq!(c["failures"], failures, "{id}: {c:#}");
+    }
+    let range = check(&r, "amount.range");
+    assert_eq!(range["threshold"], serde_json::json!({"min": 0, "max": 10000, "max_failures": 5}));
+    assert_eq!(range["sample"].as_array().unwrap().len(), 5);
+    assert_eq!(check(&r, "country.pattern")["sample"], serde_json::json!(["usa"]));
+    assert_eq!(check(&r, "freshness")["observed"], 26460.0);
+}
+
+#[test]
+fn sample_flag_bounds_samples() {
+    let r = tollgate(&["check", "contracts/orders.yaml", NOW, "--format", "json", "--sample", "2"]).json();
+    assert_eq!(check(&r, "amount.range")["sample"], serde_json::json!([-50.0, -40.0]));
+    let r = tollgate(&["check", "contracts/orders.yaml", NOW, "--format", "json", "--sample", "0"]).json();
+    assert_eq!(check(&r, "amount.range")["sample"], serde_json::json!([]));
+}
+
+#[test]
+fn csv_typed_parse_failures() {
+    let run = tollgate(&["check", "contracts/orders_csv.yaml", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let r = run.json();
+    assert_eq!(r["results"][0]["rows"], 5);
+    for (id, status, failures) in [
+        ("id.type", "pass", 0),
+        ("id.unique", "pass", 0),
+        ("qty.type", "fail", 2),
+        ("qty.range", "pass", 0),
+        ("price.type", "fail", 1),
+        ("price.range", "fail", 1),
+        ("day.type", "fail", 1),
+        ("active.type", "fail", 1),
+        ("note.length", "fail", 1),
+    ] {
+        let c = check(&r, id);
+        assert_eq!((c["status"].as_str().unwrap(), c["failures"].as_u64().unwrap()), (status, failures), "{id}");
+    }
+    assert_eq!(check(&r, "qty.type")["sample"], serde_json::json!(["1.5", "two"]));
+    assert_eq!(check(&r, "price.range")["sample"], serde_json::json!(["NaN"]));
+}
+
+#[test]
+fn latest_partition_by_default() {
+    let run = tollgate(&["check", "contracts/orders_daily.yaml", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let r = run.json();
+    assert_eq!(r["results"].as_array().unwrap().len(), 1);
+    assert_eq!(r["results"][0]["partition"], "2026-01-08");
+    assert_eq!(r["results"][0]["rows"], 40);
+    assert_eq!(check(&r, "order_id.unique")["failures"], 3);
+    let anomaly = check(&r, "row_count_anomaly");
+    assert_eq!(anomaly["status"], "fail");
+    assert_eq!(anomaly["details"]["center"], 100.0);
+    assert_eq!(anomaly["details"]["lower"], 70.0);
+    assert_eq!(anomaly["details"]["upper"], 130.0);
+    assert_eq!(anomaly["details"]["history"].as_array().unwrap().len(), 6);
+    assert_eq!(anomaly["details"]["history"][0], serde_json::json!({"partition": "2026-01-01", "rows": 100}));
+    let missing = check(&r, "missing_partitions");
+    assert_eq!(missing["failures"], 1);
+    assert_eq!(missing["details"]["missing"], serde_json::json!(["2026-01-05"]));
+}
+
+#[test]
+fn named_partition_and_too_little_history() {
+    let r = tollgate(&["check", "contracts/orders_daily.yaml", "--partition", "2026-01-04", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let r = r.json();
+    assert_eq!(check(&r, "row_count_anomaly")["status"], "pass");
+    assert_eq!(check(&r, "order_id.unique")["failures"], 0);
+    let r = tollgate(&["check", "contracts/orders_daily.yaml", "--partition", "2026-01-02", "--format", "json"]).json();
+    let anomaly = check(&r, "row_count_anomaly");
+    assert_eq!(anomaly["status"], "skipped");
+    assert_eq!(anomaly["failures"], serde_json::Value::Null);
+    assert!(anomaly["message"].as_str().unwrap().contains("min_history"));
+}
+
+#[test]
+fn all_partitions_one_result_each_in_order() {
+    let r = tollgate(&["check", "contracts/orders_daily.yaml", "--all-partitions", "--format", "json"]).json();
+    let partitions: Vec<&str> =
+        r["results"].as_array().unwrap().iter().map(|x| x["partition"].as_str().unwrap()).collect();
+    assert_eq!(
+        partitions,
+        ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04", "2026-01-06", "2026-01-07", "2026-01-08"]
+    );
+    // The re-loaded ids fail in both partitions that hold them.
+    let unique: Vec<u64> = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            x["checks"].as_array().unwrap().iter().find(|c| c["id"] == "order_id.unique").unwrap()["failures"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(unique, [0, 0, 0, 0, 0, 3, 3]);
+}
+
+#[test]
+fn unknown_partition_exits_3() {
+    let r = tollgate(&["check", "contracts/orders_daily.yaml", "--partition", "2030-01-01"]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("2030-01-01") && r.stderr.contains("orders_daily"), "{}", r.stderr);
+}
+
+#[test]
+fn validate_accepts_examples() {
+    let r =
+        tollgate(&["validate", "contracts/orders.yaml", "contracts/orders_csv.yaml", "contracts/orders_daily.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 3);
+}
+
+#[test]
+fn invalid_contract_exits_2_with_location_and_evaluates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "contract: t\ndataset: {path: x.parquet}\nschema:\n  columns:\n    - name: a\n      tpye: int64\n      range: {min: 3, max: 1}\n").unwrap();
+    let r = tollgate(&["check", "contracts/orders.yaml", bad.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stdout, "", "nothing evaluated");
+    assert!(r.stderr.contains("bad.yaml:6:7"), "{}", r.stderr);
+    assert!(r.stderr.contains("did you mean `type`?"), "{}", r.stderr);
+    assert!(r.stderr.contains("bad.yaml:7:14"), "both problems reported: {}", r.stderr);
+    let r = tollgate(&["validate", "contracts/does_not_exist.yaml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("does_not_exist.yaml"));
+}
+
+#[test]
+fn output_file_gets_the_format_and_stdout_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.json");
+    let r = tollgate(&["check", "contracts/orders.yaml", NOW, "--format", "json", "--output", out.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("amount.range"));
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(written["status"], "fail");
+    let r =
+        tollgate(&["check", "contracts/orders.yaml", NOW, "--output", "/nonexistent-dir/r.json", "--format", "json"]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("/nonexistent-dir/r.json"));
+}
+
+#[test]
+fn fail_on_warn_changes_only_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("warn.yaml");
+    let data = repo().join("fixtures/orders.parquet");
+    std::fs::write(&c, format!("contract: w\ndataset: {{path: {}}}\nschema:\n  columns:\n    - {{name: country, pattern: \"^[A-Z]{{2}}$\", severity: warn}}\n", data.display())).unwrap();
+    let r = tollgate(&["check", c.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.json()["status"], "warn");
+    let r = tollgate(&["check", c.to_str().unwrap(), "--format", "json", "--fail-on", "warn"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.json()["status"], "warn");
+}
+
+#[test]
+fn data_flag_replaces_the_path() {
+    let r = tollgate(&[
+        "check",
+        "contracts/orders_daily.yaml",
+        "--data",
+        "fixtures/orders_daily",
+        "--partition",
+        "2026-01-04",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = tollgate(&["check", "contracts/orders.yaml", "contracts/orders_csv.yaml", "--data", "fixtures/orders.csv"]);
+    assert_eq!(r.code, 2, "--data with two contracts is a usage error");
+}
+
+#[test]
+fn data_error_in_one_contract_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("missing.yaml");
+    std::fs::write(&c, "contract: m\ndataset: {path: nowhere.parquet}\n").unwrap();
+    let r = tollgate(&["check", c.to_str().unwrap(), "contracts/orders.yaml", NOW, "--format", "json"]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("nowhere.parquet"), "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["results"].as_array().unwrap().len(), 2);
+    assert_eq!(j["results"][0]["status"], "error");
+    assert_eq!(j["results"][1]["status"], "fail");
+}
