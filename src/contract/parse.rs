@@ -671,10 +671,13 @@ fn checks_of(ctx: &mut Ctx, node: &Node) -> Vec<DatasetCheck> {
 }
 
 fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
+    let reported = ctx.diagnostics.len();
     let f = fields(ctx, item, "a check", CHECK_KEYS)?;
     let kinds: Vec<_> = f.entries.iter().filter(|(k, _, _)| CHECK_KINDS.contains(k)).collect();
     let (kind_name, kind_key, body) = match kinds.as_slice() {
         [one] => **one,
+        // A misspelt kind was already reported with a suggestion.
+        [] if ctx.diagnostics.len() > reported => return None,
         [] => {
             ctx.error(item.pos, "a check needs a kind", format!("expected one of: {}", CHECK_KINDS.join(", ")));
             return None;

@@ -1,0 +1,231 @@
+//! Edge semantics of every rule (SPEC §1), on small tables whose answers are known.
+
+mod common;
+
+use common::*;
+use polars::prelude::*;
+use tollgate::report::Status;
+
+fn failures(r: &tollgate::report::ResultReport, id: &str) -> Option<u64> {
+    by_id(r, id).failures
+}
+
+#[test]
+fn nulls_fail_only_required_and_null_rate() {
+    let mut df = df!(
+        "n" => [Some(1i64), None, Some(1), None, Some(2)],
+        "s" => [Some("a"), None, None, Some("zz"), Some("a")],
+    )
+    .unwrap();
+    let r = run_rules(
+        &mut df,
+        "    - {name: n, required: true, unique: true, range: {min: 1, max: 1}, accepted_values: [1]}\n    - {name: s, pattern: \"^a$\", length: {max: 1}, null_rate: {max: 0.4}}\n",
+    );
+    assert_eq!(failures(&r, "n.required"), Some(2));
+    assert_eq!(failures(&r, "n.unique"), Some(1)); // 3 non-null values, 2 distinct
+    assert_eq!(failures(&r, "n.range"), Some(1)); // only the 2
+    assert_eq!(failures(&r, "n.accepted_values"), Some(1));
+    assert_eq!(failures(&r, "s.pattern"), Some(1)); // "zz"
+    assert_eq!(failures(&r, "s.length"), Some(1));
+    assert_eq!(failures(&r, "s.null_rate"), Some(2));
+    assert_eq!(by_id(&r, "s.null_rate").status, Status::Pass, "2/5 = 0.4 equals max");
+}
+
+#[test]
+fn nan_is_a_value_that_fails_range() {
+    let mut df = df!("x" => [Some(1.0f64), Some(f64::NAN), None, Some(5.0), Some(f64::INFINITY)]).unwrap();
+    let r = run_rules(&mut df, "    - {name: x, range: {min: 0}, accepted_values: [1, 5.0]}\n");
+    assert_eq!(failures(&r, "x.range"), Some(1), "NaN fails even a min-only range; inf is >= 0");
+    assert_eq!(failures(&r, "x.accepted_values"), Some(2), "NaN and inf are not listed; 1 matches 1.0");
+    let mut df = df!("x" => [Some(1.0f64), Some(f64::NAN)]).unwrap();
+    let r = run_rules(&mut df, "    - {name: x, range: {max: 10}}\n");
+    assert_eq!(failures(&r, "x.range"), Some(1));
+}
+
+#[test]
+fn unique_counts_extra_occurrences() {
+    let mut df = df!("k" => [Some("a"), Some("a"), Some("a"), Some("b"), None, None]).unwrap();
+    let r = run_rules(&mut df, "    - {name: k, unique: true}\n");
+    assert_eq!(failures(&r, "k.unique"), Some(2));
+    assert_eq!(by_id(&r, "k.unique").sample, vec![serde_json::json!("a")]);
+}
+
+#[test]
+fn accepted_values_convert_to_the_column_type() {
+    let mut df = df!("f" => [1.0f64, 2.0, 3.5], "s" => ["1", "2", "x"], "i" => [1i32, 2, 3]).unwrap();
+    let r = run_rules(
+        &mut df,
+        "    - {name: f, accepted_values: [1, 2.0]}\n    - {name: s, accepted_values: [1, 2]}\n    - {name: i, accepted_values: [1, \"2\", 3.0]}\n",
+    );
+    assert_eq!(failures(&r, "f.accepted_values"), Some(1));
+    assert_eq!(failures(&r, "s.accepted_values"), Some(1));
+    assert_eq!(failures(&r, "i.accepted_values"), Some(0));
+    let r = run_rules(&mut df, "    - {name: i, accepted_values: [1, 2.5]}\n");
+    assert_eq!(by_id(&r, "i.accepted_values").status, Status::Error, "2.5 does not convert to an integer");
+}
+
+#[test]
+fn rules_that_cannot_apply_report_error() {
+    let mut df = df!("s" => ["a", "b"], "n" => [1i64, 2]).unwrap();
+    let r = run_rules(
+        &mut df,
+        "    - {name: s, range: {min: 0, max: 5}}\n    - {name: n, length: {max: 3}, pattern: \"^1$\"}\n",
+    );
+    for id in ["s.range", "n.length", "n.pattern"] {
+        let c = by_id(&r, id);
+        assert_eq!(c.status, Status::Error, "{id}");
+        assert_eq!(c.failures, None);
+        assert!(!c.message.is_empty());
+    }
+    assert_eq!(r.status, Status::Error);
+}
+
+#[test]
+fn string_range_with_text_bounds_compares_as_text() {
+    let mut df = df!("s" => ["apple", "kiwi", "zebra"]).unwrap();
+    let r = run_rules(&mut df, "    - {name: s, range: {min: b, max: m}}\n");
+    assert_eq!(failures(&r, "s.range"), Some(2));
+}
+
+#[test]
+fn integer_column_with_fractional_bounds() {
+    let mut df = df!("i" => [1i64, 2, 3, 4]).unwrap();
+    let r = run_rules(&mut df, "    - {name: i, range: {min: 1.5, max: 3.5}}\n");
+    assert_eq!(failures(&r, "i.range"), Some(2));
+}
+
+#[test]
+fn length_counts_code_points() {
+    let mut df = df!("s" => ["héllo", "日本", "abcdef", "👍🏽"]).unwrap();
+    let r = run_rules(&mut df, "    - {name: s, length: {min: 2, max: 5}}\n");
+    assert_eq!(failures(&r, "s.length"), Some(1), "only abcdef (6); 👍🏽 is two code points");
+}
+
+#[test]
+fn pattern_must_match_whole_value_and_dot_skips_newline() {
+    let mut df = df!("s" => ["abc", "b", "a\nb", "axb"]).unwrap();
+    let r = run_rules(&mut df, "    - {name: s, pattern: \"b\"}\n");
+    assert_eq!(failures(&r, "s.pattern"), Some(3));
+    let r = run_rules(&mut df, "    - {name: s, pattern: \"a.b\"}\n");
+    assert_eq!(failures(&r, "s.pattern"), Some(3), "a\\nb does not match a.b");
+    let r = run_rules(&mut df, "    - {name: s, pattern: \"b|abc\"}\n");
+    assert_eq!(failures(&r, "s.pattern"), Some(2), "alternation is anchored as a whole");
+}
+
+#[test]
+fn empty_table_passes_rules_and_fails_row_count() {
+    let mut df = df!("x" => Vec::<i64>::new()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_parquet(&dir.path().join("e.parquet"), &mut df);
+    let c = contract_in(
+        dir.path(),
+        "contract: e\ndataset: {path: e.parquet}\nschema:\n  columns:\n    - {name: x, required: true, unique: true, null_rate: {max: 0}, range: {min: 0}}\nchecks:\n  - row_count: {min: 1}\n  - freshness: {column: x, max_age: 1d}\n",
+    );
+    let r = evaluate(&c);
+    assert_eq!(r.rows, Some(0));
+    for id in ["x.required", "x.unique", "x.null_rate", "x.range"] {
+        assert_eq!(by_id(&r, id).status, Status::Pass, "{id}");
+    }
+    assert_eq!(by_id(&r, "row_count").status, Status::Fail);
+    assert_eq!(by_id(&r, "freshness").status, Status::Error, "freshness needs a temporal column");
+}
+
+#[test]
+fn thresholds_count_and_rate() {
+    let mut df =
+        df!("x" => [Some(1i64), None, None, Some(4), Some(5), Some(6), Some(7), Some(8), Some(9), Some(10)]).unwrap();
+    let r = run_rules(&mut df, "    - {name: x, required: {max_failures: 2}}\n");
+    assert_eq!(by_id(&r, "x.required").status, Status::Pass);
+    let r = run_rules(&mut df, "    - {name: x, required: {max_failure_rate: 0.1}}\n");
+    assert_eq!(by_id(&r, "x.required").status, Status::Fail, "2/10 > 0.1");
+    // Rate denominator for range is the non-null values: 1 of 8 = 0.125.
+    let r = run_rules(&mut df, "    - {name: x, range: {max: 9, max_failure_rate: 0.125}}\n");
+    assert_eq!(by_id(&r, "x.range").status, Status::Pass);
+    let r = run_rules(&mut df, "    - {name: x, range: {max: 9, max_failures: 5, max_failure_rate: 0.1}}\n");
+    assert_eq!(by_id(&r, "x.range").status, Status::Fail, "both limits must hold");
+}
+
+#[test]
+fn parquet_type_mismatch_reports_actual_type() {
+    let mut df = df!("i" => [1i32, 2], "t" => ["a", "b"]).unwrap();
+    let r = run_rules(&mut df, "    - {name: i, type: int64, range: {max: 1}}\n    - {name: t, type: string}\n");
+    let c = by_id(&r, "i.type");
+    assert_eq!(c.status, Status::Fail);
+    assert_eq!(c.failures, None);
+    assert_eq!(c.observed, serde_json::json!("int32"));
+    assert_eq!(failures(&r, "i.range"), Some(1), "other rules still run");
+    assert_eq!(failures(&r, "t.type"), Some(0));
+    let r = run_rules(&mut df, "    - {name: i, type: integer}\n    - {name: i2, type: number}\n");
+    assert_eq!(by_id(&r, "i.type").status, Status::Pass);
+    assert_eq!(by_id(&r, "i2.type").status, Status::Error, "missing column");
+    assert_eq!(by_id(&r, "schema").failures, Some(1));
+}
+
+#[test]
+fn temporal_ranges_take_iso_strings() {
+    let days: Vec<i32> = vec![20460, 20465, 20470]; // 2026-01-07, 2026-01-12, 2026-01-17
+    let d = Series::new("d".into(), days).cast(&DataType::Date).unwrap();
+    let ts = Series::new("ts".into(), vec![0i64, 3_600_000, 7_200_000])
+        .cast(&DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC)))
+        .unwrap();
+    let mut df = DataFrame::new_infer_height(vec![d.into(), ts.into()]).unwrap();
+    let r = run_rules(
+        &mut df,
+        "    - {name: d, range: {min: \"2026-01-10\", max: \"2026-01-15\"}, accepted_values: [\"2026-01-12\"]}\n    - {name: ts, type: timestamp, range: {max: \"1970-01-01T01:00:00Z\"}}\n",
+    );
+    assert_eq!(failures(&r, "d.range"), Some(2));
+    assert_eq!(failures(&r, "d.accepted_values"), Some(2));
+    assert_eq!(failures(&r, "ts.range"), Some(1));
+    assert_eq!(by_id(&r, "ts.type").status, Status::Pass);
+}
+
+#[test]
+fn compound_unique_ignores_partial_keys() {
+    let mut df = df!(
+        "a" => [Some(1i64), Some(1), Some(1), Some(2), None, None],
+        "b" => [Some("x"), Some("x"), Some("y"), Some("x"), Some("x"), Some("x")],
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_parquet(&dir.path().join("d.parquet"), &mut df);
+    let c = contract_in(
+        dir.path(),
+        "contract: u\ndataset: {path: d.parquet}\nchecks:\n  - unique: {columns: [a, b]}\n    name: key\n",
+    );
+    let r = evaluate(&c);
+    let k = by_id(&r, "key");
+    assert_eq!(k.failures, Some(1));
+    assert_eq!(k.sample, vec![serde_json::json!([1, "x"])]);
+}
+
+#[test]
+fn csv_semantics() {
+    let text = "a,b,c,d\n1,TRUE,2026-01-01T10:00:00Z,x\n,False,2026-01-01 11:00:00,NULL\nNULL,maybe,bad,\n 4,true,2026-01-02,y\n";
+    // Default null markers: only the empty field; "NULL" is text, so it fails int parsing.
+    let r = run_csv(text, "", "    - {name: a, type: int64, required: true}\n    - {name: b, type: bool}\n    - {name: c, type: timestamp}\n    - {name: d, null_rate: {max: 0.5}}\n");
+    assert_eq!(failures(&r, "a.type"), Some(2), "NULL and ' 4' do not parse");
+    assert_eq!(failures(&r, "a.required"), Some(1), "unparsable values are not nulls");
+    assert_eq!(failures(&r, "b.type"), Some(1));
+    assert_eq!(failures(&r, "c.type"), Some(1));
+    assert_eq!(failures(&r, "d.null_rate"), Some(1));
+    // A contract's null_values replace the default: the empty field is now text, not null.
+    let r = run_csv(
+        text,
+        ", csv: {null_values: [\"NULL\"]}",
+        "    - {name: a, type: int64, required: true}\n    - {name: d, null_rate: {max: 0.5}}\n",
+    );
+    assert_eq!(failures(&r, "a.type"), Some(2), "'' and ' 4'");
+    assert_eq!(failures(&r, "a.required"), Some(1), "NULL is null now");
+    assert_eq!(failures(&r, "d.null_rate"), Some(1));
+}
+
+#[test]
+fn csv_without_header_and_other_delimiter() {
+    let r = run_csv(
+        "1;a\n2;b\n2;c\n",
+        ", csv: {header: false, delimiter: \";\"}",
+        "    - {name: column_1, type: int64, unique: true}\n    - {name: column_2, accepted_values: [a, b]}\n",
+    );
+    assert_eq!(failures(&r, "column_1.unique"), Some(1));
+    assert_eq!(failures(&r, "column_2.accepted_values"), Some(1));
+}
