@@ -61,12 +61,35 @@ pub struct CheckArgs {
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
+    /// Also write a report as FORMAT=FILE (repeatable), e.g. --report junit=tollgate.xml
+    #[arg(long = "report", value_parser = parse_extra_report)]
+    pub reports: Vec<ExtraReport>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
     Table,
     Json,
+    Junit,
+    Markdown,
+    Github,
+}
+
+/// `--report FORMAT=FILE`: one more report file, in addition to stdout and `--output`.
+#[derive(Clone, Debug)]
+pub struct ExtraReport {
+    pub format: OutputFormat,
+    pub path: PathBuf,
+}
+
+fn parse_extra_report(text: &str) -> Result<ExtraReport, String> {
+    let (format, path) = text.split_once('=').ok_or("write FORMAT=FILE, e.g. junit=report.xml")?;
+    let format = OutputFormat::from_str(format, true)
+        .map_err(|_| format!("unknown format `{format}` (table, json, junit, markdown, github)"))?;
+    if path.is_empty() {
+        return Err("the file name is empty".into());
+    }
+    Ok(ExtraReport { format, path: PathBuf::from(path) })
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +164,9 @@ fn render(report: &Report, format: OutputFormat) -> String {
     match format {
         OutputFormat::Table => report::table::render(report),
         OutputFormat::Json => report::json::render(report),
+        OutputFormat::Junit => report::junit::render(report),
+        OutputFormat::Markdown => report::markdown::render(report),
+        OutputFormat::Github => report::github::render(report),
     }
 }
 
@@ -195,11 +221,14 @@ fn check(args: &CheckArgs) -> i32 {
     if data_error {
         code = EXIT_DATA;
     }
-    if let Some(path) = &args.output {
-        if let Err(e) = write_atomically(path, &render(&report, args.format)) {
+    let files = args.output.iter().map(|p| (args.format, p)).chain(args.reports.iter().map(|r| (r.format, &r.path)));
+    for (format, path) in files {
+        if let Err(e) = write_atomically(path, &render(&report, format)) {
             eprintln!("error: cannot write the report to {}: {e}", path.display());
             code = EXIT_DATA;
         }
+    }
+    if args.output.is_some() {
         if !args.quiet {
             print!("{}", render(&report, OutputFormat::Table));
         }

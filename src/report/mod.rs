@@ -1,6 +1,9 @@
 //! The report model (SPEC §3) and its renderers, one file per format.
 
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod table;
 
 use serde::Serialize;
