@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::contract::{self, Contract};
 use crate::engine::{self, Options};
+use crate::history;
 use crate::report::{self, Report, ResultReport, Status};
 
 pub const EXIT_OK: i32 = 0;
@@ -25,6 +26,14 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate contracts against their data and report.
     Check(CheckArgs),
+    /// List the metrics recorded for a contract in a history store.
+    History {
+        contract: PathBuf,
+        #[arg(long)]
+        history: String,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
     /// Validate contract files only; no data is read.
     Validate {
         #[arg(required = true)]
@@ -61,6 +70,9 @@ pub struct CheckArgs {
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
+    /// Record metrics in, and read anomaly history from, this store (a SQLite file).
+    #[arg(long)]
+    pub history: Option<String>,
     /// Also write a report as FORMAT=FILE (repeatable), e.g. --report junit=tollgate.xml
     #[arg(long = "report", value_parser = parse_extra_report)]
     pub reports: Vec<ExtraReport>,
@@ -109,6 +121,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Validate { contracts } => validate(&contracts),
         Command::Check(args) => check(&args),
+        Command::History { contract, history, format } => list_history(&contract, &history, format),
     }
 }
 
@@ -193,10 +206,17 @@ fn check(args: &CheckArgs) -> i32 {
         now,
         sample: args.sample,
     };
+    let store = match args.history.as_deref().map(history::open).transpose() {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_DATA;
+        }
+    };
     let mut results: Vec<ResultReport> = Vec::new();
     let mut data_error = false;
     for c in &contracts {
-        match engine::check_contract(c, &options) {
+        match engine::check_with_history(c, &options, store.as_deref()) {
             Ok(mut r) => results.append(&mut r),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -236,6 +256,38 @@ fn check(args: &CheckArgs) -> i32 {
         print!("{}", render(&report, args.format));
     }
     code
+}
+
+fn list_history(contract: &Path, store: &str, format: OutputFormat) -> i32 {
+    let Some(contracts) = load_all(&[contract.to_path_buf()]) else { return EXIT_USAGE };
+    let name = &contracts[0].name;
+    let metrics = match history::open(store).and_then(|s| s.list(name)) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_DATA;
+        }
+    };
+    if format == OutputFormat::Json {
+        let rows: Vec<_> = metrics
+            .iter()
+            .map(|m| serde_json::json!({"contract": m.contract, "partition": m.partition, "metric": m.metric, "value": m.value, "recorded_at": m.recorded_at}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        return EXIT_OK;
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(vec![
+        "partition",
+        "metric",
+        "value",
+        "recorded_at",
+    ]);
+    for m in &metrics {
+        table.add_row(vec![m.partition.clone(), m.metric.clone(), m.value.to_string(), m.recorded_at.clone()]);
+    }
+    println!("{name}: {} metrics recorded in {store}\n{table}", metrics.len());
+    EXIT_OK
 }
 
 fn exit_code(report: &Report, fail_on: FailOn) -> i32 {

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::checks::{self, CheckContext, Planning};
 use crate::contract::{CheckKind, Contract, Format, RuleKind, Scope, Severity};
+use crate::history::HistoryStore;
 use crate::report::{CheckReport, ResultReport, Status};
 use crate::rules::{self, ColumnInput, Evidence, Facts, Measured, Planned};
 use crate::source::{normalize, parquet_rows, DataError, Dataset, Partition};
@@ -50,6 +51,20 @@ enum State {
 
 /// Checks a contract against its data: one result per checked partition.
 pub fn check_contract(contract: &Contract, options: &Options) -> Result<Vec<ResultReport>, DataError> {
+    check_with_history(contract, options, None)
+}
+
+/// The partition a run is recorded under: the partition value, else the UTC date of `--now`.
+pub fn history_label(partition: Option<&Partition>, options: &Options) -> String {
+    partition.map(|p| p.raw.clone()).unwrap_or_else(|| options.now.date_naive().to_string())
+}
+
+/// Like [`check_contract`], reading anomaly history from and recording metrics to `store`.
+pub fn check_with_history(
+    contract: &Contract,
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+) -> Result<Vec<ResultReport>, DataError> {
     let path = match &options.data {
         Some(p) => p.clone(),
         None => contract.resolve(&contract.dataset.path),
@@ -62,8 +77,18 @@ pub fn check_contract(contract: &Contract, options: &Options) -> Result<Vec<Resu
         contract.dataset.csv.clone(),
         contract.dataset.partition_key.as_deref(),
     )?;
+    let run = |p: Option<&Partition>| -> Result<ResultReport, DataError> {
+        let result = evaluate(contract, &dataset, p, options, store)?;
+        if let Some(store) = store {
+            let label = history_label(p, options);
+            store
+                .record(&contract.name, &label, &metrics_of(&result), &options.now.to_rfc3339())
+                .map_err(|e| DataError::new(&e.store, e.message))?;
+        }
+        Ok(result)
+    };
     if dataset.partition_key.is_none() {
-        return Ok(vec![evaluate(contract, &dataset, None, options)?]);
+        return Ok(vec![run(None)?]);
     }
     let chosen: Vec<&Partition> = if let Some(raw) = &options.partition {
         vec![dataset.partition(raw).ok_or_else(|| {
@@ -75,7 +100,21 @@ pub fn check_contract(contract: &Contract, options: &Options) -> Result<Vec<Resu
     } else {
         dataset.partitions.last().into_iter().collect()
     };
-    chosen.into_iter().map(|p| evaluate(contract, &dataset, Some(p), options)).collect()
+    chosen.into_iter().map(|p| run(Some(p))).collect()
+}
+
+/// What a run leaves in the history store: rows, and each check's numeric failures and observation.
+fn metrics_of(result: &ResultReport) -> Vec<(String, f64)> {
+    let mut out = vec![("rows".to_string(), result.rows.unwrap_or(0) as f64)];
+    for c in &result.checks {
+        if let Some(f) = c.failures {
+            out.push((format!("{}.failures", c.id), f as f64));
+        }
+        if let Some(o) = c.observed.as_f64() {
+            out.push((format!("{}.observed", c.id), o));
+        }
+    }
+    out
 }
 
 /// Rows of each partition before `checked`, oldest first: Parquet from footers, CSV by counting.
@@ -167,21 +206,57 @@ fn other_partition_keys(
     inputs: &HashMap<String, ColumnInput>,
     typed: &[(String, DeclaredType)],
 ) -> Result<Option<Expr>, DataError> {
-    let files: Vec<PathBuf> =
-        dataset.partitions.iter().filter(|p| p.raw != checked.raw).flat_map(|p| p.files.clone()).collect();
-    if files.is_empty() || columns.iter().any(|c| !inputs.contains_key(c)) {
+    if columns.iter().any(|c| !inputs.contains_key(c)) {
         return Ok(None);
     }
-    let lf = dataset.scan(&files, typed)?;
-    let schema = lf.clone().collect_schema().map_err(|e| DataError::new(&files[0], e.to_string()))?;
-    if columns.iter().any(|c| schema.get(c.as_str()).is_none()) {
+    let key_type = if columns.len() == 1 { inputs[&columns[0]].dtype.clone() } else { DataType::String };
+    // One scan per partition, unioned, so a partition with a drifted type is cast to the checked
+    // partition's type instead of breaking the scan.
+    let mut scans = Vec::new();
+    let mut files = Vec::new();
+    for p in dataset.partitions.iter().filter(|p| p.raw != checked.raw) {
+        let lf = dataset.scan(&p.files, typed)?;
+        let schema = lf.clone().collect_schema().map_err(|e| DataError::new(&p.files[0], e.to_string()))?;
+        if columns.iter().all(|c| schema.get(c.as_str()).is_some()) {
+            scans.push(lf.select([compound_key(columns, inputs).cast(key_type.clone()).alias("key")]));
+            files.extend(p.files.iter().cloned());
+        }
+    }
+    if scans.is_empty() {
         return Ok(None);
     }
-    let key = compound_key(columns, inputs);
-    let df =
-        collect(lf.select([key.alias("key")]).drop_nulls(None).unique(None, UniqueKeepStrategy::Any), dataset, &files)?;
+    let all = concat(scans, UnionArgs::default()).map_err(|e| DataError::new(&files[0], e.to_string()))?;
+    let df = collect(all.drop_nulls(None).unique(None, UniqueKeepStrategy::Any), dataset, &files)?;
     let series = df.columns()[0].as_materialized_series().clone();
     Ok(Some(lit(polars::prelude::Scalar::new_list(series))))
+}
+
+/// Columns whose type in another partition differs from the checked partition's (Parquet footers).
+fn schema_drift(dataset: &Dataset, checked: &Partition, schema: &Schema) -> Result<Vec<String>, DataError> {
+    let key = dataset.partition_key.as_deref().unwrap_or("partition");
+    let mut drift: Vec<(String, String)> = Vec::new();
+    if dataset.format != Format::Parquet {
+        return Ok(Vec::new());
+    }
+    for p in dataset.partitions.iter().filter(|p| p.raw != checked.raw) {
+        let Some(first) = p.files.first() else { continue };
+        for (name, dtype) in crate::source::parquet_schema(first)? {
+            match schema.get(name.as_str()) {
+                Some(ours) if ours != &dtype && !drift.iter().any(|(c, _)| c == &name) => drift.push((
+                    name.clone(),
+                    format!(
+                        "`{name}` is {} in {key}={} but {} in {key}={}",
+                        crate::types::type_name(ours),
+                        checked.raw,
+                        crate::types::type_name(&dtype),
+                        p.raw
+                    ),
+                )),
+                _ => {}
+            }
+        }
+    }
+    Ok(drift.into_iter().map(|(_, text)| text).collect())
 }
 
 /// One expression per key: the typed value for a single column, else the parts joined as text
@@ -200,6 +275,7 @@ fn evaluate(
     dataset: &Dataset,
     partition: Option<&Partition>,
     options: &Options,
+    store: Option<&dyn HistoryStore>,
 ) -> Result<ResultReport, DataError> {
     let started = Instant::now();
     let files: Vec<PathBuf> = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
@@ -235,12 +311,21 @@ fn evaluate(
         }
     }
 
-    let history = match partition {
-        Some(p) if contract.checks.iter().any(|c| matches!(c.kind, CheckKind::RowCountAnomaly { .. })) => {
-            earlier_rows(dataset, p)?
-        }
+    let wants_history = contract.checks.iter().any(|c| matches!(c.kind, CheckKind::RowCountAnomaly { .. }));
+    let mut history = match partition {
+        Some(p) if wants_history => earlier_rows(dataset, p)?,
         _ => Vec::new(),
     };
+    if let (true, true, Some(store)) = (wants_history, history.is_empty(), store) {
+        // No earlier partitions of its own (e.g. a table overwritten daily): use recorded runs.
+        let label = history_label(partition, options);
+        history = store
+            .series(&contract.name, "rows", &label)
+            .map_err(|e| DataError::new(&e.store, e.message))?
+            .into_iter()
+            .map(|(p, rows)| (p, rows.max(0.0) as u64))
+            .collect();
+    }
     let mut referenced_keys = HashMap::new();
     let mut compound_others: HashMap<String, Option<Expr>> = HashMap::new();
     for check in &contract.checks {
@@ -260,7 +345,11 @@ fn evaluate(
 
     let mut pending = Vec::new();
     if let Some(schema_spec) = &contract.schema {
-        pending.push(schema_check(contract, &schema, dataset.partition_key.as_deref(), schema_spec.pos.line));
+        let drift = match partition {
+            Some(p) => schema_drift(dataset, p, &schema)?,
+            None => Vec::new(),
+        };
+        pending.push(schema_check(contract, &schema, dataset.partition_key.as_deref(), &drift, schema_spec.pos.line));
     }
     for column in contract.columns() {
         for rule in &column.rules {
@@ -440,7 +529,13 @@ fn empty_report(
 }
 
 /// `schema`: every declared column exists; with `strict`, no undeclared column exists either.
-fn schema_check(contract: &Contract, schema: &Schema, partition_key: Option<&str>, line: usize) -> Pending {
+fn schema_check(
+    contract: &Contract,
+    schema: &Schema,
+    partition_key: Option<&str>,
+    drift: &[String],
+    line: usize,
+) -> Pending {
     let strict = contract.schema.as_ref().is_some_and(|s| s.strict);
     let missing: Vec<&str> =
         contract.columns().iter().map(|c| c.name.as_str()).filter(|n| schema.get(n).is_none()).collect();
@@ -453,8 +548,11 @@ fn schema_check(contract: &Contract, schema: &Schema, partition_key: Option<&str
     } else {
         Vec::new()
     };
-    let failures = (missing.len() + extra.len()) as u64;
+    let failures = (missing.len() + extra.len() + drift.len()) as u64;
     let mut parts = Vec::new();
+    if !drift.is_empty() {
+        parts.push(format!("schema drift: {}", drift.join("; ")));
+    }
     if !missing.is_empty() {
         parts.push(format!("missing columns: {}", missing.join(", ")));
     }

@@ -4,6 +4,7 @@ pub mod checks;
 pub mod cli;
 pub mod contract;
 pub mod engine;
+pub mod history;
 pub mod report;
 pub mod rules;
 pub mod source;

@@ -387,6 +387,15 @@ pub fn validate_csv_structure(files: &[PathBuf], csv: &CsvOptions) -> Result<(),
     Ok(())
 }
 
+/// Column types of one Parquet file, from its footer.
+pub fn parquet_schema(file: &Path) -> Result<Vec<(String, DataType)>, DataError> {
+    let f = std::fs::File::open(file).map_err(|e| DataError::new(file, e.to_string()))?;
+    let schema = ParquetReader::new(f)
+        .schema()
+        .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))?;
+    Ok(schema.iter_values().map(|field| (field.name.to_string(), DataType::from_arrow_field(field))).collect())
+}
+
 /// Row count of Parquet files from their footers, without reading data pages.
 pub fn parquet_rows(files: &[PathBuf]) -> Result<u64, DataError> {
     let mut total = 0u64;
