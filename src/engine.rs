@@ -100,6 +100,19 @@ pub fn check_with_history(
     } else {
         dataset.partitions.last().into_iter().collect()
     };
+    if options.all_partitions && options.partition.is_none() {
+        if let Some(results) = evaluate_all(contract, &dataset, options, store)? {
+            if let Some(store) = store {
+                for r in &results {
+                    let label = r.partition.clone().unwrap_or_default();
+                    store
+                        .record(&contract.name, &label, &metrics_of(r), &options.now.to_rfc3339())
+                        .map_err(|e| DataError::new(&e.store, e.message))?;
+                }
+            }
+            return Ok(results);
+        }
+    }
     chosen.into_iter().map(|p| run(Some(p))).collect()
 }
 
@@ -177,7 +190,7 @@ fn column_input(name: &str, stored: &DataType, declared: Option<DeclaredType>, f
                 dtype: t.csv_target(),
                 stored: stored.clone(),
                 raw: Some(raw),
-                other_partitions: None,
+                elsewhere: None,
             };
         }
     }
@@ -193,7 +206,7 @@ fn column_input(name: &str, stored: &DataType, declared: Option<DeclaredType>, f
         dtype,
         stored: stored.clone(),
         raw: None,
-        other_partitions: None,
+        elsewhere: None,
     }
 }
 
@@ -270,43 +283,80 @@ pub fn compound_key(columns: &[String], inputs: &HashMap<String, ColumnInput>) -
     concat_str(parts, "\u{1f}", false)
 }
 
-fn evaluate(
+/// The literal column that names each row's partition in an all-partitions scan.
+const PARTITION_TAG: &str = "__tollgate_partition";
+
+/// How rows of other partitions are seen when judging `unique` with scope dataset.
+enum Elsewhere<'a> {
+    /// One partition is scanned; the other partitions' keys are read first.
+    KeysOf(&'a Partition),
+    /// All partitions are in the scan, tagged by `PARTITION_TAG`; the flag of each key (by its
+    /// columns) was computed by a window before grouping, into the named column.
+    Flags(HashMap<Vec<String>, String>),
+    /// Not partitioned.
+    None,
+}
+
+/// Types of the CSV columns the contract declares (read as text, then parsed).
+fn typed_columns(contract: &Contract, dataset: &Dataset) -> Vec<(String, DeclaredType)> {
+    if dataset.format != Format::Csv {
+        return Vec::new();
+    }
+    contract.columns().iter().filter_map(|c| Some((c.name.clone(), c.declared_type?))).collect()
+}
+
+fn inputs_for(contract: &Contract, dataset: &Dataset, schema: &Schema) -> HashMap<String, ColumnInput> {
+    let declared: HashMap<&str, DeclaredType> =
+        contract.columns().iter().filter_map(|c| Some((c.name.as_str(), c.declared_type?))).collect();
+    schema
+        .iter()
+        .map(|(name, dtype)| {
+            (name.to_string(), column_input(name, dtype, declared.get(name.as_str()).copied(), dataset.format))
+        })
+        .collect()
+}
+
+/// Per-row "this key also occurs in another partition", for the key made of `columns`.
+fn elsewhere_predicate(
+    elsewhere: &Elsewhere,
+    dataset: &Dataset,
+    columns: &[String],
+    inputs: &HashMap<String, ColumnInput>,
+    typed: &[(String, DeclaredType)],
+) -> Result<Option<Expr>, DataError> {
+    if columns.iter().any(|c| !inputs.contains_key(c)) {
+        return Ok(None);
+    }
+    let key = compound_key(columns, inputs);
+    Ok(match elsewhere {
+        Elsewhere::None => None,
+        Elsewhere::KeysOf(checked) => {
+            other_partition_keys(dataset, checked, columns, inputs, typed)?.map(|keys| key.is_in(keys, false))
+        }
+        Elsewhere::Flags(flags) => flags.get(columns).map(|name| col(name.as_str())),
+    })
+}
+
+/// Every check of the contract for one partition (or the whole dataset), planned but not run.
+#[allow(clippy::too_many_arguments)]
+fn plan_checks(
     contract: &Contract,
     dataset: &Dataset,
     partition: Option<&Partition>,
     options: &Options,
     store: Option<&dyn HistoryStore>,
-) -> Result<ResultReport, DataError> {
-    let started = Instant::now();
-    let files: Vec<PathBuf> = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
-    let declared: HashMap<&str, DeclaredType> =
-        contract.columns().iter().filter_map(|c| Some((c.name.as_str(), c.declared_type?))).collect();
-    let typed: Vec<(String, DeclaredType)> = if dataset.format == Format::Csv {
-        declared.iter().map(|(n, t)| (n.to_string(), *t)).collect()
-    } else {
-        Vec::new()
-    };
-    let mut lf = dataset.scan(&files, &typed)?;
-    if let Some(p) = partition {
-        lf = lf.with_column(dataset.partition_literal(p));
-    }
-    let schema = lf
-        .clone()
-        .collect_schema()
-        .map_err(|e| DataError::new(files.first().cloned().unwrap_or_default(), e.to_string()))?;
-
-    let mut inputs: HashMap<String, ColumnInput> = HashMap::new();
-    for (name, dtype) in schema.iter() {
-        inputs
-            .insert(name.to_string(), column_input(name, dtype, declared.get(name.as_str()).copied(), dataset.format));
-    }
-    if let Some(p) = partition {
-        for column in contract.columns() {
-            let across =
-                column.rules.iter().any(|r| matches!(r.kind, RuleKind::Unique { scope: None | Some(Scope::Dataset) }));
-            if across && inputs.contains_key(&column.name) {
-                let others = other_partition_keys(dataset, p, std::slice::from_ref(&column.name), &inputs, &typed)?;
-                inputs.get_mut(&column.name).expect("present").other_partitions = others;
+    schema: &Schema,
+    elsewhere: &Elsewhere,
+    typed: &[(String, DeclaredType)],
+) -> Result<Vec<Pending>, DataError> {
+    let mut inputs = inputs_for(contract, dataset, schema);
+    let across_scope = |scope: &Option<Scope>| matches!(scope, None | Some(Scope::Dataset));
+    for column in contract.columns() {
+        if column.rules.iter().any(|r| matches!(&r.kind, RuleKind::Unique { scope } if across_scope(scope))) {
+            let predicate =
+                elsewhere_predicate(elsewhere, dataset, std::slice::from_ref(&column.name), &inputs, typed)?;
+            if let Some(input) = inputs.get_mut(&column.name) {
+                input.elsewhere = predicate;
             }
         }
     }
@@ -327,17 +377,14 @@ fn evaluate(
             .collect();
     }
     let mut referenced_keys = HashMap::new();
-    let mut compound_others: HashMap<String, Option<Expr>> = HashMap::new();
+    let mut unique_elsewhere: HashMap<String, Option<Expr>> = HashMap::new();
     for check in &contract.checks {
         match &check.kind {
             CheckKind::References { dataset: other, key, format, csv, .. } => {
                 referenced_keys.insert(check.id(), load_keys(contract, other, key, *format, csv.clone())?);
             }
-            CheckKind::Unique { columns, scope: None | Some(Scope::Dataset) } if partition.is_some() => {
-                compound_others.insert(
-                    check.id(),
-                    other_partition_keys(dataset, partition.expect("some"), columns, &inputs, &typed)?,
-                );
+            CheckKind::Unique { columns, scope } if across_scope(scope) => {
+                unique_elsewhere.insert(check.id(), elsewhere_predicate(elsewhere, dataset, columns, &inputs, typed)?);
             }
             _ => {}
         }
@@ -346,10 +393,11 @@ fn evaluate(
     let mut pending = Vec::new();
     if let Some(schema_spec) = &contract.schema {
         let drift = match partition {
-            Some(p) => schema_drift(dataset, p, &schema)?,
+            Some(p) => schema_drift(dataset, p, schema)?,
             None => Vec::new(),
         };
-        pending.push(schema_check(contract, &schema, dataset.partition_key.as_deref(), &drift, schema_spec.pos.line));
+        let key = dataset.partition_key.as_deref();
+        pending.push(schema_check(contract, schema, key, &drift, schema_spec.pos.line));
     }
     for column in contract.columns() {
         for rule in &column.rules {
@@ -371,15 +419,14 @@ fn evaluate(
             });
         }
     }
-    let now_micros = options.now.timestamp_micros();
     let ctx = CheckContext {
         columns: &inputs,
-        now_micros,
+        now_micros: options.now.timestamp_micros(),
         dataset,
         partition,
         history: &history,
         referenced_keys: &referenced_keys,
-        compound_others: &compound_others,
+        unique_elsewhere: &unique_elsewhere,
     };
     for check in &contract.checks {
         let state = match checks::plan(check, &ctx) {
@@ -397,10 +444,13 @@ fn evaluate(
             state,
         });
     }
+    Ok(pending)
+}
 
-    // The single pass: every aggregate of every check in one select.
+/// Numbers the aggregates of all checks for the single pass; each check remembers where its start.
+fn lay_out(pending: &mut [Pending]) -> Vec<Expr> {
     let mut aggregates: Vec<Expr> = Vec::new();
-    for p in &mut pending {
+    for p in pending {
         if let State::Planned { planned, first } = &mut p.state {
             *first = aggregates.len();
             for a in &planned.aggregates {
@@ -408,55 +458,33 @@ fn evaluate(
             }
         }
     }
-    let rows_from_pass = dataset.format == Format::Csv;
-    if rows_from_pass {
-        aggregates.push(len().cast(DataType::Int64).alias(format!("__{}", aggregates.len())));
-    }
-    let values: Vec<Option<i64>> = if aggregates.is_empty() {
-        Vec::new()
-    } else {
-        let df = collect(lf.clone().select(aggregates), dataset, &files)?;
-        (0..df.width()).map(|i| first_i64(&df, i)).collect()
-    };
-    let rows = if rows_from_pass {
-        values.last().copied().flatten().unwrap_or(0).max(0) as u64
-    } else {
-        parquet_rows(&files)?
-    };
-    let facts = Facts { rows };
+    aggregates
+}
 
+/// Judges every check from the pass's values; fetches samples only for checks that did not hold.
+fn conclude(
+    pending: Vec<Pending>,
+    values: &[Option<i64>],
+    facts: &Facts,
+    options: &Options,
+    mut sample: impl FnMut(&Evidence) -> Result<Vec<Value>, DataError>,
+) -> Result<Vec<CheckReport>, DataError> {
     let mut reports = Vec::new();
     for p in pending {
         let (measured, evidence) = match p.state {
             State::Planned { planned, first } => {
-                let slice = &values[first.min(values.len())..(first + planned.aggregates.len()).min(values.len())];
-                ((planned.finish)(slice, &facts), planned.evidence)
+                let end = (first + planned.aggregates.len()).min(values.len());
+                ((planned.finish)(&values[first.min(end)..end], facts), planned.evidence)
             }
             State::Done(m) => (m, None),
             State::Error(reason) => {
-                reports.push(empty_report(
-                    p.id,
-                    p.kind,
-                    p.column,
-                    p.severity,
-                    p.threshold,
-                    p.line,
-                    Status::Error,
-                    reason,
-                ));
+                let (id, kind, column, threshold) = (p.id, p.kind, p.column, p.threshold);
+                reports.push(empty_report(id, kind, column, p.severity, threshold, p.line, Status::Error, reason));
                 continue;
             }
             State::Skipped(reason) => {
-                reports.push(empty_report(
-                    p.id,
-                    p.kind,
-                    p.column,
-                    p.severity,
-                    p.threshold,
-                    p.line,
-                    Status::Skipped,
-                    reason,
-                ));
+                let (id, kind, column, threshold) = (p.id, p.kind, p.column, p.threshold);
+                reports.push(empty_report(id, kind, column, p.severity, threshold, p.line, Status::Skipped, reason));
                 continue;
             }
         };
@@ -467,7 +495,7 @@ fn evaluate(
         };
         let sample = match (&evidence, status) {
             (Some(e), Status::Warn | Status::Fail) if options.sample > 0 && measured.failures.unwrap_or(0) > 0 => {
-                samples(&lf, e, options.sample, dataset, &files)?
+                sample(e)?
             }
             _ => Vec::new(),
         };
@@ -486,19 +514,180 @@ fn evaluate(
             line: p.line,
         });
     }
-    let status = Status::worst(reports.iter().map(|c| c.status));
-    Ok(ResultReport {
+    Ok(reports)
+}
+
+fn result_report(
+    contract: &Contract,
+    dataset: &Dataset,
+    partition: Option<&Partition>,
+    rows: u64,
+    duration_ms: u64,
+    checks: Vec<CheckReport>,
+) -> ResultReport {
+    ResultReport {
         contract: contract.name.clone(),
         contract_version: contract.version.clone(),
         contract_path: contract.file.to_string_lossy().into_owned(),
         dataset: dataset.display.clone(),
         partition: partition.map(|p| p.raw.clone()),
         rows: Some(rows),
-        status,
-        duration_ms: started.elapsed().as_millis() as u64,
-        checks: reports,
+        status: Status::worst(checks.iter().map(|c| c.status)),
+        duration_ms,
+        checks,
         error: None,
-    })
+    }
+}
+
+fn schema_of(lf: &LazyFrame, files: &[PathBuf]) -> Result<Schema, DataError> {
+    lf.clone()
+        .collect_schema()
+        .map(|s| s.as_ref().clone())
+        .map_err(|e| DataError::new(files.first().cloned().unwrap_or_default(), e.to_string()))
+}
+
+/// One partition (or the whole unpartitioned dataset) in one pass.
+fn evaluate(
+    contract: &Contract,
+    dataset: &Dataset,
+    partition: Option<&Partition>,
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+) -> Result<ResultReport, DataError> {
+    let started = Instant::now();
+    let files: Vec<PathBuf> = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
+    let typed = typed_columns(contract, dataset);
+    let mut lf = dataset.scan(&files, &typed)?;
+    if let Some(p) = partition {
+        lf = lf.with_column(dataset.partition_literal(p));
+    }
+    let schema = schema_of(&lf, &files)?;
+    let elsewhere = partition.map(Elsewhere::KeysOf).unwrap_or(Elsewhere::None);
+    let mut pending = plan_checks(contract, dataset, partition, options, store, &schema, &elsewhere, &typed)?;
+
+    // The single pass: every aggregate of every check in one select.
+    let mut aggregates = lay_out(&mut pending);
+    let rows_from_pass = dataset.format == Format::Csv;
+    if rows_from_pass {
+        aggregates.push(len().cast(DataType::Int64).alias(format!("__{}", aggregates.len())));
+    }
+    let values: Vec<Option<i64>> = if aggregates.is_empty() {
+        Vec::new()
+    } else {
+        let df = collect(lf.clone().select(aggregates), dataset, &files)?;
+        (0..df.width()).map(|i| first_i64(&df, i)).collect()
+    };
+    let rows = if rows_from_pass {
+        values.last().copied().flatten().unwrap_or(0).max(0) as u64
+    } else {
+        parquet_rows(&files)?
+    };
+    let reports =
+        conclude(pending, &values, &Facts { rows }, options, |e| samples(&lf, e, options.sample, dataset, &files))?;
+    Ok(result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports))
+}
+
+/// Every partition in ONE pass: the partitions' scans are unioned, tagged with their partition,
+/// and every aggregate is computed per tag. `None` when the partitions' schemas differ (drift):
+/// then each partition must be judged against its own types, one scan each.
+fn evaluate_all(
+    contract: &Contract,
+    dataset: &Dataset,
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+) -> Result<Option<Vec<ResultReport>>, DataError> {
+    let started = Instant::now();
+    if dataset.format == Format::Parquet {
+        let mut first_schema = None;
+        for p in &dataset.partitions {
+            for f in &p.files {
+                let s = crate::source::parquet_schema(f)?;
+                match &first_schema {
+                    None => first_schema = Some(s),
+                    Some(first) if first != &s => return Ok(None),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let typed = typed_columns(contract, dataset);
+    let mut scans = Vec::new();
+    for p in &dataset.partitions {
+        let tag = lit(p.raw.clone()).alias(PARTITION_TAG);
+        scans.push(dataset.scan(&p.files, &typed)?.with_columns([dataset.partition_literal(p), tag]));
+    }
+    let all_files = dataset.files.clone();
+    let lf = concat(scans, UnionArgs::default()).map_err(|e| DataError::new(&all_files[0], e.to_string()))?;
+    let mut schema = schema_of(&lf, &all_files)?;
+    schema.shift_remove(PARTITION_TAG);
+
+    // Keys that must be unique across partitions: a window over the whole scan flags rows whose
+    // key occurs in more than one partition. It runs before grouping, which would confine it.
+    let inputs = inputs_for(contract, dataset, &schema);
+    let across_scope = |scope: &Option<Scope>| matches!(scope, None | Some(Scope::Dataset));
+    let mut key_sets: Vec<Vec<String>> = contract
+        .columns()
+        .iter()
+        .filter(|c| c.rules.iter().any(|r| matches!(&r.kind, RuleKind::Unique { scope } if across_scope(scope))))
+        .map(|c| vec![c.name.clone()])
+        .collect();
+    for check in &contract.checks {
+        if let CheckKind::Unique { columns, scope } = &check.kind {
+            if across_scope(scope) {
+                key_sets.push(columns.clone());
+            }
+        }
+    }
+    let mut flags = HashMap::new();
+    let mut flag_columns = Vec::new();
+    for columns in key_sets {
+        if flags.contains_key(&columns) || columns.iter().any(|c| !inputs.contains_key(c)) {
+            continue;
+        }
+        let key = compound_key(&columns, &inputs);
+        let partitions_with_key = col(PARTITION_TAG)
+            .n_unique()
+            .over([key.clone()])
+            .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+        let name = format!("__elsewhere_{}", flags.len());
+        flag_columns.push(key.is_not_null().and(partitions_with_key.gt(lit(1))).alias(name.as_str()));
+        flags.insert(columns, name);
+    }
+    let lf = if flag_columns.is_empty() { lf } else { lf.with_columns(flag_columns) };
+    let elsewhere = Elsewhere::Flags(flags);
+
+    let mut plans = Vec::new();
+    for p in &dataset.partitions {
+        plans.push(plan_checks(contract, dataset, Some(p), options, store, &schema, &elsewhere, &typed)?);
+    }
+    let mut layouts: Vec<Vec<Expr>> = plans.iter_mut().map(|pending| lay_out(pending)).collect();
+    if layouts.iter().any(|l| l.len() != layouts[0].len()) {
+        return Ok(None);
+    }
+    let mut aggregates = layouts.swap_remove(0);
+    let count_column = aggregates.len();
+    aggregates.push(len().cast(DataType::Int64).alias(format!("__{count_column}")));
+    let df = collect(lf.clone().group_by([col(PARTITION_TAG)]).agg(aggregates), dataset, &all_files)?;
+    let tags = df.column(PARTITION_TAG).map_err(|e| DataError::new(&all_files[0], e.to_string()))?.clone();
+    let per_check = df.width() - 1;
+    let elapsed = started.elapsed().as_millis() as u64;
+
+    let mut results = Vec::new();
+    for (p, pending) in dataset.partitions.iter().zip(plans) {
+        let row = (0..df.height())
+            .find(|i| tags.get(*i).ok().and_then(|v| v.get_str().map(str::to_string)) == Some(p.raw.clone()));
+        let values: Vec<Option<i64>> =
+            (0..per_check).map(|i| row.and_then(|r| df.columns()[i + 1].get(r).ok()?.extract::<i64>())).collect();
+        let rows = match dataset.format {
+            Format::Parquet => parquet_rows(&p.files)?,
+            Format::Csv => values[count_column].unwrap_or(0).max(0) as u64,
+        };
+        let reports = conclude(pending, &values, &Facts { rows }, options, |e| {
+            samples_after(&lf, e, col(PARTITION_TAG).eq(lit(p.raw.clone())), options.sample, dataset, &p.files)
+        })?;
+        results.push(result_report(contract, dataset, Some(p), rows, elapsed, reports));
+    }
+    Ok(Some(results))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -613,28 +802,42 @@ fn samples(
     dataset: &Dataset,
     files: &[PathBuf],
 ) -> Result<Vec<Value>, DataError> {
-    let (grouped, keys) = match evidence {
-        Evidence::Where { failing, value } => {
-            (lf.clone().filter(failing.clone()).group_by([value.clone().alias("k0")]).agg([len().alias("n")]), 1)
-        }
-        Evidence::Duplicates { keys, present } => {
-            let named: Vec<Expr> = keys.iter().enumerate().map(|(i, k)| k.clone().alias(format!("k{i}"))).collect();
-            (
-                lf.clone().filter(present.clone()).group_by(named).agg([len().alias("n")]).filter(col("n").gt(lit(1))),
-                keys.len(),
-            )
-        }
+    samples_after(lf, evidence, lit(true), limit, dataset, files)
+}
+
+/// Samples among the rows where `within` holds. The failure flags are computed over all of `lf`
+/// first, so a predicate that looks across partitions (a window) still sees every partition.
+fn samples_after(
+    lf: &LazyFrame,
+    evidence: &Evidence,
+    within: Expr,
+    limit: usize,
+    dataset: &Dataset,
+    files: &[PathBuf],
+) -> Result<Vec<Value>, DataError> {
+    let (flag, keys) = match evidence {
+        Evidence::Where { failing, value } => (failing.clone(), vec![value.clone()]),
+        Evidence::Duplicates { keys, present } => (present.clone(), keys.clone()),
     };
+    let mut columns = vec![flag.alias("__flag")];
+    columns.extend(keys.iter().enumerate().map(|(i, k)| k.clone().alias(format!("k{i}"))));
+    // `when` rather than `and`, so the optimizer cannot split `within` off and push it below the flags.
+    let keep = when(col("__flag")).then(within).otherwise(lit(false));
+    let key_columns: Vec<Expr> = (0..keys.len()).map(|i| col(format!("k{i}"))).collect();
+    let mut grouped = lf.clone().with_columns(columns).filter(keep).group_by(key_columns).agg([len().alias("n")]);
+    if matches!(evidence, Evidence::Duplicates { .. }) {
+        grouped = grouped.filter(col("n").gt(lit(1)));
+    }
     let mut by: Vec<PlSmallStr> = vec!["n".into()];
-    by.extend((0..keys).map(|i| PlSmallStr::from(format!("k{i}"))));
-    let descending: Vec<bool> = std::iter::once(true).chain((0..keys).map(|_| false)).collect();
+    by.extend((0..keys.len()).map(|i| PlSmallStr::from(format!("k{i}"))));
+    let descending: Vec<bool> = std::iter::once(true).chain(keys.iter().map(|_| false)).collect();
     let sorted = grouped
         .sort(by, SortMultipleOptions::default().with_order_descending_multi(descending).with_nulls_last(true))
         .limit(limit as IdxSize);
     let df = collect(sorted, dataset, files)?;
     let mut out = Vec::new();
     for row in 0..df.height() {
-        let parts: Vec<Value> = (0..keys)
+        let parts: Vec<Value> = (0..keys.len())
             .map(|i| df.columns()[i].get(row).map(|v| crate::values::json_value(&v)).unwrap_or(Value::Null))
             .collect();
         out.push(if parts.len() == 1 { parts.into_iter().next().unwrap_or(Value::Null) } else { Value::Array(parts) });

@@ -131,6 +131,12 @@ fn all_partitions_one_result_each_in_order() {
         })
         .collect();
     assert_eq!(unique, [0, 0, 0, 0, 0, 3, 3]);
+    let sample = |i: usize| {
+        r["results"][i]["checks"].as_array().unwrap().iter().find(|c| c["id"] == "order_id.unique").unwrap()["sample"]
+            .clone()
+    };
+    assert_eq!(sample(5), serde_json::json!([598, 599, 600]));
+    assert_eq!(sample(6), serde_json::json!([598, 599, 600]));
 }
 
 #[test]
@@ -222,4 +228,23 @@ fn data_error_in_one_contract_does_not_stop_the_others() {
     assert_eq!(j["results"].as_array().unwrap().len(), 2);
     assert_eq!(j["results"][0]["status"], "error");
     assert_eq!(j["results"][1]["status"], "fail");
+}
+
+#[test]
+fn all_partitions_pass_agrees_with_each_partition_alone() {
+    let all = tollgate(&["check", "contracts/orders_daily.yaml", "--all-partitions", "--format", "json"]).json();
+    for result in all["results"].as_array().unwrap() {
+        let p = result["partition"].as_str().unwrap();
+        let one = tollgate(&["check", "contracts/orders_daily.yaml", "--partition", p, "--format", "json"]).json();
+        let strip = |r: &serde_json::Value| {
+            r["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| (c["id"].clone(), c["status"].clone(), c["failures"].clone(), c["sample"].clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(result), strip(&one["results"][0]), "partition {p}");
+        assert_eq!(result["rows"], one["results"][0]["rows"]);
+    }
 }

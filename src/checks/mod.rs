@@ -28,8 +28,8 @@ pub struct CheckContext<'a> {
     pub history: &'a [(String, u64)],
     /// Distinct keys of each `references` dataset, by check id.
     pub referenced_keys: &'a HashMap<String, Result<Series, String>>,
-    /// Distinct keys of the other partitions, by `unique` check id (scope dataset).
-    pub compound_others: &'a HashMap<String, Option<Expr>>,
+    /// Per row: the key also occurs in another partition, by `unique` check id (scope dataset).
+    pub unique_elsewhere: &'a HashMap<String, Option<Expr>>,
 }
 
 #[allow(clippy::large_enum_variant)] // short-lived, one per check

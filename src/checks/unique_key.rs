@@ -17,9 +17,8 @@ pub fn plan(id: &str, columns: &[String], limits: Limits, ctx: &CheckContext) ->
     let full = keys.iter().cloned().map(|k| k.is_not_null()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
     let key = as_struct(keys.clone());
     let mut aggregates = vec![count_where(full.clone()), key.filter(full.clone()).n_unique().cast(DataType::Int64)];
-    if let Some(Some(others)) = ctx.compound_others.get(id) {
-        let joined = crate::engine::compound_key(columns, ctx.columns);
-        aggregates.push(count_where(full.clone().and(joined.is_in(others.clone(), false))));
+    if let Some(Some(elsewhere)) = ctx.unique_elsewhere.get(id) {
+        aggregates.push(count_where(full.clone().and(elsewhere.clone())));
     }
     let described = columns.join(", ");
     Ok(Planned {

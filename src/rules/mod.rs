@@ -29,8 +29,8 @@ pub struct ColumnInput {
     pub stored: DataType,
     /// For a typed CSV column: the raw text, whose failed parses count against `type`.
     pub raw: Option<Expr>,
-    /// Values of the same column in the dataset's other partitions (for `unique`, scope dataset).
-    pub other_partitions: Option<Expr>,
+    /// Per row: the value also occurs in another partition (for `unique`, scope dataset).
+    pub elsewhere: Option<Expr>,
 }
 
 /// What the single pass measured, judged.

@@ -16,19 +16,18 @@ pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
     let present = value.clone().is_not_null();
     let mut aggregates =
         vec![value.clone().count().cast(DataType::Int64), value.clone().drop_nulls().n_unique().cast(DataType::Int64)];
-    let elsewhere = match (&input.other_partitions, scope) {
-        (Some(others), None | Some(Scope::Dataset)) => Some(others.clone()),
+    let elsewhere = match (&input.elsewhere, scope) {
+        (Some(predicate), None | Some(Scope::Dataset)) => Some(predicate.clone()),
         _ => None,
     };
-    if let Some(others) = &elsewhere {
-        aggregates.push(count_where(value.clone().is_in(others.clone(), false)));
+    if let Some(predicate) = &elsewhere {
+        aggregates.push(count_where(predicate.clone()));
     }
     let limits = rule.limits;
     let evidence = match &elsewhere {
         None => Evidence::Duplicates { keys: vec![value.clone()], present },
-        // Values duplicated within the partition are shown first by the sample query; values
-        // found in other partitions are shown when there are no in-partition duplicates.
-        Some(others) => Evidence::Where { failing: value.clone().is_in(others.clone(), false), value: value.clone() },
+        // On partitioned data the sample shows values that also occur in other partitions.
+        Some(predicate) => Evidence::Where { failing: predicate.clone(), value: value.clone() },
     };
     Ok(Planned {
         aggregates,
