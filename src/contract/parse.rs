@@ -263,7 +263,12 @@ pub fn parse_contract(text: &str, file: &Path) -> Result<Contract, InvalidContra
     let root = match yaml::parse(text) {
         Ok(root) => root,
         Err(e) => {
-            ctx.error(e.pos, format!("invalid YAML: {}", e.message), "fix the YAML syntax at this place");
+            let help = if e.message.contains("deeper") || e.message.contains("expand") {
+                "a contract needs a few levels of nesting and no alias expansion; simplify the document"
+            } else {
+                "fix the YAML syntax at this place"
+            };
+            ctx.error(e.pos, format!("invalid YAML: {}", e.message), help);
             return Err(InvalidContract { diagnostics: ctx.diagnostics });
         }
     };

@@ -211,7 +211,12 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
     for item in Parser::new_from_str(text) {
         let (event, span) = item.map_err(|e| YamlError {
             pos: Pos { line: e.marker().line(), column: e.marker().col() + 1 },
-            message: e.info().to_string(),
+            // The parser's own guard against deep flow nesting trips before ours can.
+            message: if e.info().contains("recursion limit") {
+                format!("the document nests deeper than {MAX_DEPTH} levels")
+            } else {
+                e.info().to_string()
+            },
         })?;
         let pos = pos_of(&span);
         let finished: Option<(Node, usize)> = match event {

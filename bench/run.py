@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""tollgate benchmark: wall time, peak RSS, rows/s, ratios to DuckDB, and counts vs ground truth.
+
+    cargo build --release --examples
+    ./target/release/examples/bench_generate M          # and S, L
+    python3 bench/run.py M [L ...]
+
+DuckDB (`pip install duckdb`) is optional: without it only tollgate is measured. Peak RSS is each
+child process's ru_maxrss (what `/usr/bin/time -v` reports as "Maximum resident set size").
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = REPO / "target" / "release" / "tollgate"
+DATA = REPO / "bench" / "data"
+
+DUCKDB_QUERY = """
+SELECT count(*) AS rows,
+       count(*) - count(order_id) AS order_id_nulls,
+       count(order_id) - count(DISTINCT order_id) AS order_id_duplicates,
+       count(*) - count(customer_id) AS customer_id_nulls,
+       count(*) FILTER (WHERE amount < 0 OR amount > 10000 OR isnan(amount)) AS amount_out_of_range,
+       count(*) FILTER (WHERE status NOT IN ('placed', 'shipped', 'delivered', 'cancelled')) AS status_not_accepted,
+       count(*) FILTER (WHERE NOT regexp_full_match(email, '^[a-z0-9._]+@[a-z0-9.-]+\\.[a-z]{2,}$')) AS email_not_matching,
+       count(*) FILTER (WHERE NOT regexp_full_match(country, '^[A-Z]{2}$')) AS country_not_matching,
+       max(created_at) AS newest
+FROM read_parquet('{path}/**/*.parquet', hive_partitioning = true)
+"""
+DUCKDB_RAW = """
+SELECT count(order_id), count(customer_id), sum(amount), count(status), count(email), count(country), max(created_at)
+FROM read_parquet('{path}/**/*.parquet', hive_partitioning = true)
+"""
+
+
+def run(cmd, cwd=REPO):
+    """Runs cmd; returns (seconds, peak RSS in MiB, exit code, stdout)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        sys.stderr.write(err.decode(errors="replace"))
+    return seconds, usage.ru_maxrss / 1024.0, code, out.decode(errors="replace")
+
+
+def best_of(n, cmd):
+    """The fastest of n runs (and its RSS), after the page cache is warm."""
+    runs = [run(cmd) for _ in range(n)]
+    return min(runs, key=lambda r: r[0])
+
+
+def duckdb_available():
+    return subprocess.run([sys.executable, "-c", "import duckdb"], capture_output=True).returncode == 0
+
+
+def duckdb_cmd(sql):
+    code = f"import duckdb, json; print(json.dumps([str(v) for v in duckdb.sql({sql!r}).fetchone()]))"
+    return [sys.executable, "-c", code]
+
+
+def totals(report):
+    """Sum of failures per check id over all partitions."""
+    out = {}
+    for result in report["results"]:
+        for c in result["checks"]:
+            if c["failures"] is not None:
+                out[c["id"]] = out.get(c["id"], 0) + c["failures"]
+    return out
+
+
+def verify(report, truth):
+    got = totals(report)
+    rows = sum(r["rows"] for r in report["results"])
+    expect = {
+        "order_id.required": truth["order_id_nulls"],
+        "order_id.unique": truth["order_id_duplicates"],
+        "customer_id.null_rate": truth["customer_id_nulls"],
+        "amount.range": truth["amount_out_of_range"],
+        "status.accepted_values": truth["status_not_accepted"],
+        "email.pattern": truth["email_not_matching"],
+        "country.pattern": truth["country_not_matching"],
+    }
+    problems = [f"{k}: tollgate {got.get(k)} != truth {v}" for k, v in expect.items() if got.get(k) != v]
+    if rows != truth["rows"]:
+        problems.append(f"rows: tollgate {rows} != truth {truth['rows']}")
+    anomaly = [c for c in report["results"][-1]["checks"] if c["id"] == "row_count_anomaly"][0]
+    return problems, anomaly["status"]
+
+
+def bench_size(size, repeat, have_duckdb):
+    root = DATA / size
+    truth = json.loads((root / "truth.json").read_text())
+    now = truth["newest_created_at"]
+    print(f"\n== {size}: {truth['rows']:,} rows in {truth['partitions']} partitions ==")
+    rows = []
+    for fmt in ("parquet", "csv"):
+        cmd = [str(BIN), "check", "bench/orders.yaml", "--data", str(root / fmt), "--all-partitions",
+               "--now", now, "--format", "json"]
+        secs, rss, code, out = best_of(repeat, cmd)
+        problems, anomaly = verify(json.loads(out), truth)
+        verdict = "counts == truth" if not problems else "MISMATCH: " + "; ".join(problems)
+        rows.append((f"tollgate {fmt} (10 checks)", secs, rss, truth["rows"] / secs, verdict + f"; anomaly {anomaly}"))
+    if have_duckdb:
+        path = root / "parquet"
+        secs, rss, _, out = best_of(repeat, duckdb_cmd(DUCKDB_QUERY.format(path=path)))
+        values = json.loads(out)
+        names = ["rows", "order_id_nulls", "order_id_duplicates", "customer_id_nulls", "amount_out_of_range",
+                 "status_not_accepted", "email_not_matching", "country_not_matching"]
+        mismatch = [n for n, v in zip(names, values) if int(v) != truth[n]]
+        rows.append(("duckdb one SQL query", secs, rss, truth["rows"] / secs,
+                     "counts == truth" if not mismatch else f"MISMATCH {mismatch}"))
+        secs, rss, _, _ = best_of(repeat, duckdb_cmd(DUCKDB_RAW.format(path=path)))
+        rows.append(("duckdb raw scan, same columns", secs, rss, truth["rows"] / secs, ""))
+    print(f"{'what':34} {'wall s':>8} {'peak MiB':>9} {'Mrows/s':>8}  notes")
+    for name, secs, rss, rate, note in rows:
+        print(f"{name:34} {secs:8.2f} {rss:9.0f} {rate / 1e6:8.1f}  {note}")
+    if have_duckdb:
+        t = rows[0][1]
+        print(f"ratio tollgate/duckdb query: {t / rows[2][1]:.2f}  (target <= 0.6)")
+        print(f"ratio tollgate/duckdb raw scan: {t / rows[3][1]:.2f}  (target <= 2)")
+    return rows
+
+
+def bench_row_count_only(repeat):
+    root = DATA / "L" / "parquet"
+    if not root.exists():
+        return
+    meta = best_of(repeat, [str(BIN), "check", "bench/row_count_only.yaml", "--data", str(root), "--format", "json"])
+    scan = best_of(repeat, [str(BIN), "check", "bench/one_column.yaml", "--data", str(root), "--format", "json"])
+    print(f"\n== L: row_count only (footers) vs a full scan of one column ==")
+    print(f"row_count only: {meta[0]*1000:.0f} ms, {meta[1]:.0f} MiB; one-column scan: {scan[0]*1000:.0f} ms, "
+          f"{scan[1]:.0f} MiB; speed-up {scan[0] / meta[0]:.0f}x (target >= 50x)")
+
+
+def bench_validate():
+    times = [run([str(BIN), "validate", "contracts/orders.yaml"])[0] for _ in range(20)]
+    print(f"\n== validate contracts/orders.yaml: median {statistics.median(times)*1000:.1f} ms over 20 runs (target <= 20 ms) ==")
+
+
+def main():
+    sizes = [a for a in sys.argv[1:] if a in ("S", "M", "L")] or ["M"]
+    repeat = 3
+    if not BIN.exists():
+        sys.exit("build the release binary first: cargo build --release --examples")
+    have_duckdb = duckdb_available()
+    if not have_duckdb:
+        print("duckdb not installed (pip install duckdb): measuring tollgate only")
+    for size in sizes:
+        if not (DATA / size / "truth.json").exists():
+            sys.exit(f"generate the data first: ./target/release/examples/bench_generate {size}")
+        bench_size(size, repeat, have_duckdb)
+    if "L" in sizes:
+        bench_row_count_only(repeat)
+    bench_validate()
+
+
+if __name__ == "__main__":
+    main()
