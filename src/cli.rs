@@ -73,6 +73,13 @@ pub struct CheckArgs {
     /// Record metrics in, and read anomaly history from, this store (a SQLite file).
     #[arg(long)]
     pub history: Option<String>,
+    /// Write the rows that break any row-level rule to DIR as Parquet, with the ids of the rules
+    /// each row broke in the list column `_tollgate_failed_rules`.
+    #[arg(long)]
+    pub quarantine: Option<PathBuf>,
+    /// Write the rows that pass every row-level rule to DIR as Parquet.
+    #[arg(long)]
+    pub clean: Option<PathBuf>,
     /// Also write a report as FORMAT=FILE (repeatable), e.g. --report junit=tollgate.xml
     #[arg(long = "report", value_parser = parse_extra_report)]
     pub reports: Vec<ExtraReport>,
@@ -205,6 +212,8 @@ fn check(args: &CheckArgs) -> i32 {
         all_partitions: args.all_partitions,
         now,
         sample: args.sample,
+        quarantine: args.quarantine.clone(),
+        clean: args.clean.clone(),
     };
     let store = match args.history.as_deref().map(history::open).transpose() {
         Ok(store) => store,
@@ -231,6 +240,7 @@ fn check(args: &CheckArgs) -> i32 {
                     status: Status::Error,
                     duration_ms: 0,
                     checks: Vec::new(),
+                    outputs: None,
                     error: Some(e.to_string()),
                 });
             }

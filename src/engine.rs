@@ -23,11 +23,21 @@ pub struct Options {
     pub all_partitions: bool,
     pub now: chrono::DateTime<chrono::Utc>,
     pub sample: usize,
+    pub quarantine: Option<PathBuf>,
+    pub clean: Option<PathBuf>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { data: None, partition: None, all_partitions: false, now: chrono::Utc::now(), sample: 5 }
+        Options {
+            data: None,
+            partition: None,
+            all_partitions: false,
+            now: chrono::Utc::now(),
+            sample: 5,
+            quarantine: None,
+            clean: None,
+        }
     }
 }
 
@@ -100,7 +110,9 @@ pub fn check_with_history(
     } else {
         dataset.partitions.last().into_iter().collect()
     };
-    if options.all_partitions && options.partition.is_none() {
+    // Quarantine writes per partition, so it takes the partition-at-a-time path.
+    let splitting = options.quarantine.is_some() || options.clean.is_some();
+    if options.all_partitions && options.partition.is_none() && !splitting {
         if let Some(results) = evaluate_all(contract, &dataset, options, store)? {
             if let Some(store) = store {
                 for r in &results {
@@ -467,7 +479,8 @@ fn conclude(
     values: &[Option<i64>],
     facts: &Facts,
     options: &Options,
-    mut sample: impl FnMut(&Evidence) -> Result<Vec<Value>, DataError>,
+    mut sample: impl FnMut(&Evidence) -> Result<Vec<SampleRow>, DataError>,
+    locator: &Locator,
 ) -> Result<Vec<CheckReport>, DataError> {
     let mut reports = Vec::new();
     for p in pending {
@@ -493,12 +506,23 @@ fn conclude(
             (false, Severity::Warn) => Status::Warn,
             (false, Severity::Error) => Status::Fail,
         };
-        let sample = match (&evidence, status) {
+        let rows = match (&evidence, status) {
             (Some(e), Status::Warn | Status::Fail) if options.sample > 0 && measured.failures.unwrap_or(0) > 0 => {
                 sample(e)?
             }
             _ => Vec::new(),
         };
+        let mut samples = Vec::new();
+        for r in &rows {
+            let mut detail = serde_json::json!({"value": r.value, "count": r.count});
+            if let (Some(first), Value::Object(map)) = (r.first_row, &mut detail) {
+                if let Value::Object(location) = locator.locate(first)? {
+                    map.extend(location);
+                }
+            }
+            samples.push(detail);
+        }
+        let sample = rows.into_iter().map(|r| r.value).collect();
         reports.push(CheckReport {
             id: p.id,
             kind: p.kind,
@@ -509,6 +533,7 @@ fn conclude(
             observed: measured.observed,
             threshold: p.threshold,
             sample,
+            samples,
             message: measured.message,
             details: measured.details,
             line: p.line,
@@ -535,6 +560,7 @@ fn result_report(
         status: Status::worst(checks.iter().map(|c| c.status)),
         duration_ms,
         checks,
+        outputs: None,
         error: None,
     }
 }
@@ -582,9 +608,30 @@ fn evaluate(
     } else {
         parquet_rows(&files)?
     };
-    let reports =
-        conclude(pending, &values, &Facts { rows }, options, |e| samples(&lf, e, options.sample, dataset, &files))?;
-    Ok(result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports))
+    let row_rules = row_rules(&pending);
+    let locator = Locator::new(dataset, files.clone());
+    let indexed = lf.clone().with_row_index(ROW_INDEX, None);
+    let reports = conclude(
+        pending,
+        &values,
+        &Facts { rows },
+        options,
+        |e| samples_after(&indexed, e, lit(true), options.sample, dataset, &files),
+        &locator,
+    )?;
+    let mut result = result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports);
+    if options.quarantine.is_some() || options.clean.is_some() {
+        let targets =
+            crate::quarantine::Targets { quarantine: options.quarantine.as_deref(), clean: options.clean.as_deref() };
+        let stem = match partition {
+            Some(p) => {
+                format!("{}-{}={}", contract.name, dataset.partition_key.as_deref().unwrap_or("partition"), p.raw)
+            }
+            None => contract.name.clone(),
+        };
+        result.outputs = Some(crate::quarantine::split(&lf, &row_rules, &stem, &targets)?);
+    }
+    Ok(result)
 }
 
 /// Every partition in ONE pass: the partitions' scans are unioned, tagged with their partition,
@@ -654,6 +701,9 @@ fn evaluate_all(
         flags.insert(columns, name);
     }
     let lf = if flag_columns.is_empty() { lf } else { lf.with_columns(flag_columns) };
+    let indexed = lf.clone().with_row_index(ROW_INDEX, None);
+    // Row numbers run through the union in partition order.
+    let ordered_files: Vec<PathBuf> = dataset.partitions.iter().flat_map(|p| p.files.clone()).collect();
     let elsewhere = Elsewhere::Flags(flags);
 
     let mut plans = Vec::new();
@@ -682,9 +732,16 @@ fn evaluate_all(
             Format::Parquet => parquet_rows(&p.files)?,
             Format::Csv => values[count_column].unwrap_or(0).max(0) as u64,
         };
-        let reports = conclude(pending, &values, &Facts { rows }, options, |e| {
-            samples_after(&lf, e, col(PARTITION_TAG).eq(lit(p.raw.clone())), options.sample, dataset, &p.files)
-        })?;
+        let locator = Locator::new(dataset, ordered_files.clone());
+        let within = col(PARTITION_TAG).eq(lit(p.raw.clone()));
+        let reports = conclude(
+            pending,
+            &values,
+            &Facts { rows },
+            options,
+            |e| samples_after(&indexed, e, within.clone(), options.sample, dataset, &p.files),
+            &locator,
+        )?;
         results.push(result_report(contract, dataset, Some(p), rows, elapsed, reports));
     }
     Ok(Some(results))
@@ -711,6 +768,7 @@ fn empty_report(
         observed: Value::Null,
         threshold,
         sample: Vec::new(),
+        samples: Vec::new(),
         message,
         details: None,
         line,
@@ -794,19 +852,83 @@ fn load_keys(
     Ok(Ok(df.columns()[0].as_materialized_series().clone()))
 }
 
-/// The most frequent failing values, most frequent first, at most `limit`.
-fn samples(
-    lf: &LazyFrame,
-    evidence: &Evidence,
-    limit: usize,
-    dataset: &Dataset,
-    files: &[PathBuf],
-) -> Result<Vec<Value>, DataError> {
-    samples_after(lf, evidence, lit(true), limit, dataset, files)
+/// The row-number column of sample queries, to locate a value's first occurrence.
+const ROW_INDEX: &str = "__tollgate_row";
+
+/// A sampled failing value.
+pub struct SampleRow {
+    pub value: Value,
+    pub count: u64,
+    /// Index of its first occurrence among all rows of the scan.
+    pub first_row: Option<u64>,
 }
 
-/// Samples among the rows where `within` holds. The failure flags are computed over all of `lf`
-/// first, so a predicate that looks across partitions (a window) still sees every partition.
+/// Turns a row index of the scan into the file and row (Parquet) or line (CSV) it came from.
+pub struct Locator {
+    files: Vec<PathBuf>,
+    format: Format,
+    header: bool,
+    /// Rows of each file, counted on first use (footers for Parquet).
+    counts: std::cell::OnceCell<Vec<u64>>,
+    dataset: Dataset,
+}
+
+impl Locator {
+    fn new(dataset: &Dataset, files: Vec<PathBuf>) -> Locator {
+        Locator {
+            files,
+            format: dataset.format,
+            header: dataset.csv.header,
+            counts: std::cell::OnceCell::new(),
+            dataset: dataset.clone(),
+        }
+    }
+
+    fn locate(&self, row: u64) -> Result<Value, DataError> {
+        if self.counts.get().is_none() {
+            let counts = if self.files.len() == 1 {
+                vec![u64::MAX]
+            } else {
+                self.files
+                    .iter()
+                    .map(|f| count_rows(&self.dataset, std::slice::from_ref(f)))
+                    .collect::<Result<_, _>>()?
+            };
+            let _ = self.counts.set(counts);
+        }
+        let counts = self.counts.get().map(Vec::as_slice).unwrap_or_default();
+        let mut start = 0u64;
+        for (file, n) in self.files.iter().zip(counts) {
+            if row < start.saturating_add(*n) {
+                let local = row - start;
+                return Ok(match self.format {
+                    Format::Parquet => serde_json::json!({"file": normalize(file).to_string_lossy(), "row": local}),
+                    // 1-based, after the header; assumes one record per line.
+                    Format::Csv => {
+                        serde_json::json!({"file": normalize(file).to_string_lossy(), "line": local + 1 + u64::from(self.header)})
+                    }
+                });
+            }
+            start = start.saturating_add(*n);
+        }
+        Ok(Value::Null)
+    }
+}
+
+/// Each planned check's per-row failure, by check id, for `--quarantine`.
+fn row_rules(pending: &[Pending]) -> Vec<(String, Expr)> {
+    pending
+        .iter()
+        .filter_map(|p| match &p.state {
+            State::Planned { planned, .. } => planned.row_failure.clone().map(|f| (p.id.clone(), f)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The most frequent failing values among the rows where `within` holds, most frequent first
+/// (ties by value), at most `limit`. The failure flags are computed over all of `lf` first, so a
+/// predicate that looks across partitions (a window) still sees every partition.
 fn samples_after(
     lf: &LazyFrame,
     evidence: &Evidence,
@@ -814,7 +936,7 @@ fn samples_after(
     limit: usize,
     dataset: &Dataset,
     files: &[PathBuf],
-) -> Result<Vec<Value>, DataError> {
+) -> Result<Vec<SampleRow>, DataError> {
     let (flag, keys) = match evidence {
         Evidence::Where { failing, value } => (failing.clone(), vec![value.clone()]),
         Evidence::Duplicates { keys, present } => (present.clone(), keys.clone()),
@@ -824,7 +946,12 @@ fn samples_after(
     // `when` rather than `and`, so the optimizer cannot split `within` off and push it below the flags.
     let keep = when(col("__flag")).then(within).otherwise(lit(false));
     let key_columns: Vec<Expr> = (0..keys.len()).map(|i| col(format!("k{i}"))).collect();
-    let mut grouped = lf.clone().with_columns(columns).filter(keep).group_by(key_columns).agg([len().alias("n")]);
+    let mut grouped = lf
+        .clone()
+        .with_columns(columns)
+        .filter(keep)
+        .group_by(key_columns)
+        .agg([len().alias("n"), col(ROW_INDEX).min().alias("first")]);
     if matches!(evidence, Evidence::Duplicates { .. }) {
         grouped = grouped.filter(col("n").gt(lit(1)));
     }
@@ -835,12 +962,16 @@ fn samples_after(
         .sort(by, SortMultipleOptions::default().with_order_descending_multi(descending).with_nulls_last(true))
         .limit(limit as IdxSize);
     let df = collect(sorted, dataset, files)?;
+    let cell =
+        |name: &str, row: usize| df.column(name).ok().and_then(|c| c.get(row).ok()).and_then(|v| v.extract::<u64>());
     let mut out = Vec::new();
     for row in 0..df.height() {
         let parts: Vec<Value> = (0..keys.len())
             .map(|i| df.columns()[i].get(row).map(|v| crate::values::json_value(&v)).unwrap_or(Value::Null))
             .collect();
-        out.push(if parts.len() == 1 { parts.into_iter().next().unwrap_or(Value::Null) } else { Value::Array(parts) });
+        let value =
+            if parts.len() == 1 { parts.into_iter().next().unwrap_or(Value::Null) } else { Value::Array(parts) };
+        out.push(SampleRow { value, count: cell("n", row).unwrap_or(0), first_row: cell("first", row) });
     }
     Ok(out)
 }

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod contract;
 pub mod engine;
 pub mod history;
+pub mod quarantine;
 pub mod report;
 pub mod rules;
 pub mod source;

@@ -25,10 +25,15 @@ fn output_survives_a_kill_at_any_moment() {
         let _ = child.wait();
         let text = std::fs::read_to_string(&out).unwrap();
         if text != old {
-            let report: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("torn report after kill at {attempt}: {e}"));
+            let report: serde_json::Value =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("torn report after kill at {attempt}: {e}"));
             assert_eq!(report["results"].as_array().unwrap().len(), 2);
         }
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name() != "report.json").collect();
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name() != "report.json")
+            .collect();
         // A killed run may leave its temporary file behind, never a partial report.json.
         for l in leftovers {
             assert!(l.file_name().to_string_lossy().starts_with(".tmp"), "{:?}", l.file_name());
@@ -42,7 +47,13 @@ fn history_survives_a_kill() {
     let store = dir.path().join("h.db");
     for attempt in 0..8u64 {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
-            .args(["check", "contracts/orders.yaml", "--quiet", "--now", &format!("2026-05-0{}T00:00:00Z", attempt + 1)])
+            .args([
+                "check",
+                "contracts/orders.yaml",
+                "--quiet",
+                "--now",
+                &format!("2026-05-0{}T00:00:00Z", attempt + 1),
+            ])
             .arg("--history")
             .arg(&store)
             .current_dir(repo())
@@ -52,7 +63,8 @@ fn history_survives_a_kill() {
         let _ = child.kill();
         let _ = child.wait();
     }
-    let listed = tollgate(&["history", "contracts/orders.yaml", "--history", store.to_str().unwrap(), "--format", "json"]);
+    let listed =
+        tollgate(&["history", "contracts/orders.yaml", "--history", store.to_str().unwrap(), "--format", "json"]);
     assert_eq!(listed.code, 0, "{}", listed.stderr);
     let metrics = listed.json();
     // Every partition recorded holds its whole set of metrics, or none.

@@ -47,6 +47,7 @@ pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckC
             }
         }),
         evidence: None,
+        row_failure: None,
     })
 }
 

@@ -28,5 +28,6 @@ pub fn plan(min: Option<u64>, max: Option<u64>) -> Planned {
             }
         }),
         evidence: None,
+        row_failure: None,
     }
 }

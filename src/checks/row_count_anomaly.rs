@@ -77,6 +77,7 @@ pub fn plan(method: AnomalyMethod, window: usize, min_history: usize, ctx: &Chec
             }
         }),
         evidence: None,
+        row_failure: None,
     })
 }
 

@@ -20,8 +20,13 @@ pub fn plan(id: &str, columns: &[String], limits: Limits, ctx: &CheckContext) ->
     if let Some(Some(elsewhere)) = ctx.unique_elsewhere.get(id) {
         aggregates.push(count_where(full.clone().and(elsewhere.clone())));
     }
+    let mut row_failure = full.clone().and(as_struct(keys.clone()).is_duplicated());
+    if let Some(Some(elsewhere)) = ctx.unique_elsewhere.get(id) {
+        row_failure = row_failure.or(full.clone().and(elsewhere.clone()));
+    }
     let described = columns.join(", ");
     Ok(Planned {
+        row_failure: Some(row_failure),
         aggregates,
         finish: Box::new(move |v, _| {
             let rows = v[0].unwrap_or(0).max(0) as u64;

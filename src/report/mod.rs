@@ -60,6 +60,9 @@ pub struct CheckReport {
     pub observed: Value,
     pub threshold: Value,
     pub sample: Vec<Value>,
+    /// The sampled values with how often each fails and where it first occurs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<Value>,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<Value>,
@@ -79,6 +82,9 @@ pub struct ResultReport {
     pub status: Status,
     pub duration_ms: u64,
     pub checks: Vec<CheckReport>,
+    /// What `--quarantine` / `--clean` wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Value>,
     /// Set when the data could not be read (exit 3); `checks` is then empty.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

@@ -64,6 +64,8 @@ pub struct Planned {
     pub aggregates: Vec<Expr>,
     pub finish: Finish,
     pub evidence: Option<Evidence>,
+    /// Per row: this row breaks the rule (for `--quarantine`); `None` for checks of the whole set.
+    pub row_failure: Option<Expr>,
 }
 
 /// Number of rows where `predicate` is true; nulls count as false.
@@ -80,6 +82,7 @@ pub fn counted(
     describe: impl Fn(u64, u64) -> String + 'static,
 ) -> Planned {
     Planned {
+        row_failure: Some(failing.clone()),
         aggregates: vec![count_where(failing), denominator.cast(DataType::Int64)],
         finish: Box::new(move |values, _| {
             let failures = values[0].unwrap_or(0).max(0) as u64;
@@ -98,7 +101,12 @@ pub fn counted(
 
 /// A check decided without reading data.
 pub fn decided(measured: Measured) -> Planned {
-    Planned { aggregates: Vec::new(), finish: Box::new(move |_, _| measured.clone()), evidence: None }
+    Planned {
+        aggregates: Vec::new(),
+        finish: Box::new(move |_, _| measured.clone()),
+        evidence: None,
+        row_failure: None,
+    }
 }
 
 /// Compiles one column rule; `Err` is the reason it cannot apply (status `error`).

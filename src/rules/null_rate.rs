@@ -21,5 +21,6 @@ pub fn plan(max: f64, input: &ColumnInput) -> Planned {
             }
         }),
         evidence: None,
+        row_failure: None,
     }
 }

@@ -29,7 +29,13 @@ pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
         // On partitioned data the sample shows values that also occur in other partitions.
         Some(predicate) => Evidence::Where { failing: predicate.clone(), value: value.clone() },
     };
+    // Every occurrence of a repeated value is suspect: which copy is the bad one is not knowable.
+    let mut row_failure = value.clone().is_not_null().and(value.clone().is_duplicated());
+    if let Some(predicate) = &elsewhere {
+        row_failure = row_failure.or(predicate.clone());
+    }
     Ok(Planned {
+        row_failure: Some(row_failure),
         aggregates,
         finish: Box::new(move |v, _| {
             let count = v[0].unwrap_or(0).max(0) as u64;

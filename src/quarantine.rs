@@ -1,0 +1,72 @@
+//! `--quarantine DIR` / `--clean DIR`: route the rows that break any row-level rule to a
+//! dead-letter Parquet file (with the ids of the rules each row broke) and the rest to a clean
+//! one, so a pipeline can promote the clean rows. The input is only read; outputs are atomic.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde_json::{json, Value};
+
+use crate::source::{parquet_rows, DataError};
+
+/// The list column naming the rules a quarantined row broke.
+pub const FAILED_RULES: &str = "_tollgate_failed_rules";
+
+/// Where each side goes.
+pub struct Targets<'a> {
+    pub quarantine: Option<&'a Path>,
+    pub clean: Option<&'a Path>,
+}
+
+fn file_name(stem: &str) -> String {
+    let safe: String =
+        stem.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.=".contains(c) { c } else { '_' }).collect();
+    format!("{safe}.parquet")
+}
+
+/// Streams `lf` into `dir/name` through a temporary file in the same folder, then renames it.
+fn sink_atomically(lf: LazyFrame, dir: &Path, name: &str) -> Result<PathBuf, DataError> {
+    std::fs::create_dir_all(dir).map_err(|e| DataError::new(dir, e.to_string()))?;
+    let target = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = lf
+        .sink(
+            SinkDestination::File { target: SinkTarget::Path(PlRefPath::new(tmp.to_string_lossy().as_ref())) },
+            FileWriteFormat::Parquet(Arc::new(ParquetWriteOptions::default())),
+            UnifiedSinkArgs::default(),
+        )
+        .and_then(|lf| lf.collect_with_engine(Engine::Streaming));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(DataError::new(&target, e.to_string()));
+    }
+    std::fs::rename(&tmp, &target).map_err(|e| DataError::new(&target, e.to_string()))?;
+    Ok(target)
+}
+
+/// Writes the split; returns what was written, for the report.
+pub fn split(lf: &LazyFrame, rules: &[(String, Expr)], stem: &str, targets: &Targets) -> Result<Value, DataError> {
+    let none = lit(NULL).cast(DataType::String);
+    let mut flags: Vec<Expr> =
+        rules.iter().map(|(id, failing)| when(failing.clone()).then(lit(id.clone())).otherwise(none.clone())).collect();
+    if flags.is_empty() {
+        flags.push(none);
+    }
+    let failed = concat_list(flags).map_err(|e| DataError::new(stem, e.to_string()))?.list().drop_nulls();
+    let flagged = lf.clone().with_column(failed.alias(FAILED_RULES));
+    let broken = col(FAILED_RULES).list().len().gt(lit(0));
+    let mut out = serde_json::Map::new();
+    if let Some(dir) = targets.quarantine {
+        let path = sink_atomically(flagged.clone().filter(broken.clone()), dir, &file_name(stem))?;
+        out.insert(
+            "quarantine".into(),
+            json!({"path": path.to_string_lossy(), "rows": parquet_rows(&[path.clone()])?}),
+        );
+    }
+    if let Some(dir) = targets.clean {
+        let clean = flagged.filter(broken.not()).drop(cols([FAILED_RULES]));
+        let path = sink_atomically(clean, dir, &file_name(stem))?;
+        out.insert("clean".into(), json!({"path": path.to_string_lossy(), "rows": parquet_rows(&[path.clone()])?}));
+    }
+    Ok(Value::Object(out))
+}
