@@ -214,6 +214,16 @@ fn check(args: &CheckArgs) -> i32 {
         sample: args.sample,
         quarantine: args.quarantine.clone(),
         clean: args.clean.clone(),
+        progress: None,
+    };
+    // A spinner on a terminal only: never when piped, in CI, or with --quiet.
+    let spinner = progress_spinner(args.quiet);
+    let options = Options {
+        progress: spinner.clone().map(|pb| {
+            let report: std::sync::Arc<dyn Fn(String) + Send + Sync> = std::sync::Arc::new(move |m| pb.set_message(m));
+            report
+        }),
+        ..options
     };
     let store = match args.history.as_deref().map(history::open).transpose() {
         Ok(store) => store,
@@ -245,6 +255,9 @@ fn check(args: &CheckArgs) -> i32 {
                 });
             }
         }
+    }
+    if let Some(pb) = spinner {
+        pb.finish_and_clear();
     }
     let report = Report::new(results);
     let mut code = exit_code(&report, args.fail_on);
@@ -298,6 +311,17 @@ fn list_history(contract: &Path, store: &str, format: OutputFormat) -> i32 {
     }
     println!("{name}: {} metrics recorded in {store}\n{table}", metrics.len());
     EXIT_OK
+}
+
+fn progress_spinner(quiet: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").ok()?);
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(pb)
 }
 
 fn exit_code(report: &Report, fail_on: FailOn) -> i32 {

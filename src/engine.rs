@@ -25,6 +25,8 @@ pub struct Options {
     pub sample: usize,
     pub quarantine: Option<PathBuf>,
     pub clean: Option<PathBuf>,
+    /// Told what is being read, for a progress display.
+    pub progress: Option<std::sync::Arc<dyn Fn(String) + Send + Sync>>,
 }
 
 impl Default for Options {
@@ -37,6 +39,7 @@ impl Default for Options {
             sample: 5,
             quarantine: None,
             clean: None,
+            progress: None,
         }
     }
 }
@@ -87,7 +90,15 @@ pub fn check_with_history(
         contract.dataset.csv.clone(),
         contract.dataset.partition_key.as_deref(),
     )?;
+    let tell = |what: String| {
+        if let Some(progress) = &options.progress {
+            progress(what);
+        }
+    };
     let run = |p: Option<&Partition>| -> Result<ResultReport, DataError> {
+        let files = p.map(|p| p.files.len()).unwrap_or(dataset.files.len());
+        let partition = p.map(|p| format!(" partition {}", p.raw)).unwrap_or_default();
+        tell(format!("{}: reading {}{partition} ({files} files)", contract.name, dataset.display));
         let result = evaluate(contract, &dataset, p, options, store)?;
         if let Some(store) = store {
             let label = history_label(p, options);
@@ -113,6 +124,7 @@ pub fn check_with_history(
     // Quarantine writes per partition, so it takes the partition-at-a-time path.
     let splitting = options.quarantine.is_some() || options.clean.is_some();
     if options.all_partitions && options.partition.is_none() && !splitting {
+        tell(format!("{}: reading {} partitions of {} in one pass", contract.name, dataset.partitions.len(), dataset.display));
         if let Some(results) = evaluate_all(contract, &dataset, options, store)? {
             if let Some(store) = store {
                 for r in &results {

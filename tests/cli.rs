@@ -10,6 +10,7 @@ const NOW: &str = "--now=2026-01-11T00:00:00Z";
 fn example_contract_reports_known_counts() {
     let run = tollgate(&["check", "contracts/orders.yaml", NOW, "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr, "", "no progress output when piped");
     let r = run.json();
     assert_eq!(r["report_version"], 1);
     assert_eq!(r["status"], "fail");
