@@ -14,7 +14,7 @@ use crate::history::HistoryStore;
 use crate::report::{CheckReport, ResultReport, Status};
 use crate::rules::{self, ColumnInput, Evidence, Facts, Measured, Planned};
 use crate::source::{normalize, parquet_rows, DataError, Dataset, Partition};
-use crate::types::{family, DeclaredType, Family};
+use crate::types::{family, DeclaredType, DeclaredTypeExt, Family};
 
 pub struct Options {
     /// Replaces `dataset.path` (relative to the working directory).
@@ -124,7 +124,12 @@ pub fn check_with_history(
     // Quarantine writes per partition, so it takes the partition-at-a-time path.
     let splitting = options.quarantine.is_some() || options.clean.is_some();
     if options.all_partitions && options.partition.is_none() && !splitting {
-        tell(format!("{}: reading {} partitions of {} in one pass", contract.name, dataset.partitions.len(), dataset.display));
+        tell(format!(
+            "{}: reading {} partitions of {} in one pass",
+            contract.name,
+            dataset.partitions.len(),
+            dataset.display
+        ));
         if let Some(results) = evaluate_all(contract, &dataset, options, store)? {
             if let Some(store) = store {
                 for r in &results {

@@ -15,19 +15,12 @@ pub struct Metric {
     pub recorded_at: String,
 }
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("history store {}: {message}", store.display())]
 pub struct HistoryError {
     pub store: PathBuf,
     pub message: String,
 }
-
-impl std::fmt::Display for HistoryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "history store {}: {}", self.store.display(), self.message)
-    }
-}
-
-impl std::error::Error for HistoryError {}
 
 /// Where run metrics are kept. SQLite is the one implementation; another backend (PostgreSQL)
 /// only has to provide these three methods.

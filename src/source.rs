@@ -1,7 +1,6 @@
 //! Finding a dataset's files and partitions, and turning them into a lazy Polars scan.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
 use polars::prelude::*;
@@ -10,7 +9,8 @@ use crate::contract::{CsvOptions, Format};
 use crate::types::DeclaredType;
 
 /// The data could not be read: exit code 3, naming the file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("cannot read {}: {message}", file.display())]
 pub struct DataError {
     pub file: PathBuf,
     pub message: String,
@@ -21,14 +21,6 @@ impl DataError {
         DataError { file: file.into(), message: message.into() }
     }
 }
-
-impl fmt::Display for DataError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot read {}: {}", self.file.display(), self.message)
-    }
-}
-
-impl std::error::Error for DataError {}
 
 /// `a/b/../c` → `a/c`, without touching the file system.
 pub fn normalize(path: &Path) -> PathBuf {

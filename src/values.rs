@@ -5,7 +5,7 @@ use polars::prelude::*;
 use serde_json::{json, Value};
 
 use crate::contract::{Literal, Scalar};
-use crate::types::{family, DeclaredType, Family};
+use crate::types::{family, DeclaredType, DeclaredTypeExt, Family};
 
 pub fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")

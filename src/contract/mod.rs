@@ -2,6 +2,7 @@
 
 pub mod diagnostic;
 mod parse;
+pub mod types;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ pub use diagnostic::{Diagnostic, InvalidContract};
 pub use parse::parse_contract;
 pub use yaml::{Pos, Scalar};
 
-use crate::types::DeclaredType;
+use types::DeclaredType;
 
 #[derive(Debug, Clone)]
 pub struct Contract {

@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use super::diagnostic::{suggestion, Diagnostic, InvalidContract};
+use super::types::{DeclaredType, TYPE_NAMES};
 use super::yaml::{self, Node, NodeKind, Pos, Scalar};
 use super::*;
-use crate::types::{DeclaredType, TYPE_NAMES};
 
 const TOP_KEYS: &[&str] = &["contract", "version", "owner", "description", "dataset", "schema", "checks"];
 const DATASET_KEYS: &[&str] = &["path", "format", "partitioning", "csv"];

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{counted, decided, of_rows, ColumnInput, Evidence, Measured, Planned};
 use crate::contract::ColumnRule;
-use crate::types::{type_name, DeclaredType};
+use crate::types::{type_name, DeclaredType, DeclaredTypeExt};
 
 pub fn plan(declared: DeclaredType, rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
     if let Some(raw) = &input.raw {
