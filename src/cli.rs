@@ -161,6 +161,16 @@ fn validate(paths: &[PathBuf]) -> i32 {
                     rules,
                     c.checks.len()
                 );
+                for check in &c.checks {
+                    if let contract::CheckKind::Unsupported { reason } = &check.kind {
+                        let (line, column) = (check.pos.line, check.pos.column);
+                        println!(
+                            "note: {}:{line}:{column}: `{}` will be reported as skipped: {reason}",
+                            c.file.display(),
+                            check.id()
+                        );
+                    }
+                }
             }
             EXIT_OK
         }

@@ -80,6 +80,12 @@ pub fn check_with_history(
 ) -> Result<Vec<ResultReport>, DataError> {
     let path = match &options.data {
         Some(p) => p.clone(),
+        None if contract.dataset.path.is_empty() => {
+            return Err(DataError::new(
+                &contract.file,
+                "the contract names no data (an ODCS contract needs a `servers` entry with a local `path`); pass --data PATH",
+            ))
+        }
         None => contract.resolve(&contract.dataset.path),
     };
     let display = normalize(&path).to_string_lossy().into_owned();

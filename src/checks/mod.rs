@@ -2,6 +2,7 @@
 //! single pass, or is decided from metadata (row counts, partitions) without reading data.
 
 mod freshness;
+mod metric;
 mod missing_partitions;
 mod references;
 mod row_count;
@@ -56,6 +57,10 @@ pub fn plan(check: &DatasetCheck, ctx: &CheckContext) -> Planning {
         }
         CheckKind::Unique { columns, .. } => unique_key::plan(&check.id(), columns, check.limits, ctx),
         CheckKind::References { column, .. } => references::plan(&check.id(), column, check.limits, ctx),
+        CheckKind::Metric { column, metric, condition, percent } => {
+            metric::plan(column.as_deref(), metric, *condition, *percent, ctx)
+        }
+        CheckKind::Unsupported { reason } => return Planning::Skipped(reason.clone()),
         CheckKind::MissingPartitions { interval_days, lookback } => {
             return missing_partitions::plan(*interval_days, *lookback, ctx)
         }
@@ -102,6 +107,12 @@ pub fn threshold(check: &DatasetCheck) -> Value {
             t.insert("key".into(), json!(key));
             limits_json(&check.limits, &mut t);
         }
+        CheckKind::Metric { metric, condition, percent, .. } => {
+            t.insert("metric".into(), json!(metric.name()));
+            t.insert("condition".into(), json!(condition.describe()));
+            t.insert("unit".into(), json!(if *percent { "percent" } else { "rows" }));
+        }
+        CheckKind::Unsupported { .. } => {}
         CheckKind::MissingPartitions { interval_days, lookback } => {
             t.insert("interval".into(), json!(format!("{interval_days}d")));
             t.insert("lookback".into(), json!(lookback));
@@ -114,6 +125,7 @@ pub fn threshold(check: &DatasetCheck) -> Value {
 pub fn column_of(check: &DatasetCheck) -> Option<String> {
     match &check.kind {
         CheckKind::Freshness { column, .. } | CheckKind::References { column, .. } => Some(column.clone()),
+        CheckKind::Metric { column, .. } => column.clone(),
         _ => None,
     }
 }

@@ -1,6 +1,7 @@
 //! The data contract: its model, and loading it from YAML with precise diagnostics.
 
 pub mod diagnostic;
+mod odcs;
 mod parse;
 pub mod types;
 pub mod yaml;
@@ -156,12 +157,19 @@ pub enum RuleKind {
     NullRate {
         max: f64,
     },
+    /// Inclusive bounds unless marked exclusive (ODCS `exclusiveMinimum`, native `exclusive_min`).
     Range {
         min: Option<Literal>,
         max: Option<Literal>,
+        exclusive_min: bool,
+        exclusive_max: bool,
     },
     AcceptedValues(Vec<Literal>),
-    Pattern(String),
+    /// `full`: the whole value must match (native); otherwise a match anywhere (ODCS, JSON Schema).
+    Pattern {
+        regex: String,
+        full: bool,
+    },
     Length {
         min: Option<u64>,
         max: Option<u64>,
@@ -177,7 +185,7 @@ impl RuleKind {
             RuleKind::NullRate { .. } => "null_rate",
             RuleKind::Range { .. } => "range",
             RuleKind::AcceptedValues(_) => "accepted_values",
-            RuleKind::Pattern(_) => "pattern",
+            RuleKind::Pattern { .. } => "pattern",
             RuleKind::Length { .. } => "length",
         }
     }
@@ -220,12 +228,118 @@ impl AnomalyMethod {
 
 #[derive(Debug, Clone)]
 pub enum CheckKind {
-    RowCount { min: Option<u64>, max: Option<u64> },
-    Freshness { column: String, max_age_seconds: f64, max_age_text: String },
-    RowCountAnomaly { method: AnomalyMethod, window: usize, min_history: usize },
-    Unique { columns: Vec<String>, scope: Option<Scope> },
-    References { column: String, dataset: String, key: String, format: Option<Format>, csv: Option<CsvOptions> },
-    MissingPartitions { interval_days: i64, lookback: i64 },
+    RowCount {
+        min: Option<u64>,
+        max: Option<u64>,
+    },
+    Freshness {
+        column: String,
+        max_age_seconds: f64,
+        max_age_text: String,
+    },
+    RowCountAnomaly {
+        method: AnomalyMethod,
+        window: usize,
+        min_history: usize,
+    },
+    Unique {
+        columns: Vec<String>,
+        scope: Option<Scope>,
+    },
+    References {
+        column: String,
+        dataset: String,
+        key: String,
+        format: Option<Format>,
+        csv: Option<CsvOptions>,
+    },
+    MissingPartitions {
+        interval_days: i64,
+        lookback: i64,
+    },
+    /// An ODCS library metric compared with an operator.
+    Metric {
+        column: Option<String>,
+        metric: Metric,
+        condition: Condition,
+        percent: bool,
+    },
+    /// A rule tollgate does not evaluate (ODCS `sql`, `custom`, `text`): reported as skipped.
+    Unsupported {
+        reason: String,
+    },
+}
+
+/// What an ODCS library metric counts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Metric {
+    Nulls,
+    /// Nulls (when `null` is listed) and values equal to one of the listed markers.
+    Missing {
+        values: Vec<Literal>,
+        null: bool,
+    },
+    Invalid {
+        valid: Option<Vec<Literal>>,
+        pattern: Option<String>,
+    },
+    Duplicates {
+        columns: Vec<String>,
+    },
+    RowCount,
+}
+
+impl Metric {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Metric::Nulls => "nullValues",
+            Metric::Missing { .. } => "missingValues",
+            Metric::Invalid { .. } => "invalidValues",
+            Metric::Duplicates { .. } => "duplicateValues",
+            Metric::RowCount => "rowCount",
+        }
+    }
+}
+
+/// An ODCS operator with its operand(s).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Condition {
+    Equal(f64),
+    NotEqual(f64),
+    Greater(f64),
+    GreaterOrEqual(f64),
+    Less(f64),
+    LessOrEqual(f64),
+    Between(f64, f64),
+    NotBetween(f64, f64),
+}
+
+impl Condition {
+    pub fn holds(&self, v: f64) -> bool {
+        match *self {
+            Condition::Equal(x) => v == x,
+            Condition::NotEqual(x) => v != x,
+            Condition::Greater(x) => v > x,
+            Condition::GreaterOrEqual(x) => v >= x,
+            Condition::Less(x) => v < x,
+            Condition::LessOrEqual(x) => v <= x,
+            Condition::Between(a, b) => v >= a && v <= b,
+            Condition::NotBetween(a, b) => v < a || v > b,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match *self {
+            Condition::Equal(x) => format!("= {x}"),
+            Condition::NotEqual(x) => format!("≠ {x}"),
+            Condition::Greater(x) => format!("> {x}"),
+            Condition::GreaterOrEqual(x) => format!("≥ {x}"),
+            Condition::Less(x) => format!("< {x}"),
+            Condition::LessOrEqual(x) => format!("≤ {x}"),
+            Condition::Between(a, b) => format!("between {a} and {b}"),
+            Condition::NotBetween(a, b) => format!("not between {a} and {b}"),
+        }
+    }
 }
 
 impl CheckKind {
@@ -237,6 +351,8 @@ impl CheckKind {
             CheckKind::Unique { .. } => "unique",
             CheckKind::References { .. } => "references",
             CheckKind::MissingPartitions { .. } => "missing_partitions",
+            CheckKind::Metric { metric, .. } => metric.name(),
+            CheckKind::Unsupported { .. } => "unsupported",
         }
     }
 }

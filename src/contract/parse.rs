@@ -42,13 +42,13 @@ const CHECK_KEYS: &[&str] = &[
     "max_failure_rate",
 ];
 
-struct Ctx<'a> {
-    file: &'a Path,
-    diagnostics: Vec<Diagnostic>,
+pub(super) struct Ctx<'a> {
+    pub(super) file: &'a Path,
+    pub(super) diagnostics: Vec<Diagnostic>,
 }
 
 impl Ctx<'_> {
-    fn error(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
+    pub(super) fn error(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
         let help = help.into();
         self.diagnostics.push(Diagnostic {
             file: self.file.to_path_buf(),
@@ -100,7 +100,7 @@ fn fields<'n>(ctx: &mut Ctx, node: &'n Node, what: &str, allowed: &[&str]) -> Op
     Some(out)
 }
 
-fn text_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<String> {
+pub(super) fn text_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<String> {
     match node.scalar() {
         Some(Scalar::Str(s)) => Some(s.clone()),
         Some(Scalar::Null) | None => {
@@ -122,7 +122,7 @@ fn required_text(ctx: &mut Ctx, f: &Fields, key: &str, what: &str) -> Option<Str
     }
 }
 
-fn bool_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<bool> {
+pub(super) fn bool_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<bool> {
     let b = node.as_bool();
     if b.is_none() {
         ctx.error(
@@ -134,7 +134,7 @@ fn bool_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<bool> {
     b
 }
 
-fn count_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<u64> {
+pub(super) fn count_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<u64> {
     match node.scalar() {
         Some(Scalar::Int(i)) if *i >= 0 => Some(*i as u64),
         Some(Scalar::Float(f)) if *f >= 0.0 && f.fract() == 0.0 && f.is_finite() => Some(*f as u64),
@@ -230,7 +230,7 @@ pub fn parse_duration(text: &str) -> Option<f64> {
     (number.is_empty() && saw_unit).then_some(total)
 }
 
-fn literal(node: &Node) -> Option<Literal> {
+pub(super) fn literal(node: &Node) -> Option<Literal> {
     match &node.kind {
         NodeKind::Scalar { value, raw } if *value != Scalar::Null => {
             Some(Literal { value: value.clone(), raw: raw.clone(), pos: node.pos })
@@ -272,7 +272,11 @@ pub fn parse_contract(text: &str, file: &Path) -> Result<Contract, InvalidContra
             return Err(InvalidContract { diagnostics: ctx.diagnostics });
         }
     };
-    let contract = contract_of(&mut ctx, &root, file);
+    let contract = if super::odcs::is_odcs(&root) {
+        super::odcs::contract_of(&mut ctx, &root, file)
+    } else {
+        contract_of(&mut ctx, &root, file)
+    };
     match contract {
         Some(c) if ctx.diagnostics.is_empty() => Ok(c),
         _ => {
@@ -384,7 +388,7 @@ fn csv_of(ctx: &mut Ctx, node: &Node) -> Option<CsvOptions> {
     Some(csv)
 }
 
-fn format_of(ctx: &mut Ctx, node: &Node) -> Option<Format> {
+pub(super) fn format_of(ctx: &mut Ctx, node: &Node) -> Option<Format> {
     match node.as_text() {
         Some("parquet") => Some(Format::Parquet),
         Some("csv") => Some(Format::Csv),
@@ -551,7 +555,9 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
                     );
                     continue;
                 }
-                rule_form(ctx, value, key, &["min", "max"], None, true).and_then(|form| {
+                let keys: &[&str] =
+                    if *key == "range" { &["min", "max", "exclusive_min", "exclusive_max"] } else { &["min", "max"] };
+                rule_form(ctx, value, key, keys, None, true).and_then(|form| {
                     let f = form.extra.as_ref()?;
                     let (min, max) = (f.get("min").filter(|n| !n.is_null()), f.get("max").filter(|n| !n.is_null()));
                     if min.is_none() && max.is_none() {
@@ -597,7 +603,15 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
                             return None;
                         }
                     }
-                    Some((RuleKind::Range { min: lo, max: hi }, form.limits, form.severity))
+                    let flag = |ctx: &mut Ctx, key: &str| {
+                        f.get(key).and_then(|n| bool_of(ctx, n, &format!("`{key}`"))).unwrap_or(false)
+                    };
+                    let (exclusive_min, exclusive_max) = (flag(ctx, "exclusive_min"), flag(ctx, "exclusive_max"));
+                    Some((
+                        RuleKind::Range { min: lo, max: hi, exclusive_min, exclusive_max },
+                        form.limits,
+                        form.severity,
+                    ))
                 })
             }
             "accepted_values" => {
@@ -641,7 +655,7 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
                     );
                     return None;
                 }
-                Some((RuleKind::Pattern(regex), form.limits, form.severity))
+                Some((RuleKind::Pattern { regex, full: true }, form.limits, form.severity))
             }),
             _ => continue,
         };
@@ -940,6 +954,7 @@ mod tests {
         assert_eq!(rules[0].limits.max_failures, Some(3));
         assert_eq!(rules[0].severity, Severity::Warn);
         assert_eq!(rules[1].kind, RuleKind::Unique { scope: Some(Scope::Partition) });
+        assert_eq!(rules[2].kind, RuleKind::Pattern { regex: "^a".into(), full: true });
         assert_eq!(rules[2].severity, Severity::Error);
         assert_eq!(rules[4].kind, RuleKind::NullRate { max: 0.1 });
     }

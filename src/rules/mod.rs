@@ -116,9 +116,11 @@ pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
         RuleKind::Required => Ok(required::plan(rule, input)),
         RuleKind::Unique { .. } => unique::plan(rule, input),
         RuleKind::NullRate { max } => Ok(null_rate::plan(*max, input)),
-        RuleKind::Range { min, max } => range::plan(min.as_ref(), max.as_ref(), rule, input),
+        RuleKind::Range { min, max, exclusive_min, exclusive_max } => {
+            range::plan(min.as_ref(), max.as_ref(), (*exclusive_min, *exclusive_max), rule, input)
+        }
         RuleKind::AcceptedValues(values) => accepted_values::plan(values, rule, input),
-        RuleKind::Pattern(regex) => pattern::plan(regex, rule, input),
+        RuleKind::Pattern { regex, full } => pattern::plan(regex, *full, rule, input),
         RuleKind::Length { min, max } => length::plan(*min, *max, rule, input),
     }
 }
@@ -134,18 +136,26 @@ pub fn threshold(rule: &ColumnRule) -> Value {
             t.insert("max".into(), json!(max));
             return Value::Object(t);
         }
-        RuleKind::Range { min, max } => {
+        RuleKind::Range { min, max, exclusive_min, exclusive_max } => {
             for (k, v) in [("min", min), ("max", max)] {
                 if let Some(l) = v {
                     t.insert(k.into(), literal_json(l));
+                }
+            }
+            for (k, v) in [("exclusive_min", exclusive_min), ("exclusive_max", exclusive_max)] {
+                if *v {
+                    t.insert(k.into(), json!(true));
                 }
             }
         }
         RuleKind::AcceptedValues(values) => {
             t.insert("values".into(), Value::Array(values.iter().map(literal_json).collect()));
         }
-        RuleKind::Pattern(regex) => {
+        RuleKind::Pattern { regex, full } => {
             t.insert("regex".into(), json!(regex));
+            if !full {
+                t.insert("match".into(), json!("anywhere"));
+            }
         }
         RuleKind::Length { min, max } => {
             for (k, v) in [("min", min), ("max", max)] {

@@ -1,4 +1,5 @@
-//! `pattern: REGEX` — every non-null value fully matches (Rust regex syntax).
+//! `pattern: REGEX` — every non-null value fully matches (Rust regex syntax). Patterns from ODCS
+//! contracts keep the standard's meaning: a match anywhere in the value.
 
 use polars::prelude::*;
 
@@ -10,9 +11,10 @@ pub fn full_match(regex: &str) -> String {
     format!("^(?:{regex})$")
 }
 
-pub fn plan(regex: &str, rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
+pub fn plan(regex: &str, full: bool, rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
     let value = require_text(input, "pattern")?;
-    let matches = value.clone().str().contains(lit(full_match(regex)), true);
+    let anchored = if full { full_match(regex) } else { regex.to_string() };
+    let matches = value.clone().str().contains(lit(anchored), true);
     let failing = value.clone().is_not_null().and(matches.not());
     let shown = regex.to_string();
     Ok(counted(

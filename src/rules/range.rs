@@ -10,6 +10,7 @@ use crate::values::{literal_expr, Rounding};
 pub fn plan(
     min: Option<&Literal>,
     max: Option<&Literal>,
+    (exclusive_min, exclusive_max): (bool, bool),
     rule: &ColumnRule,
     input: &ColumnInput,
 ) -> Result<Planned, String> {
@@ -30,19 +31,25 @@ pub fn plan(
     let value = if fam == Family::String { input.value.clone().cast(DataType::String) } else { input.value.clone() };
     let mut outside = lit(false);
     if let Some(l) = min {
-        outside = outside.or(value.clone().lt(literal_expr(l, &input.dtype, Rounding::Up)?));
+        let bound = literal_expr(l, &input.dtype, Rounding::Up)?;
+        let below = if exclusive_min { value.clone().lt_eq(bound) } else { value.clone().lt(bound) };
+        outside = outside.or(below);
     }
     if let Some(l) = max {
-        outside = outside.or(value.clone().gt(literal_expr(l, &input.dtype, Rounding::Down)?));
+        let bound = literal_expr(l, &input.dtype, Rounding::Down)?;
+        let above = if exclusive_max { value.clone().gt_eq(bound) } else { value.clone().gt(bound) };
+        outside = outside.or(above);
     }
     if fam == Family::Float {
         outside = outside.or(value.clone().is_nan());
     }
     let failing = value.clone().is_not_null().and(outside);
     let bounds = format!(
-        "[{}, {}]",
+        "{}{}, {}{}",
+        if exclusive_min { "(" } else { "[" },
         min.map(|l| l.raw.as_str()).unwrap_or("-inf"),
-        max.map(|l| l.raw.as_str()).unwrap_or("inf")
+        max.map(|l| l.raw.as_str()).unwrap_or("inf"),
+        if exclusive_max { ")" } else { "]" }
     );
     Ok(counted(
         failing.clone(),

@@ -1,0 +1,131 @@
+//! ODCS library metrics (`nullValues`, `missingValues`, `invalidValues`, `duplicateValues`,
+//! `rowCount`), counted in the single pass and compared with the rule's operator, in rows or as
+//! a percent of all rows.
+
+use polars::prelude::*;
+use serde_json::json;
+
+use super::CheckContext;
+use crate::contract::{Condition, Literal, Metric};
+use crate::rules::{count_where, ColumnInput, Evidence, Measured, Planned};
+use crate::types::{family, Family};
+use crate::values::{list_literal, literal_expr, Rounding};
+
+/// The listed values that convert to the column's type (a marker like '' cannot match an integer).
+fn convertible(values: &[Literal], input: &ColumnInput) -> Vec<Literal> {
+    values.iter().filter(|v| literal_expr(v, &input.dtype, Rounding::Exact).is_ok()).cloned().collect()
+}
+
+fn text(input: &ColumnInput) -> Result<Expr, String> {
+    match family(&input.dtype) {
+        Family::String => Ok(input.value.clone().cast(DataType::String)),
+        _ => Err(format!(
+            "a pattern applies to string columns; `{}` is {}",
+            input.name,
+            crate::types::type_name(&input.dtype)
+        )),
+    }
+}
+
+pub fn plan(
+    column: Option<&str>,
+    metric: &Metric,
+    condition: Condition,
+    percent: bool,
+    ctx: &CheckContext,
+) -> Result<Planned, String> {
+    let input = |name: Option<&str>| -> Result<&ColumnInput, String> {
+        ctx.column(name.ok_or_else(|| format!("{} needs a property", metric.name()))?)
+    };
+    // Aggregates giving the count of the metric, the failing rows, and what to show of them.
+    let (aggregates, row_failure, evidence): (Vec<Expr>, Option<Expr>, Option<Evidence>) = match metric {
+        Metric::RowCount => (Vec::new(), None, None),
+        Metric::Nulls => {
+            let i = input(column)?;
+            (vec![count_where(i.is_null.clone())], Some(i.is_null.clone()), None)
+        }
+        Metric::Missing { values, null } => {
+            let i = input(column)?;
+            let listed = convertible(values, i);
+            let mut missing = if *null { i.is_null.clone() } else { lit(false) };
+            if !listed.is_empty() {
+                let dtype = if family(&i.dtype) == Family::String { DataType::String } else { i.dtype.clone() };
+                missing =
+                    missing.or(i.value.clone().is_in(list_literal(&listed, &dtype)?, false).fill_null(lit(false)));
+            }
+            (
+                vec![count_where(missing.clone())],
+                Some(missing.clone()),
+                Some(Evidence::Where { failing: missing, value: i.value.clone() }),
+            )
+        }
+        Metric::Invalid { valid, pattern } => {
+            let i = input(column)?;
+            let mut invalid = lit(false);
+            if let Some(valid) = valid {
+                let dtype = if family(&i.dtype) == Family::String { DataType::String } else { i.dtype.clone() };
+                let value = if family(&i.dtype) == Family::String {
+                    i.value.clone().cast(DataType::String)
+                } else {
+                    i.value.clone()
+                };
+                invalid = invalid.or(value.is_in(list_literal(valid, &dtype)?, false).not());
+            }
+            if let Some(p) = pattern {
+                invalid = invalid.or(text(i)?.str().contains(lit(p.clone()), true).not());
+            }
+            let failing = i.value.clone().is_not_null().and(invalid);
+            (
+                vec![count_where(failing.clone())],
+                Some(failing.clone()),
+                Some(Evidence::Where { failing, value: i.value.clone() }),
+            )
+        }
+        Metric::Duplicates { columns } => {
+            let names: Vec<String> =
+                if columns.is_empty() { column.map(str::to_string).into_iter().collect() } else { columns.clone() };
+            let mut keys = Vec::new();
+            for n in &names {
+                keys.push(ctx.column(n)?.value.clone().alias(n.as_str()));
+            }
+            let full = keys.iter().cloned().map(|k| k.is_not_null()).reduce(|a, b| a.and(b)).unwrap_or(lit(false));
+            let key = as_struct(keys.clone());
+            let aggregates =
+                vec![count_where(full.clone()), key.clone().filter(full.clone()).n_unique().cast(DataType::Int64)];
+            let row_failure = full.clone().and(key.is_duplicated());
+            (aggregates, Some(row_failure), Some(Evidence::Duplicates { keys, present: full }))
+        }
+    };
+    let metric = metric.clone();
+    Ok(Planned {
+        aggregates,
+        finish: Box::new(move |v, facts| {
+            let count = match metric {
+                Metric::RowCount => facts.rows,
+                // Duplicates: rows with a full key − distinct keys.
+                Metric::Duplicates { .. } => (v[0].unwrap_or(0) - v[1].unwrap_or(0)).max(0) as u64,
+                _ => v[0].unwrap_or(0).max(0) as u64,
+            };
+            let value = if percent {
+                if facts.rows == 0 {
+                    0.0
+                } else {
+                    100.0 * count as f64 / facts.rows as f64
+                }
+            } else {
+                count as f64
+            };
+            let passed = condition.holds(value);
+            let unit = if percent { "%" } else { " rows" };
+            Measured {
+                failures: Some(if matches!(metric, Metric::RowCount) { u64::from(!passed) } else { count }),
+                observed: json!(value),
+                passed,
+                message: format!("{} = {value}{unit}, must be {}", metric.name(), condition.describe()),
+                details: None,
+            }
+        }),
+        evidence,
+        row_failure,
+    })
+}

@@ -1,0 +1,145 @@
+//! ODCS v3.0 and v3.1 contracts: each mapping onto tollgate's checks, asserted on the fixture.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+const NOW: &str = "--now=2026-01-11T00:00:00Z";
+
+fn status_and_failures(r: &serde_json::Value, id: &str) -> (String, serde_json::Value) {
+    let c = check(r, id);
+    (c["status"].as_str().unwrap().to_string(), c["failures"].clone())
+}
+
+#[test]
+fn v3_1_mappings() {
+    let run = tollgate(&["check", "contracts/odcs/orders-v3.1.odcs.yaml", NOW, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let r = run.json();
+    assert_eq!(r["results"][0]["contract"], "orders_odcs");
+    assert_eq!(r["results"][0]["contract_version"], "2.0.0");
+    assert_eq!(r["results"][0]["dataset"], "fixtures/orders.parquet", "the server path, relative to the contract");
+    let expect = [
+        // logicalType → type; primaryKey → required + unique
+        ("order_id.type", "pass", json!(0)),
+        ("order_id.required", "pass", json!(0)),
+        ("order_id.unique", "fail", json!(2)),
+        // quality rules: id, else name, else <column>.<metric>
+        ("few_duplicate_ids", "pass", json!(2)),
+        ("customer_id.nullValues", "pass", json!(20)), // 2% < 2.5%
+        ("customer_missing", "pass", json!(20)),       // nulls; no id is 0
+        ("status.invalidValues", "fail", json!(4)),
+        ("country.invalidValues", "pass", json!(3)), // 3 < 5
+        // logicalTypeOptions: exclusive maximum, maxLength, pattern matched anywhere
+        ("amount.range", "fail", json!(7)),
+        ("country.length", "fail", json!(3)),
+        ("country.pattern", "fail", json!(3)),
+        ("email.required", "pass", json!(0)),
+        // schema-level metrics, at table level named <metric>
+        ("rowCount", "pass", json!(0)),
+        ("order_customer_key", "pass", json!(0)),
+        // slaProperties freshness with element
+        ("freshness", "pass", json!(0)),
+    ];
+    for (id, status, failures) in expect {
+        assert_eq!(status_and_failures(&r, id), (status.to_string(), failures), "{id}");
+    }
+    assert_eq!(check(&r, "customer_id.nullValues")["observed"], 2.0, "percent = 100 × count / rows");
+    let sql = check(&r, "negative_amounts_sql");
+    assert_eq!(sql["status"], "skipped");
+    assert_eq!(sql["failures"], serde_json::Value::Null);
+    assert!(sql["message"].as_str().unwrap().contains("sql"));
+    assert_eq!(check(&r, "text")["status"], "skipped");
+    assert_eq!(check(&r, "country.invalidValues")["severity"], "warn", "severity warning → warn");
+}
+
+#[test]
+fn country_pattern_matches_anywhere_unlike_native() {
+    // "usa" has no two consecutive capitals, so it fails even a match-anywhere pattern; but a
+    // value like "xUSx" would pass ODCS `[A-Z]{2}` and fail native `^[A-Z]{2}$`.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.csv"), "c\nxUSx\nUS\nu\n").unwrap();
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        "apiVersion: v3.1.0\nkind: DataContract\nname: p\nservers: [{server: l, type: local, path: d.csv}]\nschema:\n  - name: t\n    properties:\n      - name: c\n        logicalTypeOptions: {pattern: \"[A-Z]{2}\"}\n",
+    )
+    .unwrap();
+    let r = tollgate_in(dir.path(), &["check", "c.yaml", "--format", "json"]).json();
+    assert_eq!(check(&r, "c.pattern")["failures"], 1);
+}
+
+#[test]
+fn v3_0_rule_spelling() {
+    let r = tollgate(&["check", "contracts/odcs/orders-v3.0.odcs.yaml", "--format", "json"]).json();
+    for (id, status, failures) in [
+        ("order_id.duplicateValues", "pass", json!(2)), // 0.2% < 1%
+        ("status.invalidValues", "pass", json!(252)),   // 4 unknown + 248 cancelled, < 300
+        ("customer_id.nullValues", "pass", json!(20)),  // mustNotBe 0
+        ("rowCount", "pass", json!(0)),                 // 1000 not in [0, 999]
+    ] {
+        assert_eq!(status_and_failures(&r, id), (status.to_string(), failures), "{id}");
+    }
+    assert_eq!(check(&r, "customer_id.nullValues")["severity"], "warn", "info → warn");
+    assert_eq!(check(&r, "custom")["status"], "skipped");
+}
+
+#[test]
+fn operators_and_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.csv"), "n\n1\n2\n3\n\n").unwrap();
+    let rules = [
+        ("mustBe: 1", true),
+        ("mustNotBe: 1", false),
+        ("mustBeGreaterThan: 1", false),
+        ("mustBeGreaterOrEqualTo: 1", true),
+        ("mustBeLessThan: 1", false),
+        ("mustBeLessOrEqualTo: 1", true),
+        ("mustBeBetween: [1, 2]", true),
+        ("mustBeBetween: [2, 3]", false),
+        ("mustNotBeBetween: [1, 2]", false),
+        ("mustNotBeBetween: [2, 3]", true),
+    ];
+    for (op, passes) in rules {
+        std::fs::write(
+            dir.path().join("c.yaml"),
+            format!("apiVersion: v3.1.0\nkind: DataContract\nname: o\nservers: [{{server: l, type: local, path: d.csv}}]\nschema:\n  - name: t\n    properties:\n      - name: n\n        quality:\n          - metric: nullValues\n            {op}\n"),
+        )
+        .unwrap();
+        let r = tollgate_in(dir.path(), &["check", "c.yaml", "--format", "json"]).json();
+        let c = check(&r, "n.nullValues");
+        assert_eq!(c["status"] == "pass", passes, "{op}: {c:#}");
+        assert_eq!(c["failures"], 1);
+    }
+}
+
+#[test]
+fn unknown_metric_is_invalid_and_skipped_rules_are_pointed_at() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "apiVersion: v3.1.0\nkind: DataContract\nname: b\nschema:\n  - name: t\n    properties:\n      - name: a\n        quality:\n          - metric: nullValue\n            mustBe: 0\n",
+    )
+    .unwrap();
+    let run = tollgate_in(dir.path(), &["validate", "bad.yaml"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("bad.yaml:9:21") && run.stderr.contains("did you mean `nullValues`?"),
+        "{}",
+        run.stderr
+    );
+    let run = tollgate(&["validate", "contracts/odcs/orders-v3.1.odcs.yaml"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.contains("orders-v3.1.odcs.yaml:76:9: `negative_amounts_sql` will be reported as skipped"),
+        "{}",
+        run.stdout
+    );
+    let no_server = dir.path().join("ns.yaml");
+    std::fs::write(&no_server, "apiVersion: v3.0.0\nkind: DataContract\nname: ns\n").unwrap();
+    let run = tollgate(&["check", no_server.to_str().unwrap()]);
+    assert_eq!(run.code, 3);
+    assert!(run.stderr.contains("--data"));
+    let run = tollgate(&["check", no_server.to_str().unwrap(), "--data", "fixtures/orders.parquet"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
