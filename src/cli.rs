@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::contract::{self, Contract};
+use crate::diff;
 use crate::engine::{self, Options};
 use crate::history;
 use crate::report::{self, Report, ResultReport, Status};
@@ -31,6 +32,15 @@ pub enum Command {
         contract: PathBuf,
         #[arg(long)]
         history: String,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Is NEW compatible with OLD? Lists every change; exit 1 when one breaks the mode.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long, value_enum, default_value_t = DiffMode::Backward)]
+        mode: DiffMode,
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
@@ -112,6 +122,13 @@ fn parse_extra_report(text: &str) -> Result<ExtraReport, String> {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiffMode {
+    Backward,
+    Forward,
+    Full,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailOn {
     Error,
     Warn,
@@ -129,6 +146,7 @@ pub fn main() -> i32 {
         Command::Validate { contracts } => validate(&contracts),
         Command::Check(args) => check(&args),
         Command::History { contract, history, format } => list_history(&contract, &history, format),
+        Command::Diff { old, new, mode, format } => diff_contracts(&old, &new, mode, format),
     }
 }
 
@@ -332,6 +350,60 @@ fn progress_spinner(quiet: bool) -> Option<indicatif::ProgressBar> {
     pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").ok()?);
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     Some(pb)
+}
+
+fn diff_contracts(old: &Path, new: &Path, mode: DiffMode, format: OutputFormat) -> i32 {
+    let Some(contracts) = load_all(&[old.to_path_buf(), new.to_path_buf()]) else { return EXIT_USAGE };
+    let mode = match mode {
+        DiffMode::Backward => diff::Mode::Backward,
+        DiffMode::Forward => diff::Mode::Forward,
+        DiffMode::Full => diff::Mode::Full,
+    };
+    let mode_name = format!("{mode:?}").to_lowercase();
+    let changes = diff::diff(&contracts[0], &contracts[1]);
+    let breaking = changes.iter().filter(|c| c.breaks(mode)).count();
+    if format == OutputFormat::Json {
+        let items: Vec<_> = changes
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "change": c.kind, "column": c.column, "detail": c.detail,
+                    "breaks_backward": c.breaks_backward, "breaks_forward": c.breaks_forward,
+                    "breaking": c.breaks(mode),
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({"mode": mode_name, "compatible": breaking == 0, "changes": items});
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        let verdict = |b: bool| if b { "breaks" } else { "ok" };
+        let mut table = comfy_table::Table::new();
+        table
+            .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+            .set_header(vec!["change", "column", "detail", "backward", "forward"]);
+        for c in &changes {
+            table.add_row(vec![
+                c.kind.to_string(),
+                c.column.clone().unwrap_or_default(),
+                c.detail.clone(),
+                verdict(c.breaks_backward).to_string(),
+                verdict(c.breaks_forward).to_string(),
+            ]);
+        }
+        if !changes.is_empty() {
+            println!("{table}");
+        }
+        println!(
+            "{} changes, {breaking} breaking in {mode_name} mode: {}",
+            changes.len(),
+            if breaking == 0 { "compatible" } else { "NOT compatible" }
+        );
+    }
+    if breaking > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
 }
 
 fn exit_code(report: &Report, fail_on: FailOn) -> i32 {

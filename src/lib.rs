@@ -4,6 +4,7 @@
 //! feature) reads data, evaluates rules in one Polars pass and reports.
 
 pub mod contract;
+pub mod diff;
 
 #[cfg(feature = "engine")]
 pub mod checks;
