@@ -44,6 +44,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// Propose a contract from the data (one pass); the proposal passes `check` on that data.
+    Infer {
+        data: PathBuf,
+        /// Write the contract here (atomically) instead of stdout; its dataset path is made relative to it.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Propose an ODCS v3.1 contract instead of a native one.
+        #[arg(long)]
+        odcs: bool,
+    },
     /// Validate contract files only; no data is read.
     Validate {
         #[arg(required = true)]
@@ -147,6 +157,7 @@ pub fn main() -> i32 {
         Command::Check(args) => check(&args),
         Command::History { contract, history, format } => list_history(&contract, &history, format),
         Command::Diff { old, new, mode, format } => diff_contracts(&old, &new, mode, format),
+        Command::Infer { data, output, odcs } => infer(&data, output.as_deref(), odcs),
     }
 }
 
@@ -350,6 +361,26 @@ fn progress_spinner(quiet: bool) -> Option<indicatif::ProgressBar> {
     pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").ok()?);
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     Some(pb)
+}
+
+fn infer(data: &Path, output: Option<&Path>, odcs: bool) -> i32 {
+    let proposal = match crate::infer::infer(data, output, odcs) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_DATA;
+        }
+    };
+    match output {
+        None => print!("{}", proposal.text),
+        Some(path) => {
+            if let Err(e) = write_atomically(path, &proposal.text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return EXIT_DATA;
+            }
+        }
+    }
+    EXIT_OK
 }
 
 fn diff_contracts(old: &Path, new: &Path, mode: DiffMode, format: OutputFormat) -> i32 {

@@ -15,6 +15,8 @@ pub mod engine;
 #[cfg(feature = "engine")]
 pub mod history;
 #[cfg(feature = "engine")]
+pub mod infer;
+#[cfg(feature = "engine")]
 pub mod quarantine;
 #[cfg(feature = "engine")]
 pub mod report;
