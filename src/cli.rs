@@ -274,7 +274,14 @@ fn check(args: &CheckArgs) -> i32 {
     let mut results: Vec<ResultReport> = Vec::new();
     let mut data_error = false;
     for c in &contracts {
-        match engine::check_with_history(c, &options, store.as_deref()) {
+        // A panic is a bug, but one contract's bug must not lose the other contracts' results.
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            engine::check_with_history(c, &options, store.as_deref())
+        }))
+        .unwrap_or_else(|_| {
+            Err(crate::source::DataError::new(&c.file, "internal error (a bug in tollgate; please report it)"))
+        });
+        match checked {
             Ok(mut r) => results.append(&mut r),
             Err(e) => {
                 eprintln!("error: {e}");

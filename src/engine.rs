@@ -101,17 +101,19 @@ pub fn check_with_history(
             progress(what);
         }
     };
+    let record = |result: &ResultReport| -> Result<(), DataError> {
+        let Some(store) = store else { return Ok(()) };
+        let label = result.partition.clone().unwrap_or_else(|| history_label(None, options));
+        store
+            .record(&contract.name, &label, &metrics_of(result), &options.now.to_rfc3339())
+            .map_err(|e| DataError::new(&e.store, e.message))
+    };
     let run = |p: Option<&Partition>| -> Result<ResultReport, DataError> {
         let files = p.map(|p| p.files.len()).unwrap_or(dataset.files.len());
         let partition = p.map(|p| format!(" partition {}", p.raw)).unwrap_or_default();
         tell(format!("{}: reading {}{partition} ({files} files)", contract.name, dataset.display));
         let result = evaluate(contract, &dataset, p, options, store)?;
-        if let Some(store) = store {
-            let label = history_label(p, options);
-            store
-                .record(&contract.name, &label, &metrics_of(&result), &options.now.to_rfc3339())
-                .map_err(|e| DataError::new(&e.store, e.message))?;
-        }
+        record(&result)?;
         Ok(result)
     };
     if dataset.partition_key.is_none() {
@@ -137,13 +139,8 @@ pub fn check_with_history(
             dataset.display
         ));
         if let Some(results) = evaluate_all(contract, &dataset, options, store)? {
-            if let Some(store) = store {
-                for r in &results {
-                    let label = r.partition.clone().unwrap_or_default();
-                    store
-                        .record(&contract.name, &label, &metrics_of(r), &options.now.to_rfc3339())
-                        .map_err(|e| DataError::new(&e.store, e.message))?;
-                }
+            for r in &results {
+                record(r)?;
             }
             return Ok(results);
         }
