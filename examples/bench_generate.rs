@@ -37,7 +37,7 @@ fn is_dup(i: u64) -> bool {
     i % 1_000_003 == 7
 }
 fn customer_null(i: u64) -> bool {
-    i % 97 == 0
+    i.is_multiple_of(97)
 }
 fn amount_bad(i: u64) -> bool {
     i % 10_007 == 3

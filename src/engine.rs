@@ -56,7 +56,7 @@ struct Pending {
 }
 
 enum State {
-    Planned { planned: Planned, first: usize },
+    Planned { planned: Box<Planned>, first: usize },
     Error(String),
     Skipped(String),
     Done(Measured),
@@ -436,7 +436,7 @@ fn plan_checks(
             let state = match inputs.get(&column.name) {
                 None => State::Error(format!("column `{}` is not in the data", column.name)),
                 Some(input) => match rules::plan(rule, input) {
-                    Ok(planned) => State::Planned { planned, first: 0 },
+                    Ok(planned) => State::Planned { planned: Box::new(planned), first: 0 },
                     Err(reason) => State::Error(reason),
                 },
             };
@@ -462,7 +462,7 @@ fn plan_checks(
     };
     for check in &contract.checks {
         let state = match checks::plan(check, &ctx) {
-            Planning::Plan(planned) => State::Planned { planned, first: 0 },
+            Planning::Plan(planned) => State::Planned { planned: Box::new(planned), first: 0 },
             Planning::Error(reason) => State::Error(reason),
             Planning::Skipped(reason) => State::Skipped(reason),
         };

@@ -60,13 +60,16 @@ pub fn split(lf: &LazyFrame, rules: &[(String, Expr)], stem: &str, targets: &Tar
         let path = sink_atomically(flagged.clone().filter(broken.clone()), dir, &file_name(stem))?;
         out.insert(
             "quarantine".into(),
-            json!({"path": path.to_string_lossy(), "rows": parquet_rows(&[path.clone()])?}),
+            json!({"path": path.to_string_lossy(), "rows": parquet_rows(std::slice::from_ref(&path))?}),
         );
     }
     if let Some(dir) = targets.clean {
         let clean = flagged.filter(broken.not()).drop(cols([FAILED_RULES]));
         let path = sink_atomically(clean, dir, &file_name(stem))?;
-        out.insert("clean".into(), json!({"path": path.to_string_lossy(), "rows": parquet_rows(&[path.clone()])?}));
+        out.insert(
+            "clean".into(),
+            json!({"path": path.to_string_lossy(), "rows": parquet_rows(std::slice::from_ref(&path))?}),
+        );
     }
     Ok(Value::Object(out))
 }

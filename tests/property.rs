@@ -110,7 +110,7 @@ proptest! {
         }).collect();
         let unparsable = parsed.iter().filter(|p| matches!(p, Some(Err(_)))).count() as u64;
         let nulls = parsed.iter().filter(|p| p.is_none()).count() as u64;
-        let values: Vec<i64> = parsed.iter().filter_map(|p| p.clone()?.ok()).collect();
+        let values: Vec<i64> = parsed.iter().filter_map(|p| (*p)?.ok()).collect();
         prop_assert_eq!(by_id(&result, "n.type").failures, Some(unparsable));
         prop_assert_eq!(by_id(&result, "n.required").failures, Some(nulls));
         prop_assert_eq!(by_id(&result, "n.unique").failures, Some(duplicates(values.iter())));
