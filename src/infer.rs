@@ -218,7 +218,9 @@ pub fn infer(data: &Path, output: Option<&Path>, odcs: bool) -> Result<Proposal,
     let (format, files) = crate::source::discover(data, None)?;
     let key = hive_key(&files);
     let display = crate::source::normalize(data).to_string_lossy().into_owned();
-    let dataset = Dataset::open(data, display, Some(format), CsvOptions::default(), None)?;
+    // Inference reads everything anyway, so CSV types come from all rows.
+    let dataset =
+        Dataset { infer_rows: None, ..Dataset::open(data, display, Some(format), CsvOptions::default(), None)? };
     let (rows, profiles) = profile(&dataset)?;
     let stem = data.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "dataset".into());
     let name: String = stem

@@ -75,7 +75,13 @@ pub struct Dataset {
     pub partition_type: PartitionType,
     /// In partition order; empty when the dataset is not partitioned.
     pub partitions: Vec<Partition>,
+    /// CSV rows the type inference of undeclared columns reads; `None`: the whole data.
+    pub infer_rows: Option<usize>,
 }
+
+/// Types of undeclared CSV columns are first inferred from this many rows; if a later value
+/// does not fit, the check is run again with inference over all rows.
+pub const INFER_ROWS: usize = 10_000;
 
 fn is_glob(path: &str) -> bool {
     path.contains(['*', '?', '['])
@@ -253,6 +259,7 @@ impl Dataset {
             partition_key: partition_key.map(str::to_string),
             partition_type: PartitionType::Text,
             partitions: Vec::new(),
+            infer_rows: Some(INFER_ROWS),
         };
         if let Some(key) = partition_key {
             let mut by_value: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
@@ -322,7 +329,7 @@ impl Dataset {
                     .with_quote_char(csv.quote)
                     .with_null_values(if nulls.is_empty() { None } else { Some(NullValues::AllColumns(nulls)) })
                     .with_missing_is_null(csv.null_values.iter().any(|s| s.is_empty()))
-                    .with_infer_schema_length(None)
+                    .with_infer_schema_length(self.infer_rows)
                     .with_dtype_overwrite(if text_columns.is_empty() { None } else { Some(Arc::new(text_columns)) })
                     .with_glob(false)
                     .with_raise_if_empty(false);

@@ -229,3 +229,17 @@ fn csv_without_header_and_other_delimiter() {
     assert_eq!(failures(&r, "column_1.unique"), Some(1));
     assert_eq!(failures(&r, "column_2.accepted_values"), Some(1));
 }
+
+#[test]
+fn csv_type_inference_survives_a_late_surprise() {
+    // Undeclared columns are typed from the first 10,000 rows; a text value after them must not
+    // break the run (it is retried with inference over every row).
+    let mut text = String::from("n,m\n");
+    for i in 0..10_050 {
+        text.push_str(&format!("{i},{}\n", if i == 10_040 { "abc".to_string() } else { i.to_string() }));
+    }
+    let r = run_csv(&text, "", "    - {name: n, unique: true}\n    - {name: m, accepted_values: [abc]}\n");
+    assert_eq!(r.rows, Some(10_050));
+    assert_eq!(by_id(&r, "m.accepted_values").failures, Some(10_049), "m is text: only 'abc' is accepted");
+    assert_eq!(by_id(&r, "n.unique").failures, Some(0));
+}
