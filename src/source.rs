@@ -330,6 +330,7 @@ impl Dataset {
                     .with_null_values(if nulls.is_empty() { None } else { Some(NullValues::AllColumns(nulls)) })
                     .with_missing_is_null(csv.null_values.iter().any(|s| s.is_empty()))
                     .with_infer_schema_length(self.infer_rows)
+                    .with_try_parse_dates(true)
                     .with_dtype_overwrite(if text_columns.is_empty() { None } else { Some(Arc::new(text_columns)) })
                     .with_glob(false)
                     .with_raise_if_empty(false);
@@ -342,6 +343,18 @@ impl Dataset {
 /// Polars fills a short CSV row with nulls; the spec calls any ragged row malformed, and an
 /// invalid UTF-8 byte too. One streaming pass over the raw records finds both, with the line.
 pub fn validate_csv_structure(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataError> {
+    // Files are independent: check them on all cores, and report the first bad one in path order.
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(files.len().max(1));
+    let chunk = files.len().div_ceil(workers).max(1);
+    let results: Vec<Result<(), DataError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            files.chunks(chunk).map(|part| scope.spawn(move || validate_csv_files(part, csv))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(DataError::new("", "CSV check failed")))).collect()
+    });
+    results.into_iter().collect()
+}
+
+fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataError> {
     for f in files {
         let file = std::fs::File::open(f).map_err(|e| DataError::new(f, e.to_string()))?;
         let mut reader = ::csv::ReaderBuilder::new()
