@@ -288,7 +288,8 @@ fn column_input(name: &str, stored: &DataType, declared: Option<DeclaredType>, f
 }
 
 /// Distinct full keys of the other partitions, for `unique` with scope dataset. Single keys stay
-/// typed; compound keys are joined into one text so they can be matched with `is_in`.
+/// typed; compound keys are joined into one text so they can be matched with `is_in`. Every key
+/// column must be in `inputs`.
 fn other_partition_keys(
     dataset: &Dataset,
     checked: &Partition,
@@ -296,9 +297,6 @@ fn other_partition_keys(
     inputs: &HashMap<String, ColumnInput>,
     typed: &[(String, DeclaredType)],
 ) -> Result<Option<Expr>, DataError> {
-    if columns.iter().any(|c| !inputs.contains_key(c)) {
-        return Ok(None);
-    }
     let key_type = if columns.len() == 1 { inputs[&columns[0]].dtype.clone() } else { DataType::String };
     // One scan per partition, unioned, so a partition with a drifted type is cast to the checked
     // partition's type instead of breaking the scan.

@@ -26,16 +26,7 @@ pub fn render(report: &Report) -> String {
             out.push_str(&format!("> {}\n\n", cell(err)));
             continue;
         }
-        let n = |s: Status| r.checks.iter().filter(|c| c.status == s).count();
-        out.push_str(&format!(
-            "{} checks: {} passed, {} warned, {} failed, {} errors, {} skipped\n\n",
-            r.checks.len(),
-            n(Status::Pass),
-            n(Status::Warn),
-            n(Status::Fail),
-            n(Status::Error),
-            n(Status::Skipped)
-        ));
+        out.push_str(&format!("{}\n\n", r.summary()));
         let notable: Vec<_> = r.checks.iter().filter(|c| c.status != Status::Pass).collect();
         if notable.is_empty() {
             continue;

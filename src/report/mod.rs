@@ -90,6 +90,22 @@ pub struct ResultReport {
     pub error: Option<String>,
 }
 
+impl ResultReport {
+    /// "18 checks: 15 passed, 2 warned, 1 failed, 0 errors, 0 skipped"
+    pub fn summary(&self) -> String {
+        let n = |s: Status| self.checks.iter().filter(|c| c.status == s).count();
+        format!(
+            "{} checks: {} passed, {} warned, {} failed, {} errors, {} skipped",
+            self.checks.len(),
+            n(Status::Pass),
+            n(Status::Warn),
+            n(Status::Fail),
+            n(Status::Error),
+            n(Status::Skipped)
+        )
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub report_version: u32,

@@ -3,7 +3,7 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
-use super::{Report, Status};
+use super::Report;
 
 fn failures_text(f: Option<u64>) -> String {
     f.map(|n| n.to_string()).unwrap_or_else(|| "-".into())
@@ -38,16 +38,7 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str(&table.to_string());
         out.push('\n');
-        let count = |s: Status| result.checks.iter().filter(|c| c.status == s).count();
-        out.push_str(&format!(
-            "{} checks: {} passed, {} warned, {} failed, {} errors, {} skipped\n\n",
-            result.checks.len(),
-            count(Status::Pass),
-            count(Status::Warn),
-            count(Status::Fail),
-            count(Status::Error),
-            count(Status::Skipped),
-        ));
+        out.push_str(&format!("{}\n\n", result.summary()));
     }
     out
 }
