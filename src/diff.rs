@@ -100,7 +100,7 @@ fn compare_bound(a: &Literal, b: &Literal) -> Option<std::cmp::Ordering> {
 /// A lower (`is_min`) or upper bound that moved, appeared or went away.
 fn bound_change(
     out: &mut Vec<Change>,
-    column: &str,
+    column: Option<&str>,
     what: &str,
     old: Option<&Literal>,
     new: Option<&Literal>,
@@ -132,10 +132,27 @@ fn bound_change(
     let detail = format!("{what} {}: {} → {}", if is_min { "min" } else { "max" }, show(old), show(new));
     out.push(change(
         if matches!(effect, Effect::Tighter) { "rule_tightened" } else { "rule_loosened" },
-        Some(column),
+        column,
         detail,
         effect,
     ));
+}
+
+/// Both bounds of a range-like rule or check, `[min, max]`.
+fn bounds_change(
+    out: &mut Vec<Change>,
+    column: Option<&str>,
+    what: &str,
+    old: [Option<Literal>; 2],
+    new: [Option<Literal>; 2],
+) {
+    let ([old_min, old_max], [new_min, new_max]) = (old, new);
+    bound_change(out, column, what, old_min.as_ref(), new_min.as_ref(), true);
+    bound_change(out, column, what, old_max.as_ref(), new_max.as_ref(), false);
+}
+
+fn number_literal(v: f64) -> Literal {
+    Literal { value: Scalar::Float(v), raw: v.to_string(), pos: Default::default() }
 }
 
 fn count_literal(n: Option<u64>) -> Option<Literal> {
@@ -144,22 +161,21 @@ fn count_literal(n: Option<u64>) -> Option<Literal> {
 
 fn limits_change(out: &mut Vec<Change>, column: &str, rule: &str, old: &Limits, new: &Limits) {
     // A missing limit allows zero failures: the tightest.
-    let as_lit = |x: Option<f64>| {
-        Some(x.unwrap_or(0.0)).map(|v| Literal { value: Scalar::Float(v), raw: v.to_string(), pos: Default::default() })
-    };
+    let limit = |x: Option<f64>| Some(number_literal(x.unwrap_or(0.0)));
+    let failures = |l: &Limits| limit(l.max_failures.map(|v| v as f64));
     if old.max_failures != new.max_failures {
-        let (a, b) = (old.max_failures.map(|v| v as f64), new.max_failures.map(|v| v as f64));
-        bound_change(out, column, &format!("{rule} max_failures"), as_lit(a).as_ref(), as_lit(b).as_ref(), false);
-    }
-    if old.max_failure_rate != new.max_failure_rate {
         bound_change(
             out,
-            column,
-            &format!("{rule} max_failure_rate"),
-            as_lit(old.max_failure_rate).as_ref(),
-            as_lit(new.max_failure_rate).as_ref(),
+            Some(column),
+            &format!("{rule} max_failures"),
+            failures(old).as_ref(),
+            failures(new).as_ref(),
             false,
         );
+    }
+    if old.max_failure_rate != new.max_failure_rate {
+        let (a, b) = (limit(old.max_failure_rate), limit(new.max_failure_rate));
+        bound_change(out, Some(column), &format!("{rule} max_failure_rate"), a.as_ref(), b.as_ref(), false);
     }
 }
 
@@ -200,32 +216,17 @@ fn compare_columns(out: &mut Vec<Change>, old: &ColumnSpec, new: &ColumnSpec) {
             }
             (Some(a), Some(b)) => {
                 match (&a.kind, &b.kind) {
-                    (RuleKind::NullRate { max: x }, RuleKind::NullRate { max: y }) if x != y => {
-                        let effect = if y < x { Effect::Tighter } else { Effect::Looser };
-                        let kind = if y < x { "rule_tightened" } else { "rule_loosened" };
-                        out.push(change(kind, Some(col), format!("null_rate max: {x} → {y}"), effect));
+                    (RuleKind::NullRate { max: x }, RuleKind::NullRate { max: y }) => {
+                        let (x, y) = (Some(number_literal(*x)), Some(number_literal(*y)));
+                        bound_change(out, Some(col), "null_rate", x.as_ref(), y.as_ref(), false);
                     }
                     (RuleKind::Range { min: a0, max: a1, .. }, RuleKind::Range { min: b0, max: b1, .. }) => {
-                        bound_change(out, col, "range", a0.as_ref(), b0.as_ref(), true);
-                        bound_change(out, col, "range", a1.as_ref(), b1.as_ref(), false);
+                        bounds_change(out, Some(col), "range", [a0.clone(), a1.clone()], [b0.clone(), b1.clone()]);
                     }
                     (RuleKind::Length { min: a0, max: a1 }, RuleKind::Length { min: b0, max: b1 }) => {
-                        bound_change(
-                            out,
-                            col,
-                            "length",
-                            count_literal(*a0).as_ref(),
-                            count_literal(*b0).as_ref(),
-                            true,
-                        );
-                        bound_change(
-                            out,
-                            col,
-                            "length",
-                            count_literal(*a1).as_ref(),
-                            count_literal(*b1).as_ref(),
-                            false,
-                        );
+                        let (old, new) =
+                            ([count_literal(*a0), count_literal(*a1)], [count_literal(*b0), count_literal(*b1)]);
+                        bounds_change(out, Some(col), "length", old, new);
                     }
                     (RuleKind::AcceptedValues(x), RuleKind::AcceptedValues(y)) => {
                         let raw = |v: &[Literal]| v.iter().map(|l| l.raw.clone()).collect::<Vec<_>>();
@@ -309,26 +310,9 @@ pub fn diff(old: &Contract, new: &Contract) -> Vec<Change> {
             None => out.push(change("rule_loosened", None, format!("check `{}` removed", o.id()), Effect::Looser)),
             Some(n) => match (&o.kind, &n.kind) {
                 (CheckKind::RowCount { min: a0, max: a1 }, CheckKind::RowCount { min: b0, max: b1 }) => {
-                    let id = o.id();
-                    bound_change(
-                        &mut out,
-                        &id,
-                        "row_count",
-                        count_literal(*a0).as_ref(),
-                        count_literal(*b0).as_ref(),
-                        true,
-                    );
-                    bound_change(
-                        &mut out,
-                        &id,
-                        "row_count",
-                        count_literal(*a1).as_ref(),
-                        count_literal(*b1).as_ref(),
-                        false,
-                    );
-                    for c in out.iter_mut().filter(|c| c.column.as_deref() == Some(id.as_str())) {
-                        c.column = None;
-                    }
+                    let (old, new) =
+                        ([count_literal(*a0), count_literal(*a1)], [count_literal(*b0), count_literal(*b1)]);
+                    bounds_change(&mut out, None, &o.id(), old, new);
                 }
                 (a, b) if format!("{a:?}") != format!("{b:?}") => {
                     out.push(change("rule_changed", None, format!("check `{}` changed", o.id()), Effect::Different))

@@ -190,7 +190,7 @@ fn earlier_rows(dataset: &Dataset, checked: &Partition) -> Result<Vec<(String, u
 
 fn count_rows(dataset: &Dataset, files: &[PathBuf]) -> Result<u64, DataError> {
     match dataset.format {
-        Format::Parquet => parquet_rows(files),
+        Format::Parquet => dataset.parquet_rows(files),
         Format::Csv => {
             let df = collect(dataset.scan(files, &[])?.select([len().cast(DataType::Int64)]), dataset, files)?;
             Ok(first_i64(&df, 0).unwrap_or(0).max(0) as u64)
@@ -213,7 +213,7 @@ fn engine_for(dataset: &Dataset, files: &[PathBuf]) -> Engine {
         _ => {}
     }
     let small = match dataset.format {
-        Format::Parquet => parquet_rows(files).is_ok_and(|rows| rows <= IN_MEMORY_ROWS),
+        Format::Parquet => dataset.parquet_rows(files).is_ok_and(|rows| rows <= IN_MEMORY_ROWS),
         Format::Csv => {
             files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(u64::MAX)).sum::<u64>()
                 <= IN_MEMORY_CSV_BYTES
@@ -704,10 +704,10 @@ fn evaluate(
     let rows = if rows_from_pass {
         values.last().copied().flatten().unwrap_or(0).max(0) as u64
     } else {
-        parquet_rows(&files)?
+        dataset.parquet_rows(&files)?
     };
     let row_rules = row_rules(&pending);
-    let locator = Locator::new(dataset, files.clone());
+    let locator = Locator::new(dataset, &files);
     let indexed = lf.clone().with_row_index(ROW_INDEX, None);
     let reports = conclude(
         pending,
@@ -821,6 +821,8 @@ fn evaluate_all(
     let per_check = df.width() - 1;
     let elapsed = started.elapsed().as_millis() as u64;
 
+    // One locator for all partitions: the union's row numbers run through every file.
+    let locator = Locator::new(dataset, &ordered_files);
     let mut results = Vec::new();
     for (p, pending) in dataset.partitions.iter().zip(plans) {
         let row = (0..df.height())
@@ -828,10 +830,9 @@ fn evaluate_all(
         let values: Vec<Option<i64>> =
             (0..per_check).map(|i| row.and_then(|r| df.columns()[i + 1].get(r).ok()?.extract::<i64>())).collect();
         let rows = match dataset.format {
-            Format::Parquet => parquet_rows(&p.files)?,
+            Format::Parquet => dataset.parquet_rows(&p.files)?,
             Format::Csv => values[count_column].unwrap_or(0).max(0) as u64,
         };
-        let locator = Locator::new(dataset, ordered_files.clone());
         let within = col(PARTITION_TAG).eq(lit(p.raw.clone()));
         let reports = conclude(
             pending,
@@ -963,24 +964,17 @@ pub struct SampleRow {
 }
 
 /// Turns a row index of the scan into the file and row (Parquet) or line (CSV) it came from.
-pub struct Locator {
-    files: Vec<PathBuf>,
-    format: Format,
-    header: bool,
+pub struct Locator<'a> {
+    dataset: &'a Dataset,
+    /// The scanned files, in scan order.
+    files: &'a [PathBuf],
     /// Rows of each file, counted on first use (footers for Parquet).
     counts: std::cell::OnceCell<Vec<u64>>,
-    dataset: Dataset,
 }
 
-impl Locator {
-    fn new(dataset: &Dataset, files: Vec<PathBuf>) -> Locator {
-        Locator {
-            files,
-            format: dataset.format,
-            header: dataset.csv.header,
-            counts: std::cell::OnceCell::new(),
-            dataset: dataset.clone(),
-        }
+impl<'a> Locator<'a> {
+    fn new(dataset: &'a Dataset, files: &'a [PathBuf]) -> Locator<'a> {
+        Locator { dataset, files, counts: std::cell::OnceCell::new() }
     }
 
     fn locate(&self, row: u64) -> Result<Value, DataError> {
@@ -990,7 +984,7 @@ impl Locator {
             } else {
                 self.files
                     .iter()
-                    .map(|f| count_rows(&self.dataset, std::slice::from_ref(f)))
+                    .map(|f| count_rows(self.dataset, std::slice::from_ref(f)))
                     .collect::<Result<_, _>>()?
             };
             let _ = self.counts.set(counts);
@@ -1000,11 +994,11 @@ impl Locator {
         for (file, n) in self.files.iter().zip(counts) {
             if row < start.saturating_add(*n) {
                 let local = row - start;
-                return Ok(match self.format {
+                return Ok(match self.dataset.format {
                     Format::Parquet => serde_json::json!({"file": normalize(file).to_string_lossy(), "row": local}),
                     // 1-based, after the header; assumes one record per line.
                     Format::Csv => {
-                        serde_json::json!({"file": normalize(file).to_string_lossy(), "line": local + 1 + u64::from(self.header)})
+                        serde_json::json!({"file": normalize(file).to_string_lossy(), "line": local + 1 + u64::from(self.dataset.csv.header)})
                     }
                 });
             }

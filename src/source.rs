@@ -77,6 +77,9 @@ pub struct Dataset {
     pub partitions: Vec<Partition>,
     /// CSV rows the type inference of undeclared columns reads; `None`: the whole data.
     pub infer_rows: Option<usize>,
+    /// Parquet row counts by file, read from each footer once and shared by clones: the engine
+    /// asks for them to choose its engine, report rows, build anomaly history and locate samples.
+    pub footer_rows: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, u64>>>,
 }
 
 /// Types of undeclared CSV columns are first inferred from this many rows; if a later value
@@ -260,6 +263,7 @@ impl Dataset {
             partition_type: PartitionType::Text,
             partitions: Vec::new(),
             infer_rows: Some(INFER_ROWS),
+            footer_rows: Default::default(),
         };
         if let Some(key) = partition_key {
             let mut by_value: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
@@ -286,6 +290,25 @@ impl Dataset {
             dataset.partitions = partitions;
         }
         Ok(dataset)
+    }
+
+    /// Rows of these Parquet files, from their footers (each read once per dataset).
+    pub fn parquet_rows(&self, files: &[PathBuf]) -> Result<u64, DataError> {
+        let mut total = 0;
+        for f in files {
+            let cached = self.footer_rows.lock().ok().and_then(|c| c.get(f).copied());
+            total += match cached {
+                Some(n) => n,
+                None => {
+                    let n = parquet_rows(std::slice::from_ref(f))?;
+                    if let Ok(mut cache) = self.footer_rows.lock() {
+                        cache.insert(f.clone(), n);
+                    }
+                    n
+                }
+            };
+        }
+        Ok(total)
     }
 
     pub fn partition(&self, raw: &str) -> Option<&Partition> {

@@ -84,16 +84,8 @@ pub fn plan(
         Metric::Duplicates { columns } => {
             let names: Vec<String> =
                 if columns.is_empty() { column.map(str::to_string).into_iter().collect() } else { columns.clone() };
-            let mut keys = Vec::new();
-            for n in &names {
-                keys.push(ctx.column(n)?.value.clone().alias(n.as_str()));
-            }
-            let full = keys.iter().cloned().map(|k| k.is_not_null()).reduce(|a, b| a.and(b)).unwrap_or(lit(false));
-            let key = as_struct(keys.clone());
-            let aggregates =
-                vec![count_where(full.clone()), key.clone().filter(full.clone()).n_unique().cast(DataType::Int64)];
-            let row_failure = full.clone().and(key.is_duplicated());
-            (aggregates, Some(row_failure), Some(Evidence::Duplicates { keys, present: full }))
+            let k = super::unique_key::key_count(&names, ctx)?;
+            (k.aggregates, Some(k.repeated), Some(Evidence::Duplicates { keys: k.keys, present: k.full }))
         }
     };
     let metric = metric.clone();

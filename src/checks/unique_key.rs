@@ -9,18 +9,36 @@ use super::CheckContext;
 use crate::contract::Limits;
 use crate::rules::{count_where, Evidence, Measured, Planned};
 
-pub fn plan(id: &str, columns: &[String], limits: Limits, ctx: &CheckContext) -> Result<Planned, String> {
+/// A key made of `columns`, counted the same way wherever duplicates are judged (this check and
+/// the ODCS `duplicateValues` metric).
+pub struct KeyCount {
+    pub keys: Vec<Expr>,
+    /// Every part of the key is present.
+    pub full: Expr,
+    /// [rows with a full key, distinct full keys]: duplicates are their difference.
+    pub aggregates: Vec<Expr>,
+    /// Per row: its full key occurs more than once.
+    pub repeated: Expr,
+}
+
+pub fn key_count(columns: &[String], ctx: &CheckContext) -> Result<KeyCount, String> {
     let mut keys = Vec::new();
     for name in columns {
         keys.push(ctx.column(name)?.value.clone().alias(name.as_str()));
     }
-    let full = keys.iter().cloned().map(|k| k.is_not_null()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
+    let full = keys.iter().cloned().map(|k| k.is_not_null()).reduce(|a, b| a.and(b)).unwrap_or(lit(false));
     let key = as_struct(keys.clone());
-    let mut aggregates = vec![count_where(full.clone()), key.filter(full.clone()).n_unique().cast(DataType::Int64)];
+    let aggregates = vec![count_where(full.clone()), key.clone().filter(full.clone()).n_unique().cast(DataType::Int64)];
+    let repeated = full.clone().and(key.is_duplicated());
+    Ok(KeyCount { keys, full, aggregates, repeated })
+}
+
+pub fn plan(id: &str, columns: &[String], limits: Limits, ctx: &CheckContext) -> Result<Planned, String> {
+    let KeyCount { keys, full, mut aggregates, repeated } = key_count(columns, ctx)?;
     if let Some(Some(elsewhere)) = ctx.unique_elsewhere.get(id) {
         aggregates.push(count_where(full.clone().and(elsewhere.clone())));
     }
-    let mut row_failure = full.clone().and(as_struct(keys.clone()).is_duplicated());
+    let mut row_failure = repeated;
     if let Some(Some(elsewhere)) = ctx.unique_elsewhere.get(id) {
         row_failure = row_failure.or(full.clone().and(elsewhere.clone()));
     }
