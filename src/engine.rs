@@ -129,7 +129,7 @@ fn check_dataset(
         let files = p.map(|p| p.files.len()).unwrap_or(dataset.files.len());
         let partition = p.map(|p| format!(" partition {}", p.raw)).unwrap_or_default();
         tell(format!("{}: reading {}{partition} ({files} files)", contract.name, dataset.display));
-        let result = evaluate(contract, &dataset, p, options, store)?;
+        let result = evaluate(contract, dataset, p, options, store)?;
         record(&result)?;
         Ok(result)
     };
@@ -139,7 +139,7 @@ fn check_dataset(
     let chosen: Vec<&Partition> = if let Some(raw) = &options.partition {
         vec![dataset.partition(raw).ok_or_else(|| {
             let known: Vec<&str> = dataset.partitions.iter().map(|p| p.raw.as_str()).collect();
-            DataError::new(&path, format!("partition `{raw}` does not exist (found: {})", known.join(", ")))
+            DataError::new(path, format!("partition `{raw}` does not exist (found: {})", known.join(", ")))
         })?]
     } else if options.all_partitions {
         dataset.partitions.iter().collect()
@@ -155,7 +155,7 @@ fn check_dataset(
             dataset.partitions.len(),
             dataset.display
         ));
-        if let Some(results) = evaluate_all(contract, &dataset, options, store)? {
+        if let Some(results) = evaluate_all(contract, dataset, options, store)? {
             for r in &results {
                 record(r)?;
             }
