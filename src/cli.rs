@@ -100,6 +100,10 @@ pub struct CheckArgs {
     /// Write the rows that pass every row-level rule to DIR as Parquet.
     #[arg(long)]
     pub clean: Option<PathBuf>,
+    /// Read every column the rules name, even where Parquet footer statistics (null counts, min
+    /// and max) already decide a rule.
+    #[arg(long)]
+    pub no_statistics: bool,
     /// Also write a report as FORMAT=FILE (repeatable), e.g. --report junit=tollgate.xml
     #[arg(long = "report", value_parser = parse_extra_report)]
     pub reports: Vec<ExtraReport>,
@@ -253,6 +257,7 @@ fn check(args: &CheckArgs) -> i32 {
         sample: args.sample,
         quarantine: args.quarantine.clone(),
         clean: args.clean.clone(),
+        statistics: !args.no_statistics,
         progress: None,
     };
     // A spinner on a terminal only: never when piped, in CI, or with --quiet.

@@ -25,6 +25,8 @@ pub mod rules;
 #[cfg(feature = "engine")]
 pub mod source;
 #[cfg(feature = "engine")]
+pub mod statistics;
+#[cfg(feature = "engine")]
 pub mod types;
 #[cfg(feature = "engine")]
 pub mod values;

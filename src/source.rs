@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
+use polars::io::parquet::metadata::FileMetadataRef;
 use polars::prelude::*;
 
 use crate::contract::{CsvOptions, Format};
@@ -77,9 +78,9 @@ pub struct Dataset {
     pub partitions: Vec<Partition>,
     /// CSV rows the type inference of undeclared columns reads; `None`: the whole data.
     pub infer_rows: Option<usize>,
-    /// Parquet row counts by file, read from each footer once and shared by clones: the engine
-    /// asks for them to choose its engine, report rows, build anomaly history and locate samples.
-    pub footer_rows: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, u64>>>,
+    /// Parquet footers by file, each read once and shared by clones: the engine asks them for row
+    /// counts (engine choice, reported rows, anomaly history, sample locations) and statistics.
+    pub footers: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, FileMetadataRef>>>,
 }
 
 /// Types of undeclared CSV columns are first inferred from this many rows; if a later value
@@ -263,7 +264,7 @@ impl Dataset {
             partition_type: PartitionType::Text,
             partitions: Vec::new(),
             infer_rows: Some(INFER_ROWS),
-            footer_rows: Default::default(),
+            footers: Default::default(),
         };
         if let Some(key) = partition_key {
             let mut by_value: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
@@ -292,23 +293,21 @@ impl Dataset {
         Ok(dataset)
     }
 
-    /// Rows of these Parquet files, from their footers (each read once per dataset).
-    pub fn parquet_rows(&self, files: &[PathBuf]) -> Result<u64, DataError> {
-        let mut total = 0;
-        for f in files {
-            let cached = self.footer_rows.lock().ok().and_then(|c| c.get(f).copied());
-            total += match cached {
-                Some(n) => n,
-                None => {
-                    let n = parquet_rows(std::slice::from_ref(f))?;
-                    if let Ok(mut cache) = self.footer_rows.lock() {
-                        cache.insert(f.clone(), n);
-                    }
-                    n
-                }
-            };
+    /// The footer of one Parquet file, read once per dataset.
+    pub fn footer(&self, file: &Path) -> Result<FileMetadataRef, DataError> {
+        if let Some(cached) = self.footers.lock().ok().and_then(|c| c.get(file).cloned()) {
+            return Ok(cached);
         }
-        Ok(total)
+        let footer = read_footer(file)?;
+        if let Ok(mut cache) = self.footers.lock() {
+            cache.insert(file.to_path_buf(), footer.clone());
+        }
+        Ok(footer)
+    }
+
+    /// Rows of these Parquet files, from their footers.
+    pub fn parquet_rows(&self, files: &[PathBuf]) -> Result<u64, DataError> {
+        files.iter().map(|f| Ok(self.footer(f)?.num_rows as u64)).sum()
     }
 
     pub fn partition(&self, raw: &str) -> Option<&Partition> {
@@ -431,17 +430,17 @@ pub fn parquet_schema(file: &Path) -> Result<Vec<(String, DataType)>, DataError>
     Ok(schema.iter_values().map(|field| (field.name.to_string(), DataType::from_arrow_field(field))).collect())
 }
 
+fn read_footer(file: &Path) -> Result<FileMetadataRef, DataError> {
+    let f = std::fs::File::open(file).map_err(|e| DataError::new(file, e.to_string()))?;
+    ParquetReader::new(f)
+        .get_metadata()
+        .cloned()
+        .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))
+}
+
 /// Row count of Parquet files from their footers, without reading data pages.
 pub fn parquet_rows(files: &[PathBuf]) -> Result<u64, DataError> {
-    let mut total = 0u64;
-    for f in files {
-        let file = std::fs::File::open(f).map_err(|e| DataError::new(f, e.to_string()))?;
-        let n = ParquetReader::new(file)
-            .num_rows()
-            .map_err(|e| DataError::new(f, format!("not a readable Parquet file ({e})")))?;
-        total += n as u64;
-    }
-    Ok(total)
+    files.iter().map(|f| Ok(read_footer(f)?.num_rows as u64)).sum()
 }
 
 #[cfg(test)]

@@ -243,3 +243,88 @@ fn csv_type_inference_survives_a_late_surprise() {
     assert_eq!(by_id(&r, "m.accepted_values").failures, Some(10_049), "m is text: only 'abc' is accepted");
     assert_eq!(by_id(&r, "n.unique").failures, Some(0));
 }
+
+/// Footer statistics decide null counts, bounds that hold and the newest timestamp; anything
+/// they cannot decide (NaN, values outside the bounds, files without statistics, null counts a
+/// writer is known to get wrong) is read.
+#[test]
+fn parquet_statistics_answer_only_what_they_decide() {
+    // Three row groups of 200 rows. Polars writes a chunk plain (not dictionary-encoded) when
+    // it has over 128 mostly distinct values: `id`, `j`, `f`, `t` are plain, `c` is not.
+    let rows: Vec<i64> = (0..600).collect();
+    let g = 1_000_000_000i64;
+    let newest = 1_768_089_600_000_000 - 2 * 3_600_000_000; // 2026-01-10T22:00Z
+    let mut df = df!(
+        "id" => rows.iter().map(|i| (i % 4 != 1).then_some(i * g + 1)).collect::<Vec<_>>(),
+        "j" => rows.iter().map(|i| i * 1000).collect::<Vec<_>>(),
+        "f" => rows.iter().map(|i| if *i == 7 { f64::NAN } else { *i as f64 * 0.01 }).collect::<Vec<_>>(),
+        "t" => rows.iter().map(|i| (i % 10 != 3).then_some(newest - i * 60_000_000)).collect::<Vec<_>>(),
+        // Dictionary-encoded with nulls, several pages per chunk: Polars' footer count is wrong.
+        "c" => rows.iter().map(|i| (i % 5 != 0).then_some(i % 3)).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    df.apply("t", |c| c.cast(&DataType::Datetime(TimeUnit::Microseconds, None)).unwrap()).unwrap();
+    let columns = "    - {name: id, required: true, null_rate: {max: 0.5}, range: {min: 1, max: 6e11}}
+    - {name: j, range: {min: 0, max: 550000}}
+    - {name: f, range: {min: 0, max: 10}}
+    - {name: t, required: true}
+    - {name: c, required: true}
+checks:
+  - freshness: {column: t, max_age: 1h}
+";
+    let from_footer = |r: &tollgate::report::ResultReport, id: &str| {
+        by_id(r, id).details.as_ref().is_some_and(|d| d["source"] == "parquet statistics")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.parquet");
+    let yaml = format!("contract: t\ndataset: {{path: data.parquet}}\nschema:\n  columns:\n{columns}");
+    let contract = contract_in(dir.path(), &yaml);
+    // Small pages: several per chunk.
+    let write = |statistics: StatisticsOptions, df: &mut DataFrame| {
+        let file = std::fs::File::create(&path).unwrap();
+        let writer = ParquetWriter::new(file).with_row_group_size(Some(200)).with_data_page_size(Some(256));
+        writer.with_statistics(statistics).finish(df).unwrap();
+    };
+    write(StatisticsOptions::default(), &mut df);
+    let dataset = tollgate::source::Dataset::open(&path, "d".into(), None, Default::default(), None).unwrap();
+    let footer_nulls = |name: &str, dtype: DataType| {
+        tollgate::statistics::column_stats(&dataset, &dataset.files, name, &dtype).and_then(|s| s.nulls)
+    };
+    assert_eq!(footer_nulls("id", DataType::Int64), Some(150));
+    assert_eq!(footer_nulls("c", DataType::Int64), None, "Polars' dictionary null counts are not trusted");
+    let stats_on = evaluate(&contract);
+    let options = tollgate::engine::Options {
+        now: "2026-01-11T00:00:00Z".parse().unwrap(),
+        statistics: false,
+        ..Default::default()
+    };
+    let stats_off = tollgate::engine::check_contract(&contract, &options).unwrap().remove(0);
+    write(StatisticsOptions::empty(), &mut df);
+    let no_stats_in_file = evaluate(&contract);
+
+    let expected = [
+        ("id.required", 150),
+        ("id.null_rate", 150),
+        ("id.range", 0),
+        ("j.range", 49),
+        ("f.range", 1),
+        ("t.required", 60),
+        ("c.required", 120),
+        ("freshness", 1),
+    ];
+    for (id, n) in expected {
+        for r in [&stats_on, &stats_off, &no_stats_in_file] {
+            assert_eq!(failures(r, id), Some(n), "{id}");
+            assert_eq!(by_id(r, id).status, by_id(&stats_on, id).status, "{id}");
+        }
+        assert!(!from_footer(&stats_off, id) && !from_footer(&no_stats_in_file, id), "{id}");
+    }
+    for id in ["id.required", "id.null_rate", "id.range", "t.required", "freshness"] {
+        assert!(from_footer(&stats_on, id), "{id} should come from the footer");
+    }
+    for id in ["j.range", "f.range", "c.required"] {
+        assert!(!from_footer(&stats_on, id), "{id}: outside the bounds, NaN or an untrusted count, so it is read");
+    }
+    assert_eq!(by_id(&stats_on, "freshness").observed, by_id(&stats_off, "freshness").observed);
+    assert_eq!(by_id(&stats_on, "j.range").sample.len(), 5, "samples still come from the data");
+}

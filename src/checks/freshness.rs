@@ -4,7 +4,7 @@ use polars::prelude::*;
 use serde_json::json;
 
 use super::CheckContext;
-use crate::rules::{Measured, Planned};
+use crate::rules::{known, Measured, Planned};
 use crate::types::{family, DeclaredType, Family};
 
 pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckContext) -> Result<Planned, String> {
@@ -20,9 +20,10 @@ pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckC
         }
     };
     let latest = timestamps.dt().timestamp(TimeUnit::Microseconds).max().cast(DataType::Int64);
+    let from_footers = input.stats.as_ref().and_then(|s| s.on_extremes(latest.clone()));
     let now = ctx.now_micros;
     let limit = max_age_text.to_string();
-    Ok(Planned {
+    let planned = Planned {
         aggregates: vec![latest],
         finish: Box::new(move |v, _| match v[0] {
             None => Measured {
@@ -48,6 +49,10 @@ pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckC
         }),
         evidence: None,
         row_failure: None,
+    };
+    Ok(match from_footers {
+        Some(latest) => known(planned, vec![latest]),
+        None => planned,
     })
 }
 

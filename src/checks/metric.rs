@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::CheckContext;
 use crate::contract::{Condition, Literal, Metric};
-use crate::rules::{count_where, ColumnInput, Evidence, Measured, Planned};
+use crate::rules::{count_where, known, ColumnInput, Evidence, Measured, Planned};
 use crate::types::{family, Family};
 use crate::values::{list_literal, literal_expr, Rounding};
 
@@ -88,8 +88,12 @@ pub fn plan(
             (k.aggregates, Some(k.repeated), Some(Evidence::Duplicates { keys: k.keys, present: k.full }))
         }
     };
+    let nulls_in_footers = match metric {
+        Metric::Nulls => input(column)?.stats.as_ref().and_then(|s| s.nulls).map(|n| n as i64),
+        _ => None,
+    };
     let metric = metric.clone();
-    Ok(Planned {
+    let planned = Planned {
         aggregates,
         finish: Box::new(move |v, facts| {
             let count = match metric {
@@ -119,5 +123,9 @@ pub fn plan(
         }),
         evidence,
         row_failure,
+    };
+    Ok(match nulls_in_footers {
+        Some(nulls) => known(planned, vec![Some(nulls)]),
+        None => planned,
     })
 }

@@ -3,10 +3,10 @@
 use polars::prelude::*;
 use serde_json::json;
 
-use super::{count_where, ColumnInput, Measured, Planned};
+use super::{count_where, known, ColumnInput, Measured, Planned};
 
 pub fn plan(max: f64, input: &ColumnInput) -> Planned {
-    Planned {
+    let planned = Planned {
         aggregates: vec![count_where(input.is_null.clone()), len().cast(DataType::Int64)],
         finish: Box::new(move |values, _| {
             let nulls = values[0].unwrap_or(0).max(0) as u64;
@@ -22,5 +22,9 @@ pub fn plan(max: f64, input: &ColumnInput) -> Planned {
         }),
         evidence: None,
         row_failure: None,
+    };
+    match input.stats.as_deref().and_then(|s| Some((s.nulls?, s.rows))) {
+        Some((nulls, rows)) => known(planned, vec![Some(nulls as i64), Some(rows as i64)]),
+        None => planned,
     }
 }

@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-use super::{counted, of_rows, ColumnInput, Evidence, Planned};
+use super::{count_where, counted, known, of_rows, ColumnInput, Evidence, Planned};
 use crate::contract::{ColumnRule, Literal, Scalar};
 use crate::types::{family, Family};
 use crate::values::{literal_expr, Rounding};
@@ -51,11 +51,18 @@ pub fn plan(
         max.map(|l| l.raw.as_str()).unwrap_or("inf"),
         if exclusive_max { ")" } else { "]" }
     );
-    Ok(counted(
+    // Every row group's min and max inside the bounds: no value is outside.
+    let inside = input.stats.as_deref().filter(|s| s.on_extremes(count_where(failing.clone())) == Some(Some(0)));
+    let values = inside.and_then(|s| Some(s.rows - s.nulls?));
+    let planned = counted(
         failing.clone(),
         value.clone().count(),
         rule.limits,
         Some(Evidence::Where { failing, value }),
         move |f, d| format!("{} outside {bounds}", of_rows(f, d, "values")),
-    ))
+    );
+    Ok(match values {
+        Some(values) => known(planned, vec![Some(0), Some(values as i64)]),
+        None => planned,
+    })
 }
