@@ -430,12 +430,31 @@ pub fn parquet_schema(file: &Path) -> Result<Vec<(String, DataType)>, DataError>
     Ok(schema.iter_values().map(|field| (field.name.to_string(), DataType::from_arrow_field(field))).collect())
 }
 
+/// Reads exactly the footer: its length from the last 8 bytes, then the footer itself.
 fn read_footer(file: &Path) -> Result<FileMetadataRef, DataError> {
-    let f = std::fs::File::open(file).map_err(|e| DataError::new(file, e.to_string()))?;
-    ParquetReader::new(f)
-        .get_metadata()
-        .cloned()
-        .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))
+    use std::io::{Read, Seek, SeekFrom};
+    let unreadable = |why: String| DataError::new(file, format!("not a readable Parquet file ({why})"));
+    let mut f = std::fs::File::open(file).map_err(|e| DataError::new(file, e.to_string()))?;
+    let size = f.metadata().map_err(|e| DataError::new(file, e.to_string()))?.len();
+    if size < 12 {
+        return Err(unreadable(format!("{size} bytes is too short for a Parquet file")));
+    }
+    let mut tail = [0u8; 8];
+    f.seek(SeekFrom::End(-8)).and_then(|_| f.read_exact(&mut tail)).map_err(|e| unreadable(e.to_string()))?;
+    if &tail[4..] != b"PAR1" {
+        return Err(unreadable("the file does not end with PAR1".into()));
+    }
+    let footer_len = 8 + u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    if footer_len + 4 > size {
+        return Err(unreadable(format!("the footer claims {footer_len} bytes of a {size}-byte file")));
+    }
+    let mut footer = vec![0u8; footer_len as usize];
+    f.seek(SeekFrom::End(-(footer_len as i64)))
+        .and_then(|_| f.read_exact(&mut footer))
+        .map_err(|e| unreadable(e.to_string()))?;
+    polars_parquet::parquet::read::deserialize_metadata(polars_buffer::Buffer::from_vec(footer))
+        .map(Arc::new)
+        .map_err(|e| unreadable(e.to_string()))
 }
 
 /// Row count of Parquet files from their footers, without reading data pages.
