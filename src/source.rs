@@ -345,17 +345,48 @@ impl Dataset {
                 let text_columns: Schema =
                     typed.iter().map(|(name, _)| Field::new(name.as_str().into(), DataType::String)).collect();
                 let nulls: Vec<PlSmallStr> = csv.null_values.iter().map(|s| s.as_str().into()).collect();
-                let reader = LazyCsvReader::new_with_sources(sources)
-                    .with_has_header(csv.header)
-                    .with_separator(csv.delimiter)
-                    .with_quote_char(csv.quote)
-                    .with_null_values(if nulls.is_empty() { None } else { Some(NullValues::AllColumns(nulls)) })
-                    .with_missing_is_null(csv.null_values.iter().any(|s| s.is_empty()))
-                    .with_infer_schema_length(self.infer_rows)
-                    .with_try_parse_dates(true)
-                    .with_dtype_overwrite(if text_columns.is_empty() { None } else { Some(Arc::new(text_columns)) })
-                    .with_glob(false)
-                    .with_raise_if_empty(false);
+                let csv_reader = |sources: ScanSources| {
+                    LazyCsvReader::new_with_sources(sources)
+                        .with_has_header(csv.header)
+                        .with_separator(csv.delimiter)
+                        .with_quote_char(csv.quote)
+                        .with_null_values(if nulls.is_empty() {
+                            None
+                        } else {
+                            Some(NullValues::AllColumns(nulls.clone()))
+                        })
+                        .with_missing_is_null(csv.null_values.iter().any(|s| s.is_empty()))
+                        .with_infer_schema_length(self.infer_rows)
+                        .with_try_parse_dates(true)
+                        .with_dtype_overwrite(if text_columns.is_empty() {
+                            None
+                        } else {
+                            Some(Arc::new(text_columns.clone()))
+                        })
+                        .with_glob(false)
+                        .with_raise_if_empty(false)
+                };
+                let mut reader = csv_reader(sources);
+                // The first rows are in the first file: infer types there once rather than in every
+                // file (date detection costs ~0.2 s per file). A file of text only (or no rows) says
+                // little, so then the next one is asked.
+                if self.infer_rows.is_some() && files.len() > 1 {
+                    let mut schema = None;
+                    for file in files {
+                        let one =
+                            ScanSources::Paths([PlRefPath::new(file.to_string_lossy().as_ref())].into_iter().collect());
+                        let found = csv_reader(one)
+                            .finish()
+                            .and_then(|lf| lf.clone().collect_schema())
+                            .map_err(|e| DataError::new(file, e.to_string()))?;
+                        let typed = found.iter_values().any(|dtype| dtype != &DataType::String);
+                        schema = Some(found);
+                        if typed {
+                            break;
+                        }
+                    }
+                    reader = reader.with_schema(schema);
+                }
                 reader.finish().map_err(|e| DataError::new(&first, e.to_string()))
             }
         }

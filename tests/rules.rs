@@ -328,3 +328,29 @@ checks:
     assert_eq!(by_id(&stats_on, "freshness").observed, by_id(&stats_off, "freshness").observed);
     assert_eq!(by_id(&stats_on, "j.range").sample.len(), 5, "samples still come from the data");
 }
+
+/// Several CSV files: types come from the first file (read once, not per file); a later file
+/// that does not fit is retried with full inference, and a first file without rows says nothing.
+#[test]
+fn csv_types_of_several_files() {
+    let run = |files: &[(&str, &str)]| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("data")).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join("data").join(name), text).unwrap();
+        }
+        let yaml = "contract: t\ndataset: {path: data}\nschema:\n  columns:\n    - {name: n, range: {min: 0, max: 10}}\n    - {name: d, range: {max: '2026-01-31'}}\n";
+        evaluate(&contract_in(dir.path(), yaml))
+    };
+    let r = run(&[("a.csv", "n,d\n1,2026-01-01\n2,2026-01-02\n"), ("b.csv", "n,d\n30,2026-02-01\n4,2026-01-04\n")]);
+    assert_eq!((by_id(&r, "n.range").failures, by_id(&r, "d.range").failures), (Some(1), Some(1)));
+    assert_eq!(r.rows, Some(4));
+    // `b.csv` holds text in `n`: the pass is retried with every row, so `n` is text and a numeric
+    // range cannot apply; `d` is still a date.
+    let r = run(&[("a.csv", "n,d\n1,2026-01-01\n"), ("b.csv", "n,d\nx,2026-02-01\n")]);
+    assert_eq!(by_id(&r, "n.range").status, Status::Error);
+    assert_eq!(by_id(&r, "d.range").failures, Some(1));
+    // A first file with a header only: the types come from the others.
+    let r = run(&[("a.csv", "n,d\n"), ("b.csv", "n,d\n11,2026-01-01\n")]);
+    assert_eq!((by_id(&r, "n.range").failures, by_id(&r, "d.range").failures), (Some(1), Some(0)));
+}
