@@ -345,7 +345,7 @@ fn schema_drift(dataset: &Dataset, checked: &Partition, schema: &Schema) -> Resu
     }
     for p in dataset.partitions.iter().filter(|p| p.raw != checked.raw) {
         let Some(first) = p.files.first() else { continue };
-        for (name, dtype) in crate::source::parquet_schema(first)? {
+        for (name, dtype) in dataset.parquet_schema(first)? {
             match schema.get(name.as_str()) {
                 Some(ours) if ours != &dtype && !drift.iter().any(|(c, _)| c == &name) => drift.push((
                     name.clone(),
@@ -777,7 +777,7 @@ fn evaluate_all(
         let mut first_schema = None;
         for p in &dataset.partitions {
             for f in &p.files {
-                let s = crate::source::parquet_schema(f)?;
+                let s = dataset.parquet_schema(f)?;
                 match &first_schema {
                     None => first_schema = Some(s),
                     Some(first) if first != &s => return Ok(None),

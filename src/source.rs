@@ -290,6 +290,11 @@ impl Dataset {
             partitions.sort_by(|a, b| a.value.cmp(&b.value));
             dataset.partitions = partitions;
         }
+        // Every footer is read (and kept) before any scan: a malformed one is reported here, with
+        // its file, rather than inside a query.
+        if format == Format::Parquet {
+            dataset.parquet_rows(&dataset.files)?;
+        }
         Ok(dataset)
     }
 
@@ -303,6 +308,14 @@ impl Dataset {
             cache.insert(file.to_path_buf(), footer.clone());
         }
         Ok(footer)
+    }
+
+    /// Column types of one Parquet file, from its footer.
+    pub fn parquet_schema(&self, file: &Path) -> Result<Vec<(String, DataType)>, DataError> {
+        let footer = self.footer(file)?;
+        let schema = polars::io::parquet::read::infer_schema(&footer)
+            .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))?;
+        Ok(schema.iter_values().map(|field| (field.name.to_string(), DataType::from_arrow_field(field))).collect())
     }
 
     /// Rows of these Parquet files, from their footers.
@@ -452,15 +465,6 @@ fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataErr
     Ok(())
 }
 
-/// Column types of one Parquet file, from its footer.
-pub fn parquet_schema(file: &Path) -> Result<Vec<(String, DataType)>, DataError> {
-    let f = std::fs::File::open(file).map_err(|e| DataError::new(file, e.to_string()))?;
-    let schema = ParquetReader::new(f)
-        .schema()
-        .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))?;
-    Ok(schema.iter_values().map(|field| (field.name.to_string(), DataType::from_arrow_field(field))).collect())
-}
-
 /// Reads exactly the footer: its length from the last 8 bytes, then the footer itself.
 fn read_footer(file: &Path) -> Result<FileMetadataRef, DataError> {
     use std::io::{Read, Seek, SeekFrom};
@@ -483,9 +487,15 @@ fn read_footer(file: &Path) -> Result<FileMetadataRef, DataError> {
     f.seek(SeekFrom::End(-(footer_len as i64)))
         .and_then(|_| f.read_exact(&mut footer))
         .map_err(|e| unreadable(e.to_string()))?;
-    polars_parquet::parquet::read::deserialize_metadata(polars_buffer::Buffer::from_vec(footer))
-        .map(Arc::new)
-        .map_err(|e| unreadable(e.to_string()))
+    // The decoder panics on some malformed footers (see `cli::quiet_footer_decoder_panics`).
+    let decoded = std::panic::catch_unwind(|| {
+        polars_parquet::parquet::read::deserialize_metadata(polars_buffer::Buffer::from_vec(footer))
+    });
+    match decoded {
+        Ok(Ok(metadata)) => Ok(Arc::new(metadata)),
+        Ok(Err(e)) => Err(unreadable(e.to_string())),
+        Err(_) => Err(unreadable("its footer is malformed".into())),
+    }
 }
 
 /// Row count of Parquet files from their footers, without reading data pages.

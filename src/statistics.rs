@@ -33,8 +33,13 @@ impl ColumnStats {
     }
 }
 
-/// The column's statistics in `files`, or `None` when any row group lacks them.
+/// The column's statistics in `files`, or `None` when any row group lacks them (or they are
+/// malformed: the decoder may panic on those, see `cli::quiet_footer_decoder_panics`).
 pub fn column_stats(dataset: &Dataset, files: &[PathBuf], name: &str, dtype: &DataType) -> Option<ColumnStats> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stats_of(dataset, files, name, dtype))).ok().flatten()
+}
+
+fn stats_of(dataset: &Dataset, files: &[PathBuf], name: &str, dtype: &DataType) -> Option<ColumnStats> {
     let with_extremes = matches!(family(dtype), Family::Integer | Family::Date | Family::Timestamp);
     let (mut rows, mut nulls) = (0u64, Some(0u64));
     let mut extremes: Option<Series> = with_extremes.then(|| Series::new_empty(name.into(), dtype));

@@ -44,6 +44,34 @@ fn zero_byte_and_truncated_parquet() {
     expect(dir.path(), "mixed", "", 3, "b.parquet");
 }
 
+/// Polars' footer decoder panics on some malformed footers: each is a data error naming the
+/// file (exit 3), or, where the damage leaves a valid footer, an ordinary report.
+#[test]
+fn damaged_footers_are_unreadable_files_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(repo().join("fixtures/orders.parquet")).unwrap();
+    let footer_len = u32::from_le_bytes(good[good.len() - 8..good.len() - 4].try_into().unwrap()) as usize;
+    let contract = dir.path().join("c.yaml");
+    std::fs::write(
+        &contract,
+        "contract: f\ndataset: {path: f.parquet}\nschema:\n  columns:\n    - {name: order_id, required: true, unique: true, range: {min: 0}}\nchecks:\n  - freshness: {column: created_at, max_age: 1d}\n",
+    )
+    .unwrap();
+    let mut unreadable = 0;
+    for at in (good.len() - 8 - footer_len..good.len() - 8).step_by(11) {
+        let mut bad = good.clone();
+        bad[at] ^= 0xA5;
+        std::fs::write(dir.path().join("f.parquet"), &bad).unwrap();
+        let run = tollgate_in(dir.path(), &["check", "c.yaml", "--format", "json", "--now", "2026-01-11T00:00:00Z"]);
+        assert!([0, 1, 3].contains(&run.code) && !run.stderr.contains("internal error"), "byte {at}: {}", run.stderr);
+        if run.code == 3 {
+            assert!(run.stderr.contains("f.parquet"), "byte {at}: {}", run.stderr);
+            unreadable += 1;
+        }
+    }
+    assert!(unreadable > 0, "some damage must make the footer unreadable");
+}
+
 #[test]
 fn ragged_and_non_utf8_csv() {
     let dir = tempfile::tempdir().unwrap();
