@@ -12,6 +12,7 @@ use crate::checks::{self, CheckContext, Planning};
 use crate::contract::{CheckKind, Contract, Format, RuleKind, Scope, Severity};
 use crate::history::HistoryStore;
 use crate::report::{CheckReport, ResultReport, Status};
+use crate::rules::key_set::KeySet;
 use crate::rules::{self, ColumnInput, Evidence, Facts, Measured, Planned};
 use crate::source::{normalize, parquet_rows, DataError, Dataset, Partition};
 use crate::types::{family, DeclaredType, DeclaredTypeExt, Family};
@@ -304,16 +305,19 @@ fn column_input(name: &str, stored: &DataType, declared: Option<DeclaredType>, f
     }
 }
 
-/// Distinct full keys of the other partitions, for `unique` with scope dataset. Single keys stay
-/// typed; compound keys are joined into one text so they can be matched with `is_in`. Every key
+/// Per row of the checked partition: its full key occurs in another partition. A single integer
+/// key in a dense footer range is looked up in a bitmap the other partitions' keys fill in one
+/// streaming pass (see `KeySet`); other keys in the distinct keys of the other partitions (single
+/// keys stay typed, compound keys are joined into one text), matched with `is_in`. Every key
 /// column must be in `inputs`.
-fn other_partition_keys(
+fn in_other_partitions(
     dataset: &Dataset,
     checked: &Partition,
     columns: &[String],
     inputs: &HashMap<String, ColumnInput>,
     typed: &[(String, DeclaredType)],
 ) -> Result<Option<Expr>, DataError> {
+    let key = compound_key(columns, inputs);
     let key_type = if columns.len() == 1 { inputs[&columns[0]].dtype.clone() } else { DataType::String };
     // One scan per partition, unioned, so a partition with a drifted type is cast to the checked
     // partition's type instead of breaking the scan.
@@ -323,7 +327,7 @@ fn other_partition_keys(
         let lf = dataset.scan(&p.files, typed)?;
         let schema = lf.clone().collect_schema().map_err(|e| DataError::new(&p.files[0], e.to_string()))?;
         if columns.iter().all(|c| schema.get(c.as_str()).is_some()) {
-            scans.push(lf.select([compound_key(columns, inputs).cast(key_type.clone()).alias("key")]));
+            scans.push(lf.select([key.clone().cast(key_type.clone()).alias("key")]));
             files.extend(p.files.iter().cloned());
         }
     }
@@ -331,9 +335,22 @@ fn other_partition_keys(
         return Ok(None);
     }
     let all = concat(scans, UnionArgs::default()).map_err(|e| DataError::new(&files[0], e.to_string()))?;
+    // Footer statistics are in use when the checked partition's key has them.
+    let single = match columns {
+        [name] => inputs.get(name).filter(|input| input.stats.is_some()),
+        _ => None,
+    };
+    let bitmap = single.and_then(|input| {
+        let stats = crate::statistics::column_stats(dataset, &files, &input.name, &input.stored)?;
+        KeySet::over(&input.name, &input.value, &stats)
+    });
+    if let Some(set) = bitmap {
+        collect_on(all.select([rules::count_where(set.insert(col("key")))]), Engine::Streaming, dataset, &files)?;
+        return Ok(Some(set.contains(key)));
+    }
     let df = collect(all.drop_nulls(None).unique(None, UniqueKeepStrategy::Any), dataset, &files)?;
     let series = df.columns()[0].as_materialized_series().clone();
-    Ok(Some(lit(polars::prelude::Scalar::new_list(series))))
+    Ok(Some(key.is_in(lit(polars::prelude::Scalar::new_list(series)), false)))
 }
 
 /// Columns whose type in another partition differs from the checked partition's (Parquet footers).
@@ -419,12 +436,9 @@ fn elsewhere_predicate(
     if columns.iter().any(|c| !inputs.contains_key(c)) {
         return Ok(None);
     }
-    let key = compound_key(columns, inputs);
     Ok(match elsewhere {
         Elsewhere::None => None,
-        Elsewhere::KeysOf(checked) => {
-            other_partition_keys(dataset, checked, columns, inputs, typed)?.map(|keys| key.is_in(keys, false))
-        }
+        Elsewhere::KeysOf(checked) => in_other_partitions(dataset, checked, columns, inputs, typed)?,
         Elsewhere::Flags(flags) => flags.get(columns).map(|name| col(name.as_str())),
     })
 }

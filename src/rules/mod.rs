@@ -2,6 +2,7 @@
 //! expressions that the engine evaluates together in one pass.
 
 mod accepted_values;
+pub mod key_set;
 mod length;
 mod null_rate;
 mod pattern;
