@@ -129,16 +129,16 @@ fn check_dataset(
             .record(&contract.name, &label, &metrics_of(result), &options.now.to_rfc3339())
             .map_err(|e| DataError::new(&e.store, e.message))
     };
-    let run = |p: Option<&Partition>| -> Result<ResultReport, DataError> {
+    let run = |p: Option<&Partition>, shared: Option<&HashMap<Vec<String>, Arc<KeySet>>>| {
         let files = p.map(|p| p.files.len()).unwrap_or(dataset.files.len());
         let partition = p.map(|p| format!(" partition {}", p.raw)).unwrap_or_default();
         tell(format!("{}: reading {}{partition} ({files} files)", contract.name, dataset.display));
-        let result = evaluate(contract, dataset, p, options, store)?;
+        let result = evaluate(contract, dataset, p, options, store, shared)?;
         record(&result)?;
         Ok(result)
     };
     if dataset.partition_key.is_none() {
-        return Ok(vec![run(None)?]);
+        return Ok(vec![run(None, None)?]);
     }
     let chosen: Vec<&Partition> = if let Some(raw) = &options.partition {
         vec![dataset.partition(raw).ok_or_else(|| {
@@ -150,9 +150,19 @@ fn check_dataset(
     } else {
         dataset.partitions.last().into_iter().collect()
     };
-    // Quarantine writes per partition, so it takes the partition-at-a-time path.
+    // Every partition is read once, one at a time (bounded memory), once the keys found in
+    // several partitions are learnt in one pass over the key column. Keys a bitmap cannot hold
+    // are found by a window in one grouped pass over all partitions instead, unless quarantine
+    // (which writes per partition) or drifted schemas need the partitions apart.
+    let every = options.all_partitions && options.partition.is_none();
+    let shared = if every {
+        tell(format!("{}: learning keys shared by partitions of {}", contract.name, dataset.display));
+        shared_keys(contract, dataset, options)?
+    } else {
+        None
+    };
     let splitting = options.quarantine.is_some() || options.clean.is_some();
-    if options.all_partitions && options.partition.is_none() && !splitting {
+    if every && shared.is_none() && !splitting {
         tell(format!(
             "{}: reading {} partitions of {} in one pass",
             contract.name,
@@ -166,7 +176,7 @@ fn check_dataset(
             return Ok(results);
         }
     }
-    chosen.into_iter().map(|p| run(Some(p))).collect()
+    chosen.into_iter().map(|p| run(Some(p), shared.as_ref())).collect()
 }
 
 /// What a run leaves in the history store: rows, and each check's numeric failures and observation.
@@ -402,8 +412,74 @@ enum Elsewhere<'a> {
     /// All partitions are in the scan, tagged by `PARTITION_TAG`; the flag of each key (by its
     /// columns) was computed by a window before grouping, into the named column.
     Flags(HashMap<Vec<String>, String>),
+    /// Partitions are checked one at a time; the keys (by their columns) found in several
+    /// partitions were learnt for all of them at once (see `shared_keys`).
+    Shared(&'a HashMap<Vec<String>, Arc<KeySet>>),
     /// Not partitioned.
     None,
+}
+
+/// The keys (each by its columns) that `unique` with scope dataset judges across partitions.
+fn keys_across_partitions(contract: &Contract) -> Vec<Vec<String>> {
+    let across_scope = |scope: &Option<Scope>| matches!(scope, None | Some(Scope::Dataset));
+    let mut keys: Vec<Vec<String>> = contract
+        .columns()
+        .iter()
+        .filter(|c| c.rules.iter().any(|r| matches!(&r.kind, RuleKind::Unique { scope } if across_scope(scope))))
+        .map(|c| vec![c.name.clone()])
+        .collect();
+    for check in &contract.checks {
+        if let CheckKind::Unique { columns, scope } = &check.kind {
+            if across_scope(scope) {
+                keys.push(columns.clone());
+            }
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// For `--all-partitions` one partition at a time: the keys found in more than one partition,
+/// learnt in ONE streaming pass over the key column of every partition (see
+/// `KeySet::mark_shared`). `None` unless every such key is a single integer column whose footer
+/// range is dense enough for a bitmap; then the partitions are judged together in one grouped
+/// pass instead.
+fn shared_keys(
+    contract: &Contract,
+    dataset: &Dataset,
+    options: &Options,
+) -> Result<Option<HashMap<Vec<String>, Arc<KeySet>>>, DataError> {
+    let mut shared = HashMap::new();
+    for columns in keys_across_partitions(contract) {
+        let ([name], true, Format::Parquet) = (columns.as_slice(), options.statistics, dataset.format) else {
+            return Ok(None);
+        };
+        let Some(first) = dataset.files.first() else { return Ok(None) };
+        let Some((_, dtype)) = dataset.parquet_schema(first)?.into_iter().find(|(n, _)| n == name) else {
+            return Ok(None);
+        };
+        let stats = crate::statistics::column_stats(dataset, &dataset.files, name, &dtype);
+        let Some(set) = stats.and_then(|stats| KeySet::over(name, &col(name.as_str()), &stats)) else {
+            return Ok(None);
+        };
+        let mut scans = Vec::new();
+        for (number, p) in dataset.partitions.iter().enumerate() {
+            let lf = dataset.scan(&p.files, &[])?;
+            let schema = lf.clone().collect_schema().map_err(|e| DataError::new(&p.files[0], e.to_string()))?;
+            if schema.get(name.as_str()).is_some() {
+                let partition = lit(number as u32 + 1).alias("partition");
+                scans.push(lf.select([col(name.as_str()).cast(dtype.clone()).alias("key"), partition]));
+            }
+        }
+        if !scans.is_empty() {
+            let all = concat(scans, UnionArgs::default()).map_err(|e| DataError::new(first, e.to_string()))?;
+            let pass = all.select([rules::count_where(set.mark_shared(col("partition"), col("key")))]);
+            collect_on(pass, Engine::Streaming, dataset, &dataset.files)?;
+        }
+        shared.insert(columns, set);
+    }
+    Ok(Some(shared))
 }
 
 /// Types of the CSV columns the contract declares (read as text, then parsed).
@@ -440,6 +516,7 @@ fn elsewhere_predicate(
         Elsewhere::None => None,
         Elsewhere::KeysOf(checked) => in_other_partitions(dataset, checked, columns, inputs, typed)?,
         Elsewhere::Flags(flags) => flags.get(columns).map(|name| col(name.as_str())),
+        Elsewhere::Shared(sets) => sets.get(columns).map(|set| set.contains(compound_key(columns, inputs))),
     })
 }
 
@@ -709,6 +786,7 @@ fn evaluate(
     partition: Option<&Partition>,
     options: &Options,
     store: Option<&dyn HistoryStore>,
+    shared: Option<&HashMap<Vec<String>, Arc<KeySet>>>,
 ) -> Result<ResultReport, DataError> {
     let started = Instant::now();
     let files: Vec<PathBuf> = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
@@ -728,7 +806,11 @@ fn evaluate(
         });
     let schema =
         if metadata_only && dataset.format == Format::Parquet { Schema::default() } else { schema_of(&lf, &files)? };
-    let elsewhere = partition.map(Elsewhere::KeysOf).unwrap_or(Elsewhere::None);
+    let elsewhere = match (partition, shared) {
+        (Some(_), Some(shared)) => Elsewhere::Shared(shared),
+        (Some(p), None) => Elsewhere::KeysOf(p),
+        (None, _) => Elsewhere::None,
+    };
     let mut pending =
         plan_checks(contract, dataset, partition, options, store, &schema, &elsewhere, &typed, Some(&files))?;
 
@@ -814,23 +896,9 @@ fn evaluate_all(
     // Keys that must be unique across partitions: a window over the whole scan flags rows whose
     // key occurs in more than one partition. It runs before grouping, which would confine it.
     let inputs = inputs_for(contract, dataset, &schema);
-    let across_scope = |scope: &Option<Scope>| matches!(scope, None | Some(Scope::Dataset));
-    let mut key_sets: Vec<Vec<String>> = contract
-        .columns()
-        .iter()
-        .filter(|c| c.rules.iter().any(|r| matches!(&r.kind, RuleKind::Unique { scope } if across_scope(scope))))
-        .map(|c| vec![c.name.clone()])
-        .collect();
-    for check in &contract.checks {
-        if let CheckKind::Unique { columns, scope } = &check.kind {
-            if across_scope(scope) {
-                key_sets.push(columns.clone());
-            }
-        }
-    }
     let mut flags = HashMap::new();
     let mut flag_columns = Vec::new();
-    for columns in key_sets {
+    for columns in keys_across_partitions(contract) {
         if flags.contains_key(&columns) || columns.iter().any(|c| !inputs.contains_key(c)) {
             continue;
         }

@@ -2,7 +2,7 @@
 //! possible key. Auto-increment ids over 30M rows take 4 MB instead of a ~1 GB hash set, and the
 //! set fills while a pass streams.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use polars::prelude::*;
@@ -18,6 +18,8 @@ pub struct KeySet {
     span: u64,
     /// Allocated by the first batch, so a plan that never runs costs nothing.
     bits: OnceLock<Vec<AtomicU64>>,
+    /// For `mark_shared` only: each key's first partition (0: not seen yet).
+    owners: OnceLock<Vec<AtomicU32>>,
 }
 
 impl KeySet {
@@ -31,7 +33,7 @@ impl KeySet {
         if span > MOST_BITS || span > 64 * stats.rows.max(1 << 20) {
             return None;
         }
-        Some(Arc::new(KeySet { column: column.to_string(), min, span, bits: OnceLock::new() }))
+        Some(Arc::new(KeySet { column: column.to_string(), min, span, bits: OnceLock::new(), owners: OnceLock::new() }))
     }
 
     fn bits(&self) -> &[AtomicU64] {
@@ -67,6 +69,36 @@ impl KeySet {
             }
             Ok(first)
         })
+    }
+
+    /// Puts in the set every key found in more than one partition (`partition` numbers them
+    /// from 1). Each key remembers the first partition it was seen in; a row of another marks it.
+    /// Exact in any row order. The column it gives is all false: only the set matters.
+    pub fn mark_shared(self: &Arc<Self>, partition: Expr, value: Expr) -> Expr {
+        let set = Arc::clone(self);
+        let udf = move |columns: &mut [Column]| -> PolarsResult<Column> {
+            let keys = columns[0].to_physical_repr().cast(&DataType::Int64)?;
+            let partitions = columns[1].cast(&DataType::UInt32)?;
+            let bits = set.bits();
+            let owners = set
+                .owners
+                .get_or_init(|| std::iter::repeat_with(|| AtomicU32::new(0)).take(set.span as usize).collect());
+            for (key, partition) in keys.i64()?.iter().zip(partitions.u32()?.iter()) {
+                let (Some(key), Some(partition)) = (key, partition) else { continue };
+                let Some((word, mask)) = set.slot(key) else {
+                    polars_bail!(ComputeError: "the Parquet statistics of `{}` do not cover its values; run with --no-statistics", set.column);
+                };
+                let owner = &owners[(key - set.min) as usize];
+                if let Err(first) = owner.compare_exchange(0, partition, Ordering::Relaxed, Ordering::Relaxed) {
+                    if first != partition {
+                        bits[word].fetch_or(mask, Ordering::Relaxed);
+                    }
+                }
+            }
+            Ok(BooleanChunked::full(keys.name().clone(), false, keys.len()).into_column())
+        };
+        let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Boolean));
+        value.map_many(udf, &[partition], field)
     }
 
     /// Per row: the key is in the set; null for a null key.
@@ -126,6 +158,38 @@ mod tests {
             // Every key is now in; 0 and 101 are outside the range, so not in.
             assert_eq!(count(&keys, set.contains(col("k")), engine).unwrap(), keys.iter().flatten().count() as i64);
             assert_eq!(count(&[Some(0), Some(101), Some(5), None], set.contains(col("k")), engine).unwrap(), 1);
+        }
+    }
+
+    #[test]
+    fn keys_of_several_partitions_are_marked_shared() {
+        // Partition 1: 1..=50 and 60 twice; partition 2: 40..=70; partition 3: 90, 90.
+        let mut rows: Vec<(u32, Option<i64>)> = (1..=50).map(|k| (1, Some(k))).collect();
+        rows.extend([(1, Some(60)), (1, Some(60)), (1, None)]);
+        rows.extend((40..=70).map(|k| (2, Some(k))));
+        rows.extend([(3, Some(90)), (3, Some(90))]);
+        let shared: Vec<i64> = (40..=50).chain([60]).collect();
+        for engine in [Engine::InMemory, Engine::Streaming] {
+            let set = KeySet::over("k", &col("k"), &stats(1, 100, rows.len() as u64)).unwrap();
+            let parts: Vec<LazyFrame> = rows
+                .chunks(9)
+                .map(|c| {
+                    let (p, k): (Vec<u32>, Vec<Option<i64>>) = c.iter().copied().unzip();
+                    df!("p" => p, "k" => k).unwrap().lazy()
+                })
+                .collect();
+            let marked = concat(parts, UnionArgs::default())
+                .unwrap()
+                .select([count_where(set.mark_shared(col("p"), col("k")))])
+                .collect_with_engine(engine)
+                .unwrap();
+            assert_eq!(marked.unwrap_single().columns()[0].get(0).unwrap().extract::<i64>(), Some(0));
+            let all: Vec<Option<i64>> = (0..=101).map(Some).collect();
+            assert_eq!(count(&all, set.contains(col("k")), engine).unwrap(), shared.len() as i64, "{engine:?}");
+            assert_eq!(
+                count(&shared.iter().map(|k| Some(*k)).collect::<Vec<_>>(), set.contains(col("k")), engine).unwrap(),
+                12
+            );
         }
     }
 
