@@ -129,7 +129,7 @@ fn check_dataset(
             .record(&contract.name, &label, &metrics_of(result), &options.now.to_rfc3339())
             .map_err(|e| DataError::new(&e.store, e.message))
     };
-    let run = |p: Option<&Partition>, shared: Option<&HashMap<Vec<String>, Arc<KeySet>>>| {
+    let run = |p: Option<&Partition>, shared: Option<&SharedKeys>| {
         let files = p.map(|p| p.files.len()).unwrap_or(dataset.files.len());
         let partition = p.map(|p| format!(" partition {}", p.raw)).unwrap_or_default();
         tell(format!("{}: reading {}{partition} ({files} files)", contract.name, dataset.display));
@@ -157,7 +157,7 @@ fn check_dataset(
     let every = options.all_partitions && options.partition.is_none();
     let shared = if every {
         tell(format!("{}: learning keys shared by partitions of {}", contract.name, dataset.display));
-        shared_keys(contract, dataset, options)?
+        shared_keys_of(contract, dataset, options)?
     } else {
         None
     };
@@ -413,11 +413,14 @@ enum Elsewhere<'a> {
     /// columns) was computed by a window before grouping, into the named column.
     Flags(HashMap<Vec<String>, String>),
     /// Partitions are checked one at a time; the keys (by their columns) found in several
-    /// partitions were learnt for all of them at once (see `shared_keys`).
-    Shared(&'a HashMap<Vec<String>, Arc<KeySet>>),
+    /// partitions were learnt for all of them at once (see `shared_keys_of`).
+    Shared(&'a SharedKeys),
     /// Not partitioned.
     None,
 }
+
+/// Keys (each by its columns) found in more than one partition.
+type SharedKeys = HashMap<Vec<String>, Arc<KeySet>>;
 
 /// The keys (each by its columns) that `unique` with scope dataset judges across partitions.
 fn keys_across_partitions(contract: &Contract) -> Vec<Vec<String>> {
@@ -445,11 +448,7 @@ fn keys_across_partitions(contract: &Contract) -> Vec<Vec<String>> {
 /// `KeySet::mark_shared`). `None` unless every such key is a single integer column whose footer
 /// range is dense enough for a bitmap; then the partitions are judged together in one grouped
 /// pass instead.
-fn shared_keys(
-    contract: &Contract,
-    dataset: &Dataset,
-    options: &Options,
-) -> Result<Option<HashMap<Vec<String>, Arc<KeySet>>>, DataError> {
+fn shared_keys_of(contract: &Contract, dataset: &Dataset, options: &Options) -> Result<Option<SharedKeys>, DataError> {
     let mut shared = HashMap::new();
     for columns in keys_across_partitions(contract) {
         let ([name], true, Format::Parquet) = (columns.as_slice(), options.statistics, dataset.format) else {
@@ -786,7 +785,7 @@ fn evaluate(
     partition: Option<&Partition>,
     options: &Options,
     store: Option<&dyn HistoryStore>,
-    shared: Option<&HashMap<Vec<String>, Arc<KeySet>>>,
+    shared: Option<&SharedKeys>,
 ) -> Result<ResultReport, DataError> {
     let started = Instant::now();
     let files: Vec<PathBuf> = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
