@@ -315,6 +315,35 @@ fn column_input(name: &str, stored: &DataType, declared: Option<DeclaredType>, f
     }
 }
 
+/// The key of every row of `partitions` that have all its columns: column `key`, cast to
+/// `key_type`, and `partition`, the partition's number in the dataset from 1. One scan per
+/// partition, unioned, so a partition with a drifted type is cast instead of breaking the scan.
+fn keys_of(
+    dataset: &Dataset,
+    partitions: &[&Partition],
+    columns: &[String],
+    key: &Expr,
+    key_type: &DataType,
+    typed: &[(String, DeclaredType)],
+) -> Result<Option<(LazyFrame, Vec<PathBuf>)>, DataError> {
+    let mut scans = Vec::new();
+    let mut files = Vec::new();
+    for p in partitions {
+        let lf = dataset.scan(&p.files, typed)?;
+        let schema = lf.clone().collect_schema().map_err(|e| DataError::new(&p.files[0], e.to_string()))?;
+        if columns.iter().all(|c| schema.get(c.as_str()).is_some()) {
+            let number = dataset.partitions.iter().position(|q| q.raw == p.raw).unwrap_or(0) as u32 + 1;
+            scans.push(lf.select([key.clone().cast(key_type.clone()).alias("key"), lit(number).alias("partition")]));
+            files.extend(p.files.iter().cloned());
+        }
+    }
+    if scans.is_empty() {
+        return Ok(None);
+    }
+    let all = concat(scans, UnionArgs::default()).map_err(|e| DataError::new(&files[0], e.to_string()))?;
+    Ok(Some((all, files)))
+}
+
 /// Per row of the checked partition: its full key occurs in another partition. A single integer
 /// key in a dense footer range is looked up in a bitmap the other partitions' keys fill in one
 /// streaming pass (see `KeySet`); other keys in the distinct keys of the other partitions (single
@@ -329,22 +358,10 @@ fn in_other_partitions(
 ) -> Result<Option<Expr>, DataError> {
     let key = compound_key(columns, inputs);
     let key_type = if columns.len() == 1 { inputs[&columns[0]].dtype.clone() } else { DataType::String };
-    // One scan per partition, unioned, so a partition with a drifted type is cast to the checked
-    // partition's type instead of breaking the scan.
-    let mut scans = Vec::new();
-    let mut files = Vec::new();
-    for p in dataset.partitions.iter().filter(|p| p.raw != checked.raw) {
-        let lf = dataset.scan(&p.files, typed)?;
-        let schema = lf.clone().collect_schema().map_err(|e| DataError::new(&p.files[0], e.to_string()))?;
-        if columns.iter().all(|c| schema.get(c.as_str()).is_some()) {
-            scans.push(lf.select([key.clone().cast(key_type.clone()).alias("key")]));
-            files.extend(p.files.iter().cloned());
-        }
-    }
-    if scans.is_empty() {
+    let others: Vec<&Partition> = dataset.partitions.iter().filter(|p| p.raw != checked.raw).collect();
+    let Some((all, files)) = keys_of(dataset, &others, columns, &key, &key_type, typed)? else {
         return Ok(None);
-    }
-    let all = concat(scans, UnionArgs::default()).map_err(|e| DataError::new(&files[0], e.to_string()))?;
+    };
     // Footer statistics are in use when the checked partition's key has them.
     let single = match columns {
         [name] => inputs.get(name).filter(|input| input.stats.is_some()),
@@ -358,8 +375,8 @@ fn in_other_partitions(
         collect_on(all.select([rules::count_where(set.insert(col("key")))]), Engine::Streaming, dataset, &files)?;
         return Ok(Some(set.contains(key)));
     }
-    let df = collect(all.drop_nulls(None).unique(None, UniqueKeepStrategy::Any), dataset, &files)?;
-    let series = df.columns()[0].as_materialized_series().clone();
+    let distinct = all.select([col("key")]).drop_nulls(None).unique(None, UniqueKeepStrategy::Any);
+    let series = collect(distinct, dataset, &files)?.columns()[0].as_materialized_series().clone();
     Ok(Some(key.is_in(lit(polars::prelude::Scalar::new_list(series)), false)))
 }
 
@@ -462,19 +479,10 @@ fn shared_keys_of(contract: &Contract, dataset: &Dataset, options: &Options) -> 
         let Some(set) = stats.and_then(|stats| KeySet::over(name, &col(name.as_str()), &stats)) else {
             return Ok(None);
         };
-        let mut scans = Vec::new();
-        for (number, p) in dataset.partitions.iter().enumerate() {
-            let lf = dataset.scan(&p.files, &[])?;
-            let schema = lf.clone().collect_schema().map_err(|e| DataError::new(&p.files[0], e.to_string()))?;
-            if schema.get(name.as_str()).is_some() {
-                let partition = lit(number as u32 + 1).alias("partition");
-                scans.push(lf.select([col(name.as_str()).cast(dtype.clone()).alias("key"), partition]));
-            }
-        }
-        if !scans.is_empty() {
-            let all = concat(scans, UnionArgs::default()).map_err(|e| DataError::new(first, e.to_string()))?;
+        let partitions: Vec<&Partition> = dataset.partitions.iter().collect();
+        if let Some((all, files)) = keys_of(dataset, &partitions, &columns, &col(name.as_str()), &dtype, &[])? {
             let pass = all.select([rules::count_where(set.mark_shared(col("partition"), col("key")))]);
-            collect_on(pass, Engine::Streaming, dataset, &dataset.files)?;
+            collect_on(pass, Engine::Streaming, dataset, &files)?;
         }
         shared.insert(columns, set);
     }
