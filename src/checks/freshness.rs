@@ -20,7 +20,7 @@ pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckC
         }
     };
     let latest = timestamps.dt().timestamp(TimeUnit::Microseconds).max().cast(DataType::Int64);
-    let from_footers = input.stats.as_ref().and_then(|s| s.on_extremes(latest.clone()));
+    let from_footers = input.stats.as_ref().and_then(|s| s.on_extremes(latest.clone())).map(|latest| vec![latest]);
     let now = ctx.now_micros;
     let limit = max_age_text.to_string();
     let planned = Planned {
@@ -50,10 +50,7 @@ pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckC
         evidence: None,
         row_failure: None,
     };
-    Ok(match from_footers {
-        Some(latest) => known(planned, vec![latest]),
-        None => planned,
-    })
+    Ok(known(planned, from_footers))
 }
 
 fn human_age(seconds: f64) -> String {

@@ -89,7 +89,7 @@ pub fn plan(
         }
     };
     let nulls_in_footers = match metric {
-        Metric::Nulls => input(column)?.stats.as_ref().and_then(|s| s.nulls).map(|n| n as i64),
+        Metric::Nulls => input(column)?.stats.as_ref().and_then(|s| s.nulls).map(|n| vec![Some(n as i64)]),
         _ => None,
     };
     let metric = metric.clone();
@@ -124,8 +124,5 @@ pub fn plan(
         evidence,
         row_failure,
     };
-    Ok(match nulls_in_footers {
-        Some(nulls) => known(planned, vec![Some(nulls)]),
-        None => planned,
-    })
+    Ok(known(planned, nulls_in_footers))
 }

@@ -52,7 +52,7 @@ impl KeySet {
     /// rows. A key outside the footers' range is an error: the count would be wrong.
     pub fn insert(self: &Arc<Self>, value: Expr) -> Expr {
         let set = Arc::clone(self);
-        self.map_keys(value, move |keys| {
+        self.map_keys(value, &[], move |keys, _| {
             let bits = set.bits();
             let mut outside = false;
             let first: BooleanChunked = keys
@@ -65,7 +65,7 @@ impl KeySet {
                 })
                 .collect();
             if outside {
-                polars_bail!(ComputeError: "the Parquet statistics of `{}` do not cover its values; run with --no-statistics", set.column);
+                return Err(set.not_covered());
             }
             Ok(first)
         })
@@ -76,18 +76,15 @@ impl KeySet {
     /// Exact in any row order. The column it gives is all false: only the set matters.
     pub fn mark_shared(self: &Arc<Self>, partition: Expr, value: Expr) -> Expr {
         let set = Arc::clone(self);
-        let udf = move |columns: &mut [Column]| -> PolarsResult<Column> {
-            let keys = columns[0].to_physical_repr().cast(&DataType::Int64)?;
-            let partitions = columns[1].cast(&DataType::UInt32)?;
+        self.map_keys(value, &[partition], move |keys, others| {
+            let partitions = others[0].cast(&DataType::UInt32)?;
             let bits = set.bits();
             let owners = set
                 .owners
                 .get_or_init(|| std::iter::repeat_with(|| AtomicU32::new(0)).take(set.span as usize).collect());
-            for (key, partition) in keys.i64()?.iter().zip(partitions.u32()?.iter()) {
+            for (key, partition) in keys.iter().zip(partitions.u32()?.iter()) {
                 let (Some(key), Some(partition)) = (key, partition) else { continue };
-                let Some((word, mask)) = set.slot(key) else {
-                    polars_bail!(ComputeError: "the Parquet statistics of `{}` do not cover its values; run with --no-statistics", set.column);
-                };
+                let (word, mask) = set.slot(key).ok_or_else(|| set.not_covered())?;
                 let owner = &owners[(key - set.min) as usize];
                 if let Err(first) = owner.compare_exchange(0, partition, Ordering::Relaxed, Ordering::Relaxed) {
                     if first != partition {
@@ -95,16 +92,14 @@ impl KeySet {
                     }
                 }
             }
-            Ok(BooleanChunked::full(keys.name().clone(), false, keys.len()).into_column())
-        };
-        let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Boolean));
-        value.map_many(udf, &[partition], field)
+            Ok(BooleanChunked::full(PlSmallStr::EMPTY, false, keys.len()))
+        })
     }
 
     /// Per row: the key is in the set; null for a null key.
     pub fn contains(self: &Arc<Self>, value: Expr) -> Expr {
         let set = Arc::clone(self);
-        self.map_keys(value, move |keys| {
+        self.map_keys(value, &[], move |keys, _| {
             let bits = set.bits();
             Ok(keys
                 .iter()
@@ -115,17 +110,25 @@ impl KeySet {
         })
     }
 
+    /// A key outside the footers' range: the footers do not describe the data.
+    fn not_covered(&self) -> PolarsError {
+        polars_err!(ComputeError: "the Parquet statistics of `{}` do not cover its values; run with --no-statistics", self.column)
+    }
+
+    /// An elementwise UDF over the keys as `i64` (and `others`, as they come), giving a Boolean
+    /// column named like the keys.
     fn map_keys(
         &self,
         value: Expr,
-        per_batch: impl Fn(&Int64Chunked) -> PolarsResult<BooleanChunked> + Send + Sync + 'static,
+        others: &[Expr],
+        per_batch: impl Fn(&Int64Chunked, &[Column]) -> PolarsResult<BooleanChunked> + Send + Sync + 'static,
     ) -> Expr {
         let udf = move |columns: &mut [Column]| -> PolarsResult<Column> {
             let keys = columns[0].to_physical_repr().cast(&DataType::Int64)?;
-            Ok(per_batch(keys.i64()?)?.with_name(keys.name().clone()).into_column())
+            Ok(per_batch(keys.i64()?, &columns[1..])?.with_name(keys.name().clone()).into_column())
         };
         let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Boolean));
-        value.map_many(udf, &[], field)
+        value.map_many(udf, others, field)
     }
 }
 

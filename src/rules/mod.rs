@@ -113,9 +113,10 @@ pub fn decided(measured: Measured) -> Planned {
     }
 }
 
-/// The same check with its aggregates' values already known (from footer statistics): the pass
-/// reads nothing for it, yet samples and quarantine still work from its expressions.
-pub fn known(planned: Planned, values: Vec<Option<i64>>) -> Planned {
+/// The same check with its aggregates' values already known (from footer statistics), if they
+/// are: the pass reads nothing for it, yet samples and quarantine still work from its expressions.
+pub fn known(planned: Planned, values: Option<Vec<Option<i64>>>) -> Planned {
+    let Some(values) = values else { return planned };
     let finish = planned.finish;
     let answer = move |_: &[Option<i64>], facts: &Facts| {
         let mut measured = finish(&values, facts);
@@ -128,6 +129,12 @@ pub fn known(planned: Planned, values: Vec<Option<i64>>) -> Planned {
         measured
     };
     Planned { aggregates: Vec::new(), finish: Box::new(answer), ..planned }
+}
+
+/// [null rows, rows] from the footers: the aggregates of `required` and `null_rate`.
+pub fn footer_nulls_and_rows(input: &ColumnInput) -> Option<Vec<Option<i64>>> {
+    let stats = input.stats.as_deref()?;
+    Some(vec![Some(stats.nulls? as i64), Some(stats.rows as i64)])
 }
 
 /// Compiles one column rule; `Err` is the reason it cannot apply (status `error`).

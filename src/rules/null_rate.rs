@@ -3,7 +3,7 @@
 use polars::prelude::*;
 use serde_json::json;
 
-use super::{count_where, known, ColumnInput, Measured, Planned};
+use super::{count_where, footer_nulls_and_rows, known, ColumnInput, Measured, Planned};
 
 pub fn plan(max: f64, input: &ColumnInput) -> Planned {
     let planned = Planned {
@@ -23,8 +23,5 @@ pub fn plan(max: f64, input: &ColumnInput) -> Planned {
         evidence: None,
         row_failure: None,
     };
-    match input.stats.as_deref().and_then(|s| Some((s.nulls?, s.rows))) {
-        Some((nulls, rows)) => known(planned, vec![Some(nulls as i64), Some(rows as i64)]),
-        None => planned,
-    }
+    known(planned, footer_nulls_and_rows(input))
 }

@@ -53,7 +53,7 @@ pub fn plan(
     );
     // Every row group's min and max inside the bounds: no value is outside.
     let inside = input.stats.as_deref().filter(|s| s.on_extremes(count_where(failing.clone())) == Some(Some(0)));
-    let values = inside.and_then(|s| Some(s.rows - s.nulls?));
+    let values = inside.and_then(|s| Some(vec![Some(0), Some((s.rows - s.nulls?) as i64)]));
     let planned = counted(
         failing.clone(),
         value.clone().count(),
@@ -61,8 +61,5 @@ pub fn plan(
         Some(Evidence::Where { failing, value }),
         move |f, d| format!("{} outside {bounds}", of_rows(f, d, "values")),
     );
-    Ok(match values {
-        Some(values) => known(planned, vec![Some(0), Some(values as i64)]),
-        None => planned,
-    })
+    Ok(known(planned, values))
 }

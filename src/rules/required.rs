@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-use super::{counted, known, of_rows, ColumnInput, Planned};
+use super::{counted, footer_nulls_and_rows, known, of_rows, ColumnInput, Planned};
 use crate::contract::ColumnRule;
 
 pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Planned {
@@ -13,8 +13,5 @@ pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Planned {
             format!("{} are null", of_rows(f, d, "rows"))
         }
     });
-    match input.stats.as_deref().and_then(|s| Some((s.nulls?, s.rows))) {
-        Some((nulls, rows)) => known(planned, vec![Some(nulls as i64), Some(rows as i64)]),
-        None => planned,
-    }
+    known(planned, footer_nulls_and_rows(input))
 }
