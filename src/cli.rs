@@ -1,23 +1,52 @@
 //! The command line (SPEC §2): argument parsing, running the commands, exit codes.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
-use crate::contract::{self, Contract};
+use crate::contract::{self, Contract, InvalidContract};
 use crate::diff;
 use crate::engine::{self, Options};
 use crate::history;
+use crate::output;
 use crate::report::{self, Report, ResultReport, Status};
+
+/// `println!` that a closed pipe does not turn into a panic.
+macro_rules! outln {
+    ($($arg:tt)*) => { crate::output::print(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `eprintln!` that a closed stderr does not turn into a panic.
+macro_rules! errln {
+    ($($arg:tt)*) => { crate::output::eprint(&format!("{}\n", format_args!($($arg)*))) };
+}
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILED: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_DATA: i32 = 3;
 
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  every check passed (warnings allowed unless --fail-on warn)
+  1  a check failed or errored (diff: a breaking change)
+  2  bad usage or an invalid contract; nothing was evaluated
+  3  the data could not be read, or another runtime error";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  tollgate check contracts/orders.yaml
+  tollgate check contracts/orders_daily.yaml --partition dt=2026-01-10 --format json -o report.json
+  tollgate check contracts/orders_daily.yaml --all-partitions --report junit=results.xml
+  tollgate check orders.yaml --data staging/orders.parquet --quarantine rejected/ --clean good/";
+
 #[derive(Parser, Debug)]
-#[command(name = "tollgate", version, about = "Check data against a data contract; exit nonzero when it breaks.")]
+#[command(
+    name = "tollgate",
+    version,
+    about = "Check data against a data contract; exit nonzero when it breaks.",
+    after_help = EXIT_CODES,
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -26,69 +55,130 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Evaluate contracts against their data and report.
+    #[command(after_help = format!("{CHECK_EXAMPLES}\n\n{EXIT_CODES}"))]
     Check(CheckArgs),
     /// List the metrics recorded for a contract in a history store.
+    #[command(after_help = "\
+Examples:
+  tollgate history contracts/orders_daily.yaml --history tollgate.db
+  tollgate history contracts/orders_daily.yaml --history tollgate.db --format json
+
+Exit codes: 0 listed; 2 invalid contract; 3 the store does not exist or cannot be read.")]
     History {
+        /// The contract whose recorded metrics to list (its `contract` name is the key).
         contract: PathBuf,
+        /// The history store: a SQLite file written by `check --history`.
         #[arg(long)]
         history: String,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-        format: OutputFormat,
+        /// table for people, json for programs.
+        #[arg(short, long, value_enum, default_value_t = TextFormat::Table)]
+        format: TextFormat,
     },
     /// Is NEW compatible with OLD? Lists every change; exit 1 when one breaks the mode.
+    #[command(after_help = "\
+Examples:
+  tollgate diff contracts/orders.yaml contracts/orders_v2.yaml
+  tollgate diff old.yaml new.yaml --mode full
+  tollgate diff old.odcs.yaml new.odcs.yaml --format json
+
+Exit codes: 0 compatible; 1 a change breaks the mode; 2 an invalid contract.")]
     Diff {
+        /// The contract as it is today.
         old: PathBuf,
+        /// The proposed contract.
         new: PathBuf,
+        /// backward: readers of NEW read data written under OLD; forward: the reverse; full: both.
         #[arg(long, value_enum, default_value_t = DiffMode::Backward)]
         mode: DiffMode,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-        format: OutputFormat,
+        /// table for people, json for programs.
+        #[arg(short, long, value_enum, default_value_t = TextFormat::Table)]
+        format: TextFormat,
     },
     /// Propose a contract from the data (one pass); the proposal passes `check` on that data.
+    #[command(after_help = "\
+Examples:
+  tollgate infer fixtures/orders.parquet
+  tollgate infer fixtures/daily -o contracts/daily.yaml
+  tollgate infer exports/customers.csv --odcs -o customers.odcs.yaml
+
+Exit codes: 0 proposed; 3 the data could not be read or the output not written.")]
     Infer {
+        /// A data file, folder or glob (Parquet or CSV).
         data: PathBuf,
-        /// Write the contract here (atomically) instead of stdout; its dataset path is made relative to it.
-        #[arg(long)]
+        /// Write the contract here instead of stdout (whole or not at all; `-` is stdout); its
+        /// dataset path is made relative to it.
+        #[arg(short, long)]
         output: Option<PathBuf>,
         /// Propose an ODCS v3.1 contract instead of a native one.
         #[arg(long)]
         odcs: bool,
     },
     /// Validate contract files only; no data is read.
+    #[command(after_help = "\
+Examples:
+  tollgate validate contracts/orders.yaml
+  tollgate validate contracts/*.yaml
+  tollgate validate contract.odcs.yaml --format github
+
+Exit codes: 0 every contract is valid; 2 one is not (each problem with file:line:col).")]
     Validate {
+        /// Contract files (native or ODCS v3).
         #[arg(required = true)]
         contracts: Vec<PathBuf>,
+        /// table: rustc-style diagnostics; json and github: the diagnostics in that format on stdout.
+        #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
     },
+    /// Print a shell completion script on stdout.
+    #[command(after_help = "\
+Examples:
+  tollgate completions bash > /etc/bash_completion.d/tollgate
+  tollgate completions zsh > \"${fpath[1]}/_tollgate\"
+  tollgate completions fish > ~/.config/fish/completions/tollgate.fish")]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout.
+    #[command(after_help = "\
+Examples:
+  tollgate man > /usr/local/share/man/man1/tollgate.1
+  tollgate man | man -l -")]
+    Man,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
+    /// Contract files (native or ODCS v3); each is validated before any data is read.
     #[arg(required = true)]
     pub contracts: Vec<PathBuf>,
-    /// Replaces dataset.path (one contract only); relative to the working directory.
+    /// Check this data instead of the contract's dataset path (one contract only).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Check this partition instead of the latest.
+    /// Check this partition instead of the latest: its value (2026-01-10) or folder name (dt=2026-01-10).
     #[arg(long, conflicts_with = "all_partitions")]
     pub partition: Option<String>,
     /// Check every partition, one result each.
     #[arg(long)]
     pub all_partitions: bool,
-    /// Reference time (RFC 3339) for freshness and history, so runs repeat exactly.
+    /// Reference time for freshness and history (RFC 3339, or a date meaning its midnight UTC),
+    /// so runs repeat exactly.
     #[arg(long)]
     pub now: Option<String>,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    /// The report on stdout (or in --output).
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
-    /// Write the report to FILE (whole or not at all); the table still goes to stdout.
-    #[arg(long)]
+    /// Write the --format report to FILE (whole or not at all; `-` is stdout); the table still goes to stdout.
+    #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// The lowest status that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
-    /// Failing values shown per check.
+    /// Failing values shown per check (0: none).
     #[arg(long, default_value_t = 5)]
     pub sample: usize,
     /// Print nothing but errors.
-    #[arg(long)]
+    #[arg(short, long)]
     pub quiet: bool,
     /// Record metrics in, and read anomaly history from, this store (a SQLite file).
     #[arg(long)]
@@ -107,6 +197,34 @@ pub struct CheckArgs {
     /// Also write a report as FORMAT=FILE (repeatable), e.g. --report junit=tollgate.xml
     #[arg(long = "report", value_parser = parse_extra_report)]
     pub reports: Vec<ExtraReport>,
+    /// Colour in the table: auto (a terminal, unless NO_COLOR is set or CLICOLOR_FORCE forces it).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// `--show passed`: list every passing check in the table instead of one line.
+    #[arg(long, value_enum)]
+    pub show: Vec<Show>,
+    /// Show the values of columns the contract marks sensitive (for a local run; said on stderr).
+    #[arg(long)]
+    pub show_sensitive: bool,
+}
+
+/// Formats of `history` and `diff`, which have no JUnit, GitHub or Markdown form.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextFormat {
+    Table,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Show {
+    Passed,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,80 +271,107 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            // Help and version go to stdout; a closed pipe must not panic there either.
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let text = e.render().ansi().to_string();
+            if e.use_stderr() {
+                output::eprint(&text);
+            } else {
+                output::print(&text);
+            }
+            return code;
         }
     };
     match cli.command {
-        Command::Validate { contracts } => validate(&contracts),
+        Command::Validate { contracts, format } => validate(&contracts, format),
         Command::Check(args) => check(&args),
         Command::History { contract, history, format } => list_history(&contract, &history, format),
         Command::Diff { old, new, mode, format } => diff_contracts(&old, &new, mode, format),
         Command::Infer { data, output, odcs } => infer(&data, output.as_deref(), odcs),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tollgate", &mut script);
+            output::print(&String::from_utf8_lossy(&script));
+            EXIT_OK
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => {
+                    output::print(&String::from_utf8_lossy(&page));
+                    EXIT_OK
+                }
+                Err(e) => {
+                    errln!("error: cannot render the man page: {e}");
+                    EXIT_DATA
+                }
+            }
+        }
     }
 }
 
-/// Loads every contract; prints all diagnostics of every invalid one.
-fn load_all(paths: &[PathBuf]) -> Option<Vec<Contract>> {
+/// Loads every contract; `Err` holds each invalid one (all its problems).
+fn load_all(paths: &[PathBuf]) -> Result<Vec<Contract>, Vec<InvalidContract>> {
     let mut contracts = Vec::new();
-    let mut ok = true;
+    let mut invalid = Vec::new();
     for path in paths {
         match contract::load(path) {
             Ok(c) => contracts.push(c),
-            Err(invalid) => {
-                eprintln!("{invalid}");
-                ok = false;
-            }
+            Err(e) => invalid.push(e),
         }
     }
-    ok.then_some(contracts)
-}
-
-fn validate(paths: &[PathBuf]) -> i32 {
-    match load_all(paths) {
-        None => EXIT_USAGE,
-        Some(contracts) => {
-            for c in contracts {
-                let rules: usize = c.columns().iter().map(|col| col.rules.len()).sum();
-                println!(
-                    "ok: {} (contract {}, {} column rules, {} dataset checks)",
-                    c.file.display(),
-                    c.name,
-                    rules,
-                    c.checks.len()
-                );
-                for check in &c.checks {
-                    if let contract::CheckKind::Unsupported { reason } = &check.kind {
-                        let (line, column) = (check.pos.line, check.pos.column);
-                        println!(
-                            "note: {}:{line}:{column}: `{}` will be reported as skipped: {reason}",
-                            c.file.display(),
-                            check.id()
-                        );
-                    }
-                }
-            }
-            EXIT_OK
-        }
+    if invalid.is_empty() {
+        Ok(contracts)
+    } else {
+        Err(invalid)
     }
 }
 
-/// Writes `text` to `path` whole or not at all: a temporary file beside it, then a rename.
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-fn render(report: &Report, format: OutputFormat) -> String {
+/// Reports invalid contracts: rustc-style on stderr always, and in `format` on stdout for the
+/// machine formats, so a program reading JSON or workflow commands is not left with nothing.
+fn report_invalid(invalid: &[InvalidContract], format: OutputFormat) -> i32 {
+    for i in invalid {
+        errln!("{i}");
+    }
     match format {
-        OutputFormat::Table => report::table::render(report),
+        OutputFormat::Json => output::print(&report::json::render_invalid(invalid)),
+        OutputFormat::Github => output::print(&report::github::render_invalid(invalid)),
+        OutputFormat::Table | OutputFormat::Junit | OutputFormat::Markdown => {}
+    }
+    EXIT_USAGE
+}
+
+fn validate(paths: &[PathBuf], format: OutputFormat) -> i32 {
+    let contracts = match load_all(paths) {
+        Ok(contracts) => contracts,
+        Err(invalid) => return report_invalid(&invalid, format),
+    };
+    for c in contracts {
+        let rules: usize = c.columns().iter().map(|col| col.rules.len()).sum();
+        outln!(
+            "ok: {} (contract {}, {} column rules, {} dataset checks)",
+            c.file.display(),
+            c.name,
+            rules,
+            c.checks.len()
+        );
+        for check in &c.checks {
+            if let contract::CheckKind::Unsupported { reason } = &check.kind {
+                let (line, column) = (check.pos.line, check.pos.column);
+                outln!(
+                    "note: {}:{line}:{column}: `{}` will be reported as skipped: {reason}",
+                    c.file.display(),
+                    check.id()
+                );
+            }
+        }
+    }
+    EXIT_OK
+}
+
+fn render(report: &Report, format: OutputFormat, style: &report::table::Style) -> String {
+    match format {
+        OutputFormat::Table => report::table::render(report, style),
         OutputFormat::Json => report::json::render(report),
         OutputFormat::Junit => report::junit::render(report),
         OutputFormat::Markdown => report::markdown::render(report),
@@ -251,22 +396,74 @@ fn quiet_footer_decoder_panics() {
     }));
 }
 
+/// `--now`: RFC 3339, or a bare date meaning its midnight UTC.
+fn parse_now(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&chrono::Utc));
+    }
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc())
+}
+
+/// The table's look: colour and width from the flags, the environment and the terminal.
+fn table_style(args: &CheckArgs) -> report::table::Style {
+    use std::io::IsTerminal;
+    let terminal = std::io::stdout().is_terminal();
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        // https://no-color.org and https://bixense.com/clicolors: NO_COLOR wins.
+        ColorChoice::Auto if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) => false,
+        ColorChoice::Auto if set("CLICOLOR_FORCE") => true,
+        ColorChoice::Auto => terminal && std::env::var("TERM").map_or(true, |t| t != "dumb"),
+    };
+    let from_terminal = if terminal { comfy_table::Table::new().width() } else { None };
+    let from_env = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<u16>().ok());
+    // Below ~60 columns the table cannot fit its four columns; it wraps inside cells instead.
+    let width = from_terminal.or(from_env).unwrap_or(120).max(60);
+    report::table::Style { color, width, show_passed: args.show.contains(&Show::Passed) }
+}
+
 fn check(args: &CheckArgs) -> i32 {
-    let Some(contracts) = load_all(&args.contracts) else { return EXIT_USAGE };
+    let contracts = match load_all(&args.contracts) {
+        Ok(contracts) => contracts,
+        Err(invalid) => return report_invalid(&invalid, args.format),
+    };
     if args.data.is_some() && contracts.len() > 1 {
-        eprintln!("error: --data replaces the dataset of one contract, but {} contracts were given", contracts.len());
+        errln!("error: --data replaces the dataset of one contract, but {} contracts were given", contracts.len());
         return EXIT_USAGE;
+    }
+    if let Some(value) = &args.partition {
+        if let Some(c) = contracts.iter().find(|c| c.dataset.partition_key.is_none()) {
+            errln!(
+                "error: --partition {value} was given, but {} declares no partitioning\n   = help: declare \
+                 `partitioning: {{style: hive, key: dt}}` under `dataset`, or drop --partition",
+                c.file.display()
+            );
+            return EXIT_USAGE;
+        }
     }
     let now = match &args.now {
         None => chrono::Utc::now(),
-        Some(text) => match chrono::DateTime::parse_from_rfc3339(text) {
-            Ok(t) => t.with_timezone(&chrono::Utc),
-            Err(e) => {
-                eprintln!("error: --now `{text}` is not an RFC 3339 time ({e})\n   = help: write e.g. --now 2026-01-10T06:00:00Z");
+        Some(text) => match parse_now(text) {
+            Some(t) => t,
+            None => {
+                errln!(
+                    "error: --now `{text}` is not an RFC 3339 time or a date\n   = help: write e.g. --now \
+                     2026-01-10T06:00:00Z or --now 2026-01-10"
+                );
                 return EXIT_USAGE;
             }
         },
     };
+    if args.show_sensitive {
+        let marked: Vec<&str> = contracts.iter().flat_map(report::sensitive_columns).collect();
+        if !marked.is_empty() {
+            errln!("warning: --show-sensitive: values of {} are shown in this report", marked.join(", "));
+        }
+    }
+    let style = table_style(args);
     let options = Options {
         data: args.data.clone(),
         partition: args.partition.clone(),
@@ -290,7 +487,7 @@ fn check(args: &CheckArgs) -> i32 {
     let store = match args.history.as_deref().map(history::open).transpose() {
         Ok(store) => store,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return EXIT_DATA;
         }
     };
@@ -305,9 +502,14 @@ fn check(args: &CheckArgs) -> i32 {
             Err(crate::source::DataError::new(&c.file, "internal error (a bug in tollgate; please report it)"))
         });
         match checked {
-            Ok(mut r) => results.append(&mut r),
+            Ok(mut r) => {
+                if !args.show_sensitive {
+                    r.iter_mut().for_each(|result| report::redact(result, c));
+                }
+                results.append(&mut r)
+            }
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 data_error = true;
                 results.push(ResultReport {
                     contract: c.name.clone(),
@@ -334,51 +536,82 @@ fn check(args: &CheckArgs) -> i32 {
         code = EXIT_DATA;
     }
     let files = args.output.iter().map(|p| (args.format, p)).chain(args.reports.iter().map(|r| (r.format, &r.path)));
+    let mut written = Vec::new();
     for (format, path) in files {
-        if let Err(e) = write_atomically(path, &render(&report, format)) {
-            eprintln!("error: cannot write the report to {}: {e}", path.display());
-            code = EXIT_DATA;
+        // Files get no colour and the default width: they are read later, elsewhere.
+        match output::write(path, render(&report, format, &report::table::Style::default()).as_bytes()) {
+            Ok(()) => written.push(format!("{} report to {}", format_name(format), path.display())),
+            Err(e) => {
+                errln!("error: {e}");
+                code = EXIT_DATA;
+            }
         }
     }
-    if args.output.is_some() {
-        if !args.quiet {
-            print!("{}", render(&report, OutputFormat::Table));
+    if !args.quiet {
+        let format = if args.output.is_some() { OutputFormat::Table } else { args.format };
+        output::print(&render(&report, format, &style));
+        if format == OutputFormat::Table {
+            for w in written {
+                outln!("wrote the {w}");
+            }
         }
-    } else if !args.quiet {
-        print!("{}", render(&report, args.format));
     }
     code
 }
 
-fn list_history(contract: &Path, store: &str, format: OutputFormat) -> i32 {
-    let Some(contracts) = load_all(&[contract.to_path_buf()]) else { return EXIT_USAGE };
+fn format_name(format: OutputFormat) -> &'static str {
+    match format {
+        OutputFormat::Table => "table",
+        OutputFormat::Json => "json",
+        OutputFormat::Junit => "junit",
+        OutputFormat::Markdown => "markdown",
+        OutputFormat::Github => "github",
+    }
+}
+
+fn list_history(contract: &Path, store: &str, format: TextFormat) -> i32 {
+    let contracts = match load_all(&[contract.to_path_buf()]) {
+        Ok(contracts) => contracts,
+        Err(invalid) => return report_invalid(&invalid, OutputFormat::Table),
+    };
+    // Listing must not create a store: a typo would report "0 metrics" from a new empty file.
+    if !Path::new(store).exists() {
+        errln!(
+            "error: history store {store} does not exist\n   = help: `tollgate check CONTRACT --history {store}` \
+             creates it on its first run"
+        );
+        return EXIT_DATA;
+    }
     let name = &contracts[0].name;
     let metrics = match history::open(store).and_then(|s| s.list(name)) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return EXIT_DATA;
         }
     };
-    if format == OutputFormat::Json {
-        let rows: Vec<_> = metrics
-            .iter()
-            .map(|m| serde_json::json!({"contract": m.contract, "partition": m.partition, "metric": m.metric, "value": m.value, "recorded_at": m.recorded_at}))
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
-        return EXIT_OK;
+    match format {
+        TextFormat::Json => {
+            let rows: Vec<_> = metrics
+                .iter()
+                .map(|m| serde_json::json!({"contract": m.contract, "partition": m.partition, "metric": m.metric, "value": m.value, "recorded_at": m.recorded_at}))
+                .collect();
+            outln!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        }
+        TextFormat::Table => {
+            let mut table = comfy_table::Table::new();
+            table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(vec![
+                "partition",
+                "metric",
+                "value",
+                "recorded_at",
+            ]);
+            for m in &metrics {
+                table.add_row(vec![m.partition.clone(), m.metric.clone(), m.value.to_string(), m.recorded_at.clone()]);
+            }
+            outln!("{name}: {} metrics recorded in {store}\n{table}", metrics.len());
+        }
     }
-    let mut table = comfy_table::Table::new();
-    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(vec![
-        "partition",
-        "metric",
-        "value",
-        "recorded_at",
-    ]);
-    for m in &metrics {
-        table.add_row(vec![m.partition.clone(), m.metric.clone(), m.value.to_string(), m.recorded_at.clone()]);
-    }
-    println!("{name}: {} metrics recorded in {store}\n{table}", metrics.len());
     EXIT_OK
 }
 
@@ -393,19 +626,19 @@ fn progress_spinner(quiet: bool) -> Option<indicatif::ProgressBar> {
     Some(pb)
 }
 
-fn infer(data: &Path, output: Option<&Path>, odcs: bool) -> i32 {
-    let proposal = match crate::infer::infer(data, output, odcs) {
+fn infer(data: &Path, target: Option<&Path>, odcs: bool) -> i32 {
+    let proposal = match crate::infer::infer(data, target, odcs) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return EXIT_DATA;
         }
     };
-    match output {
-        None => print!("{}", proposal.text),
+    match target {
+        None => output::print(&proposal.text),
         Some(path) => {
-            if let Err(e) = write_atomically(path, &proposal.text) {
-                eprintln!("error: cannot write {}: {e}", path.display());
+            if let Err(e) = output::write(path, proposal.text.as_bytes()) {
+                errln!("error: {e}");
                 return EXIT_DATA;
             }
         }
@@ -413,8 +646,11 @@ fn infer(data: &Path, output: Option<&Path>, odcs: bool) -> i32 {
     EXIT_OK
 }
 
-fn diff_contracts(old: &Path, new: &Path, mode: DiffMode, format: OutputFormat) -> i32 {
-    let Some(contracts) = load_all(&[old.to_path_buf(), new.to_path_buf()]) else { return EXIT_USAGE };
+fn diff_contracts(old: &Path, new: &Path, mode: DiffMode, format: TextFormat) -> i32 {
+    let contracts = match load_all(&[old.to_path_buf(), new.to_path_buf()]) {
+        Ok(contracts) => contracts,
+        Err(invalid) => return report_invalid(&invalid, OutputFormat::Table),
+    };
     let mode = match mode {
         DiffMode::Backward => diff::Mode::Backward,
         DiffMode::Forward => diff::Mode::Forward,
@@ -423,42 +659,45 @@ fn diff_contracts(old: &Path, new: &Path, mode: DiffMode, format: OutputFormat) 
     let mode_name = format!("{mode:?}").to_lowercase();
     let changes = diff::diff(&contracts[0], &contracts[1]);
     let breaking = changes.iter().filter(|c| c.breaks(mode)).count();
-    if format == OutputFormat::Json {
-        let items: Vec<_> = changes
-            .iter()
-            .map(|c| {
-                serde_json::json!({
-                    "change": c.kind, "column": c.column, "detail": c.detail,
-                    "breaks_backward": c.breaks_backward, "breaks_forward": c.breaks_forward,
-                    "breaking": c.breaks(mode),
+    match format {
+        TextFormat::Json => {
+            let items: Vec<_> = changes
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "change": c.kind, "column": c.column, "detail": c.detail,
+                        "breaks_backward": c.breaks_backward, "breaks_forward": c.breaks_forward,
+                        "breaking": c.breaks(mode),
+                    })
                 })
-            })
-            .collect();
-        let doc = serde_json::json!({"mode": mode_name, "compatible": breaking == 0, "changes": items});
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-    } else {
-        let verdict = |b: bool| if b { "breaks" } else { "ok" };
-        let mut table = comfy_table::Table::new();
-        table
-            .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-            .set_header(vec!["change", "column", "detail", "backward", "forward"]);
-        for c in &changes {
-            table.add_row(vec![
-                c.kind.to_string(),
-                c.column.clone().unwrap_or_default(),
-                c.detail.clone(),
-                verdict(c.breaks_backward).to_string(),
-                verdict(c.breaks_forward).to_string(),
-            ]);
+                .collect();
+            let doc = serde_json::json!({"mode": mode_name, "compatible": breaking == 0, "changes": items});
+            outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
-        if !changes.is_empty() {
-            println!("{table}");
+        TextFormat::Table => {
+            let verdict = |b: bool| if b { "breaks" } else { "ok" };
+            let mut table = comfy_table::Table::new();
+            table
+                .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .set_header(vec!["change", "column", "detail", "backward", "forward"]);
+            for c in &changes {
+                table.add_row(vec![
+                    c.kind.to_string(),
+                    c.column.clone().unwrap_or_default(),
+                    c.detail.clone(),
+                    verdict(c.breaks_backward).to_string(),
+                    verdict(c.breaks_forward).to_string(),
+                ]);
+            }
+            if !changes.is_empty() {
+                outln!("{table}");
+            }
+            outln!(
+                "{} changes, {breaking} breaking in {mode_name} mode: {}",
+                changes.len(),
+                if breaking == 0 { "compatible" } else { "NOT compatible" }
+            );
         }
-        println!(
-            "{} changes, {breaking} breaking in {mode_name} mode: {}",
-            changes.len(),
-            if breaking == 0 { "compatible" } else { "NOT compatible" }
-        );
     }
     if breaking > 0 {
         EXIT_FAILED

@@ -17,6 +17,8 @@ pub mod history;
 #[cfg(feature = "engine")]
 pub mod infer;
 #[cfg(feature = "engine")]
+pub mod output;
+#[cfg(feature = "engine")]
 pub mod quarantine;
 #[cfg(feature = "engine")]
 pub mod report;

@@ -28,7 +28,7 @@ fn file_name(stem: &str) -> String {
 fn sink_atomically(lf: LazyFrame, dir: &Path, name: &str) -> Result<PathBuf, DataError> {
     std::fs::create_dir_all(dir).map_err(|e| DataError::new(dir, e.to_string()))?;
     let target = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let tmp = crate::output::temporary_beside(&target);
     let result = lf
         .sink(
             SinkDestination::File { target: SinkTarget::Path(PlRefPath::new(tmp.to_string_lossy().as_ref())) },
@@ -40,7 +40,12 @@ fn sink_atomically(lf: LazyFrame, dir: &Path, name: &str) -> Result<PathBuf, Dat
         let _ = std::fs::remove_file(&tmp);
         return Err(DataError::new(&target, e.to_string()));
     }
-    std::fs::rename(&tmp, &target).map_err(|e| DataError::new(&target, e.to_string()))?;
+    // A replaced file keeps its mode and owner, as reports do.
+    let renamed = crate::output::keep_mode_and_owner_of(&tmp, &target).and_then(|_| std::fs::rename(&tmp, &target));
+    if let Err(e) = renamed {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(DataError::new(&target, e.to_string()));
+    }
     Ok(target)
 }
 

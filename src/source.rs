@@ -323,8 +323,14 @@ impl Dataset {
         files.iter().map(|f| Ok(self.footer(f)?.num_rows as u64)).sum()
     }
 
+    /// The partition named by its value (`12`) or its folder name (`month=12`).
     pub fn partition(&self, raw: &str) -> Option<&Partition> {
-        self.partitions.iter().find(|p| p.raw == raw)
+        let value = self
+            .partition_key
+            .as_deref()
+            .and_then(|key| raw.strip_prefix(key).and_then(|rest| rest.strip_prefix('=')))
+            .unwrap_or(raw);
+        self.partitions.iter().find(|p| p.raw == value || p.raw == raw)
     }
 
     /// The partition key's value as a typed literal column.

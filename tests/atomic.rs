@@ -36,7 +36,7 @@ fn output_survives_a_kill_at_any_moment() {
             .collect();
         // A killed run may leave its temporary file behind, never a partial report.json.
         for l in leftovers {
-            assert!(l.file_name().to_string_lossy().starts_with(".tmp"), "{:?}", l.file_name());
+            assert!(l.file_name().to_string_lossy().starts_with(".report.json.tollgate-"), "{:?}", l.file_name());
         }
     }
 }

@@ -162,7 +162,16 @@ fn invalid_contract_exits_2_with_location_and_evaluates_nothing() {
     std::fs::write(&bad, "contract: t\ndataset: {path: x.parquet}\nschema:\n  columns:\n    - name: a\n      tpye: int64\n      range: {min: 3, max: 1}\n").unwrap();
     let r = tollgate(&["check", "contracts/orders.yaml", bad.to_str().unwrap(), "--format", "json"]);
     assert_eq!(r.code, 2);
-    assert_eq!(r.stdout, "", "nothing evaluated");
+    // Nothing evaluated: the JSON document carries the diagnostics, not results.
+    let doc = r.json();
+    assert_eq!(doc["status"], "invalid");
+    assert!(doc.get("results").is_none());
+    let errors = doc["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{doc:#}");
+    assert_eq!((errors[0]["line"].as_u64(), errors[0]["column"].as_u64()), (Some(6), Some(7)));
+    assert_eq!((errors[1]["line"].as_u64(), errors[1]["column"].as_u64()), (Some(7), Some(14)));
+    assert!(errors[0]["file"].as_str().unwrap().ends_with("bad.yaml"));
+    assert_eq!(errors[0]["help"], "did you mean `type`?");
     assert!(r.stderr.contains("bad.yaml:6:7"), "{}", r.stderr);
     assert!(r.stderr.contains("did you mean `type`?"), "{}", r.stderr);
     assert!(r.stderr.contains("bad.yaml:7:14"), "both problems reported: {}", r.stderr);

@@ -36,13 +36,12 @@ pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckC
             Some(latest) => {
                 let age = (now - latest) as f64 / 1e6;
                 let passed = age <= max_age_seconds;
-                let newest =
-                    chrono::DateTime::from_timestamp_micros(latest).map(|d| d.to_rfc3339()).unwrap_or_default();
+                let newest = chrono::DateTime::from_timestamp_micros(latest).map(|d| d.to_rfc3339());
                 Measured {
                     failures: Some(u64::from(!passed)),
                     observed: json!(age),
                     passed,
-                    message: format!("newest value {newest} is {} old (max {limit})", human_age(age)),
+                    message: message(newest.as_deref(), age, &limit),
                     details: None,
                 }
             }
@@ -51,6 +50,13 @@ pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckC
         row_failure: None,
     };
     Ok(known(planned, from_footers))
+}
+
+/// "newest value 2026-01-10T05:00:00+00:00 is 1.0h old (max 36h)"; without the value when the
+/// column is sensitive.
+pub fn message(newest: Option<&str>, age_seconds: f64, limit: &str) -> String {
+    let newest = newest.map(|n| format!(" {n}")).unwrap_or_default();
+    format!("newest value{newest} is {} old (max {limit})", human_age(age_seconds))
 }
 
 fn human_age(seconds: f64) -> String {

@@ -1,7 +1,7 @@
 //! Dataset-level checks, one file per kind. Like column rules, each compiles to aggregates of the
 //! single pass, or is decided from metadata (row counts, partitions) without reading data.
 
-mod freshness;
+pub mod freshness;
 mod metric;
 mod missing_partitions;
 mod references;

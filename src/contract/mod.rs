@@ -206,7 +206,18 @@ pub struct ColumnSpec {
     pub declared_type: Option<DeclaredType>,
     /// In contract order; a declared type is the first rule.
     pub rules: Vec<ColumnRule>,
+    /// Marked sensitive (native `sensitive: true` or `classification: pii|confidential|restricted`;
+    /// ODCS `classification` or a PII custom property): its values never reach a report.
+    pub sensitive: bool,
     pub pos: Pos,
+}
+
+/// Classifications whose values must not reach a report or a log.
+pub const SENSITIVE_CLASSES: &[&str] = &["pii", "confidential", "restricted", "sensitive", "secret"];
+
+/// Is a `classification` value one of [`SENSITIVE_CLASSES`] (any case)?
+pub fn is_sensitive_class(class: &str) -> bool {
+    SENSITIVE_CLASSES.iter().any(|c| c.eq_ignore_ascii_case(class.trim()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -343,6 +354,26 @@ impl Condition {
 }
 
 impl CheckKind {
+    /// The columns whose values the check may show as samples or in its message.
+    pub fn columns(&self) -> Vec<&str> {
+        match self {
+            CheckKind::Freshness { column, .. } | CheckKind::References { column, .. } => vec![column.as_str()],
+            CheckKind::Unique { columns, .. } => columns.iter().map(String::as_str).collect(),
+            CheckKind::Metric { column, metric, .. } => {
+                let mut all: Vec<&str> = column.iter().map(String::as_str).collect();
+                match metric {
+                    Metric::Duplicates { columns } => all.extend(columns.iter().map(String::as_str)),
+                    Metric::Nulls | Metric::Missing { .. } | Metric::Invalid { .. } | Metric::RowCount => {}
+                }
+                all
+            }
+            CheckKind::RowCount { .. }
+            | CheckKind::RowCountAnomaly { .. }
+            | CheckKind::MissingPartitions { .. }
+            | CheckKind::Unsupported { .. } => Vec::new(),
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             CheckKind::RowCount { .. } => "row_count",

@@ -312,6 +312,25 @@ fn sla_checks(ctx: &mut Ctx, root: &Node, checks: &mut Vec<DatasetCheck>) {
     }
 }
 
+/// A property is sensitive when its `classification` says so, or a custom property
+/// (`pii`, `sensitive`, `classification`) does.
+fn sensitive_property(property: &Node) -> bool {
+    let truthy = |n: &Node| match n.scalar() {
+        Some(Scalar::Bool(b)) => *b,
+        _ => n.as_text().is_some_and(|t| ["true", "yes", "y"].contains(&t.to_ascii_lowercase().as_str())),
+    };
+    let classified = text(property, "classification").is_some_and(|c| is_sensitive_class(&c));
+    let custom = get(property, "customProperties").and_then(Node::as_seq).unwrap_or_default().iter().any(|p| {
+        let (Some(name), Some(value)) = (text(p, "property"), get(p, "value")) else { return false };
+        match name.to_ascii_lowercase().as_str() {
+            "pii" | "sensitive" | "ispii" | "is_pii" => truthy(value),
+            "classification" => value.as_text().is_some_and(is_sensitive_class),
+            _ => false,
+        }
+    });
+    classified || custom
+}
+
 pub fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> {
     let version_node = get(root, "apiVersion")?;
     let api = version_node.as_text().unwrap_or("");
@@ -380,7 +399,8 @@ pub fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> 
             for q in get(property, "quality").and_then(Node::as_seq).unwrap_or_default() {
                 checks.extend(quality_rule(ctx, q, Some(&col)));
             }
-            columns.push(ColumnSpec { name: col, declared_type: declared, rules, pos: property.pos });
+            let sensitive = sensitive_property(property);
+            columns.push(ColumnSpec { name: col, declared_type: declared, rules, sensitive, pos: property.pos });
         }
         // One primary key column is unique on its own; several form one compound key.
         primary.sort();

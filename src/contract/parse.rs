@@ -24,6 +24,8 @@ const COLUMN_KEYS: &[&str] = &[
     "accepted_values",
     "pattern",
     "length",
+    "sensitive",
+    "classification",
 ];
 const LIMIT_KEYS: &[&str] = &["max_failures", "max_failure_rate", "severity"];
 const CHECK_KINDS: &[&str] =
@@ -508,10 +510,19 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
     let column_severity = f.get("severity").and_then(|n| severity_of(ctx, n)).unwrap_or_default();
     let mut declared_type = None;
     let mut rules = Vec::new();
+    let mut sensitive = false;
     for (key, key_node, value) in &f.entries {
         let pos = key_node.pos;
         let form: Option<(RuleKind, Limits, Option<Severity>)> = match *key {
             "name" | "description" | "severity" => continue,
+            "sensitive" => {
+                sensitive |= bool_of(ctx, value, "`sensitive`").unwrap_or(false);
+                continue;
+            }
+            "classification" => {
+                sensitive |= text_of(ctx, value, "`classification`").is_some_and(|c| is_sensitive_class(&c));
+                continue;
+            }
             "type" => rule_form(ctx, value, "type", &["name"], Some("name"), true).and_then(|form| {
                 let text = form.value?.as_text().unwrap_or("");
                 match DeclaredType::parse(text) {
@@ -663,7 +674,7 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
             rules.push(ColumnRule { kind, limits, severity: severity.unwrap_or(column_severity), pos });
         }
     }
-    Some(ColumnSpec { name, declared_type, rules, pos: node.pos })
+    Some(ColumnSpec { name, declared_type, rules, sensitive, pos: node.pos })
 }
 
 fn checks_of(ctx: &mut Ctx, node: &Node) -> Vec<DatasetCheck> {

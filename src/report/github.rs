@@ -43,3 +43,19 @@ pub fn render(report: &Report) -> String {
     }
     out
 }
+
+/// An invalid contract as workflow commands: one `::error` per problem, at its line and column.
+pub fn render_invalid(invalid: &[crate::contract::InvalidContract]) -> String {
+    let mut out = String::new();
+    for d in invalid.iter().flat_map(|i| &i.diagnostics) {
+        let help = d.help.as_ref().map(|h| format!("\nhelp: {h}")).unwrap_or_default();
+        out.push_str(&format!(
+            "::error file={},line={},col={},title=invalid contract::{}\n",
+            property(&d.file.to_string_lossy()),
+            d.pos.line,
+            d.pos.column,
+            data(&format!("{}{help}", d.message))
+        ));
+    }
+    out
+}

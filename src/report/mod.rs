@@ -119,3 +119,42 @@ impl Report {
         Report { report_version: 1, status, results }
     }
 }
+
+/// What a sensitive column's values are shown as.
+pub const REDACTED: &str = "<redacted>";
+
+/// Hides the values of the contract's sensitive columns: every sample of a check on such a
+/// column becomes [`REDACTED`] (its count and location stay), and freshness does not name the
+/// newest value. Runs on the report model, so every format is covered at once.
+pub fn redact(result: &mut ResultReport, contract: &crate::contract::Contract) {
+    let sensitive = sensitive_columns(contract);
+    if sensitive.is_empty() {
+        return;
+    }
+    for check in &mut result.checks {
+        let declared = contract.checks.iter().find(|d| d.id() == check.id);
+        let mut columns: Vec<&str> = check.column.iter().map(String::as_str).collect();
+        columns.extend(declared.map(|d| d.kind.columns()).unwrap_or_default());
+        if !columns.iter().any(|c| sensitive.contains(c)) {
+            continue;
+        }
+        for value in &mut check.sample {
+            *value = Value::from(REDACTED);
+        }
+        for sample in &mut check.samples {
+            if let Value::Object(fields) = sample {
+                fields.insert("value".into(), Value::from(REDACTED));
+            }
+        }
+        if let Some(crate::contract::CheckKind::Freshness { max_age_text, .. }) = declared.map(|d| &d.kind) {
+            if let Some(age) = check.observed.as_f64() {
+                check.message = crate::checks::freshness::message(None, age, max_age_text);
+            }
+        }
+    }
+}
+
+/// The column names marked sensitive in a contract.
+pub fn sensitive_columns(contract: &crate::contract::Contract) -> Vec<&str> {
+    contract.columns().iter().filter(|c| c.sensitive).map(|c| c.name.as_str()).collect()
+}
