@@ -272,8 +272,11 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout; a closed pipe must not panic there either.
+            use std::io::IsTerminal;
             let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
-            let text = e.render().ansi().to_string();
+            let terminal =
+                if e.use_stderr() { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() };
+            let text = if terminal { e.render().ansi().to_string() } else { e.render().to_string() };
             if e.use_stderr() {
                 output::eprint(&text);
             } else {

@@ -27,7 +27,14 @@ fn file_name(stem: &str) -> String {
 /// Streams `lf` into `dir/name` through a temporary file in the same folder, then renames it.
 fn sink_atomically(lf: LazyFrame, dir: &Path, name: &str) -> Result<PathBuf, DataError> {
     std::fs::create_dir_all(dir).map_err(|e| DataError::new(dir, e.to_string()))?;
-    let target = dir.join(name);
+    let named = dir.join(name);
+    // A symlink is followed (the link stays); a device or FIFO is no place for a Parquet file.
+    let target = match crate::output::target_of(&named).map_err(|e| DataError::new(&named, e.to_string()))? {
+        crate::output::Target::Replace(path) => path,
+        crate::output::Target::Stdout | crate::output::Target::InPlace(_) => {
+            return Err(DataError::new(&named, "not a regular file; name a folder where a Parquet file can be written"))
+        }
+    };
     let tmp = crate::output::temporary_beside(&target);
     let result = lf
         .sink(

@@ -272,3 +272,107 @@ fn agrees_with_each_partition_alone(all: &serde_json::Value) {
     }
     assert!(elsewhere > 0, "the fixture has ids shared by partitions");
 }
+
+#[test]
+fn what_would_be_ignored_is_refused() {
+    for args in [
+        vec!["diff", "contracts/orders.yaml", "contracts/orders.yaml", "--format", "junit"],
+        vec!["history", "contracts/orders.yaml", "--history", "x.db", "--format", "markdown"],
+        vec!["history", "contracts/orders.yaml", "--history", "x.db", "--format", "github"],
+    ] {
+        let r = tollgate(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stdout);
+        assert!(r.stderr.contains("invalid value"), "{}", r.stderr);
+    }
+    let r = tollgate(&["check", "contracts/orders.yaml", "--partition", "2026-01-01"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("contracts/orders.yaml declares no partitioning"), "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("absent.db");
+    let r = tollgate(&["history", "contracts/orders.yaml", "--history", store.to_str().unwrap()]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("absent.db does not exist"), "{}", r.stderr);
+    assert!(!store.exists(), "listing must not create the store");
+}
+
+#[test]
+fn partition_by_folder_name_and_now_by_date() {
+    let by_value = tollgate(&[
+        "check",
+        "contracts/orders_daily.yaml",
+        "--partition",
+        "2026-01-03",
+        "--now",
+        "2026-01-04",
+        "-f",
+        "json",
+    ]);
+    let by_folder = tollgate(&[
+        "check",
+        "contracts/orders_daily.yaml",
+        "--partition",
+        "dt=2026-01-03",
+        "--now",
+        "2026-01-04T00:00:00Z",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(by_value.code, 0, "{}", by_value.stderr);
+    assert_eq!(by_folder.code, 0, "{}", by_folder.stderr);
+    let strip = |r: &Run| r.stdout.lines().filter(|l| !l.contains("duration_ms")).collect::<Vec<_>>().join("\n");
+    assert_eq!(strip(&by_value), strip(&by_folder));
+    assert_eq!(by_value.json()["results"][0]["partition"], "2026-01-03");
+    let r = tollgate(&["check", "contracts/orders_daily.yaml", "--now", "01/04/2026"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--now 2026-01-10"), "{}", r.stderr);
+}
+
+#[test]
+fn invalid_contract_as_workflow_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "contract: t\ndataset: {path: x.parquet}\nschema:\n  columns:\n    - name: a\n      tpye: int64\n",
+    )
+    .unwrap();
+    let r = tollgate_in(dir.path(), &["check", "bad.yaml", "--format", "github"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stdout,
+        "::error file=bad.yaml,line=6,col=7,title=invalid contract::unknown key `tpye` in a column%0Ahelp: did you mean `type`?\n"
+    );
+    let r = tollgate_in(dir.path(), &["validate", "bad.yaml", "--format", "json"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.json()["errors"][0]["line"], 6);
+}
+
+#[test]
+fn help_describes_every_option_with_examples_and_exit_codes() {
+    for command in ["check", "validate", "history", "diff", "infer"] {
+        let r = tollgate(&[command, "--help"]);
+        assert_eq!(r.code, 0);
+        assert!(r.stdout.contains("Examples:"), "{command}");
+        assert!(r.stdout.contains("Exit codes"), "{command}");
+        let examples = r.stdout.lines().filter(|l| l.starts_with("  tollgate ")).count();
+        assert!((2..=4).contains(&examples), "{command}: {examples} examples");
+        // Every option line carries a description after its name.
+        for line in r.stdout.lines().filter(|l| l.trim_start().starts_with("--") || l.trim_start().starts_with('-')) {
+            let described = line.trim().splitn(2, "  ").nth(1).is_some_and(|d| !d.trim().is_empty());
+            assert!(described, "{command}: undescribed option `{line}`");
+        }
+    }
+    let r = tollgate(&["check", "--help"]);
+    for short in ["-o, --output", "-q, --quiet", "-f, --format"] {
+        assert!(r.stdout.contains(short), "{short}");
+    }
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let r = tollgate(&["completions", shell]);
+        assert_eq!(r.code, 0);
+        assert!(r.stdout.contains("all-partitions"), "{shell}");
+    }
+    let man = tollgate(&["man"]);
+    assert!(man.stdout.starts_with(".ie") || man.stdout.contains(".TH tollgate"), "{}", &man.stdout[..200]);
+    assert!(man.stdout.contains("validate"));
+}

@@ -184,3 +184,142 @@ fn several_outputs_in_one_run() {
     let bad = tollgate(&["check", "contracts/orders.yaml", "--report", "yaml=x"]);
     assert_eq!(bad.code, 2);
 }
+
+/// A copy of contracts/orders.yaml whose failing columns are marked sensitive in each of the
+/// native ways; `email` fails its pattern without tolerance so it is sampled.
+fn sensitive_native(dir: &std::path::Path) -> std::path::PathBuf {
+    let fixtures = repo().join("fixtures");
+    let text = format!(
+        "contract: orders_pii
+dataset: {{path: {f}/orders.parquet}}
+schema:
+  columns:
+    - {{name: amount, type: float64, range: {{min: 0, max: 10000}}, sensitive: true}}
+    - {{name: country, type: string, pattern: \"^[A-Z]{{2}}$\", classification: PII}}
+    - {{name: email, type: string, pattern: \"^[^@\\\\s]+@[^@\\\\s]+$\", classification: restricted}}
+    - {{name: customer_id, type: int64, classification: confidential}}
+    - {{name: created_at, type: timestamp, sensitive: true}}
+    - {{name: status, type: string, accepted_values: [placed], classification: public}}
+checks:
+  - freshness: {{column: created_at, max_age: 36h}}
+  - references: {{column: customer_id, dataset: {f}/customers.parquet, key: id}}
+",
+        f = fixtures.display()
+    );
+    let path = dir.join("pii.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The failing values each sensitive check shows when allowed to, learnt from the data itself.
+fn shown_values(contract: &str) -> Vec<String> {
+    let r = tollgate(&["check", contract, "--format", "json", "--show-sensitive", NOW]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--show-sensitive: values of amount, country, email, customer_id, created_at are shown"),
+        "{}",
+        r.stderr
+    );
+    let doc = r.json();
+    let mut values = Vec::new();
+    for id in ["amount.range", "country.pattern", "email.pattern", "references"] {
+        let samples = check(&doc, id)["samples"].as_array().unwrap_or_else(|| panic!("{id} has samples")).clone();
+        assert!(!samples.is_empty(), "{id}");
+        values.extend(samples.iter().map(|s| match &s["value"] {
+            serde_json::Value::String(text) => text.clone(),
+            other => other.to_string(),
+        }));
+    }
+    assert!(check(&doc, "freshness")["message"].as_str().unwrap().contains("2026-01-10T16:39:00"));
+    values
+}
+
+#[test]
+fn sensitive_values_never_reach_any_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let contract = sensitive_native(dir.path());
+    let contract = contract.to_str().unwrap();
+    let values = shown_values(contract);
+    assert!(values.contains(&"usa".to_string()) && values.contains(&"-50.0".to_string()), "{values:?}");
+    for format in ["table", "json", "junit", "markdown", "github"] {
+        let r = tollgate(&["check", contract, "--format", format, NOW]);
+        assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+        for v in &values {
+            // Numbers are searched as whole tokens: `-50.0` must not appear, `1000 rows` may.
+            let leaked = regex::Regex::new(&format!(r"(^|[^0-9.]){}($|[^0-9])", regex::escape(v))).unwrap();
+            assert!(!leaked.is_match(&r.stdout), "{format} leaks {v}:\n{}", r.stdout);
+            assert!(!leaked.is_match(&r.stderr), "{format} leaks {v} on stderr");
+        }
+        assert!(!r.stdout.contains("2026-01-10T16:39:00"), "{format} leaks the newest created_at");
+    }
+    // JSON keeps counts and locations, the value redacted; the public column is shown.
+    let doc = tollgate(&["check", contract, "--format", "json", NOW]).json();
+    let country = &check(&doc, "country.pattern")["samples"][0];
+    assert_eq!(country["value"], "<redacted>");
+    assert_eq!(country["count"], 3);
+    assert_eq!(country["row"], 5);
+    assert_eq!(check(&doc, "country.pattern")["sample"], serde_json::json!(["<redacted>"]));
+    assert_eq!(check(&doc, "references")["samples"].as_array().unwrap().len(), 5);
+    assert_eq!(check(&doc, "freshness")["message"], "newest value is 7.3h old (max 36h)");
+    let status = check(&doc, "status.accepted_values")["sample"].as_array().unwrap();
+    assert!(status.iter().all(|v| v != "<redacted>" && v.is_string()), "public stays visible: {status:?}");
+    let table = tollgate(&["check", contract, NOW]);
+    assert!(table.stdout.contains("\"<redacted>\" ×3 (first at row 5)"), "{}", table.stdout);
+}
+
+#[test]
+fn quarantine_keeps_sensitive_values_in_the_users_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let contract = sensitive_native(dir.path());
+    let q = dir.path().join("q");
+    let r = tollgate(&["check", contract.to_str().unwrap(), "--quarantine", q.to_str().unwrap(), NOW, "-q"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    use polars::prelude::*;
+    let frame = ParquetReader::new(std::fs::File::open(q.join("orders_pii.parquet")).unwrap()).finish().unwrap();
+    let rows = frame.lazy().filter(col("country").eq(lit("usa"))).collect().unwrap();
+    assert_eq!(rows.height(), 3, "the quarantined rows hold the real values");
+}
+
+#[test]
+fn odcs_classification_and_custom_properties_mark_columns_sensitive() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "apiVersion: v3.0.2
+kind: DataContract
+id: pii
+name: pii
+version: 1.0.0
+status: active
+servers:
+  - server: local
+    type: local
+    path: {}
+    format: parquet
+schema:
+  - name: orders
+    properties:
+      - name: country
+        logicalType: string
+        classification: restricted
+        logicalTypeOptions: {{pattern: \"^[A-Z]{{2}}$\"}}
+      - name: amount
+        logicalType: number
+        customProperties:
+          - property: pii
+            value: true
+        logicalTypeOptions: {{minimum: 0}}
+      - name: status
+        logicalType: string
+        classification: public
+        logicalTypeOptions: {{pattern: \"^placed$\"}}
+",
+        repo().join("fixtures/orders.parquet").display()
+    );
+    let path = dir.path().join("pii.odcs.yaml");
+    std::fs::write(&path, text).unwrap();
+    let doc = tollgate(&["check", path.to_str().unwrap(), "--format", "json", NOW]).json();
+    assert_eq!(check(&doc, "country.pattern")["sample"], serde_json::json!(["<redacted>"]));
+    assert!(check(&doc, "amount.range")["sample"].as_array().unwrap().iter().all(|v| v == "<redacted>"));
+    assert_eq!(check(&doc, "amount.range")["sample"].as_array().unwrap().len(), 5);
+    assert!(check(&doc, "status.pattern")["sample"].as_array().unwrap().iter().all(|v| v != "<redacted>"));
+}
