@@ -9,6 +9,7 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use crate::checks::{self, CheckContext, Planning};
+use crate::contract::diagnostic::{missing_column, nearest};
 use crate::contract::{CheckKind, Contract, Format, RuleKind, Scope, Severity};
 use crate::history::HistoryStore;
 use crate::report::{CheckReport, ResultReport, Status};
@@ -93,6 +94,23 @@ pub fn check_with_history(
         None => contract.resolve(&contract.dataset.path),
     };
     let display = normalize(&path).to_string_lossy().into_owned();
+    // A contract's own path that leads nowhere: point at the line that wrote it, as a
+    // contract error would, and show where it led.
+    let is_glob = contract.dataset.path.contains(['*', '?', '[']);
+    if options.data.is_none() && !is_glob && !path.exists() {
+        let pos = contract.dataset.pos;
+        return Err(DataError::new(
+            &display,
+            format!(
+                "no such file or folder\n  --> {}:{}:{}: `dataset.path: {}` resolves to {display}\n   = help: a \
+                 contract's paths are relative to the contract's own folder; fix the path or pass --data PATH",
+                contract.file.display(),
+                pos.line,
+                pos.column,
+                contract.dataset.path,
+            ),
+        ));
+    }
     let dataset = Dataset::open(
         &path,
         display,
@@ -592,6 +610,7 @@ fn plan_checks(
         }
     }
 
+    let data_columns: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
     let mut pending = Vec::new();
     if let Some(schema_spec) = &contract.schema {
         let drift = match partition {
@@ -604,7 +623,7 @@ fn plan_checks(
     for column in contract.columns() {
         for rule in &column.rules {
             let state = match inputs.get(&column.name) {
-                None => State::Error(format!("column `{}` is not in the data", column.name)),
+                None => State::Error(missing_column(&column.name, &data_columns)),
                 Some(input) => match rules::plan(rule, input) {
                     Ok(planned) => State::Planned { planned: Box::new(planned), first: 0 },
                     Err(reason) => State::Error(reason),
@@ -629,6 +648,7 @@ fn plan_checks(
         history: &history,
         referenced_keys: &referenced_keys,
         unique_elsewhere: &unique_elsewhere,
+        data_columns: &data_columns,
     };
     for check in &contract.checks {
         let state = match checks::plan(check, &ctx) {
@@ -1021,7 +1041,15 @@ fn schema_check(
         parts.push(format!("schema drift: {}", drift.join("; ")));
     }
     if !missing.is_empty() {
-        parts.push(format!("missing columns: {}", missing.join(", ")));
+        let data_columns: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+        let named: Vec<String> = missing
+            .iter()
+            .map(|m| match nearest(m, &data_columns) {
+                Some(best) => format!("{m} (did you mean `{best}`?)"),
+                None => m.to_string(),
+            })
+            .collect();
+        parts.push(format!("missing columns: {}", named.join(", ")));
     }
     if !extra.is_empty() {
         parts.push(format!("undeclared columns (strict): {}", extra.join(", ")));

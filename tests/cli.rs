@@ -376,3 +376,46 @@ fn help_describes_every_option_with_examples_and_exit_codes() {
     assert!(man.stdout.starts_with(".ie") || man.stdout.contains(".TH tollgate"), "{}", &man.stdout[..200]);
     assert!(man.stdout.contains("validate"));
 }
+
+#[test]
+fn data_errors_point_at_the_contract_and_suggest_from_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let orders = repo().join("fixtures/orders.parquet");
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        format!(
+            "contract: t\ndataset: {{path: {}}}\nschema:\n  columns:\n    - {{name: emial, type: string}}\nchecks:\n  - freshness: {{column: created_ta, max_age: 1d}}\n",
+            orders.display()
+        ),
+    )
+    .unwrap();
+    let doc = tollgate_in(dir.path(), &["check", "c.yaml", "-f", "json"]).json();
+    assert_eq!(check(&doc, "emial.type")["message"], "column `emial` is not in the data; did you mean `email`?");
+    assert_eq!(
+        check(&doc, "freshness")["message"],
+        "column `created_ta` is not in the data; did you mean `created_at`?"
+    );
+    assert_eq!(check(&doc, "schema")["message"], "missing columns: emial (did you mean `email`?)");
+
+    std::fs::write(dir.path().join("d.yaml"), "contract: t\ndataset:\n  path: nothere/orders.parquet\n").unwrap();
+    let r = tollgate_in(dir.path(), &["check", "d.yaml"]);
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stderr.contains("d.yaml:3:9: `dataset.path: nothere/orders.parquet` resolves to nothere/orders.parquet"),
+        "{}",
+        r.stderr
+    );
+
+    std::fs::write(
+        dir.path().join("e.yaml"),
+        "contract: t\ndataset: {path: x.parquet}\nschema:\n  columns:\n    - {name: a, type: varchar}\n",
+    )
+    .unwrap();
+    let r = tollgate_in(dir.path(), &["validate", "e.yaml"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("e.yaml:5:23\n   = help: tollgate calls `varchar` `string`: write `type: string`"),
+        "{}",
+        r.stderr
+    );
+}

@@ -31,6 +31,8 @@ pub struct CheckContext<'a> {
     pub referenced_keys: &'a HashMap<String, Result<Series, String>>,
     /// Per row: the key also occurs in another partition, by `unique` check id (scope dataset).
     pub unique_elsewhere: &'a HashMap<String, Option<Expr>>,
+    /// Every column of the data, for "did you mean" on a misspelt name.
+    pub data_columns: &'a [&'a str],
 }
 
 #[allow(clippy::large_enum_variant)] // short-lived, one per check
@@ -42,7 +44,7 @@ pub enum Planning {
 
 impl CheckContext<'_> {
     pub fn column(&self, name: &str) -> Result<&ColumnInput, String> {
-        self.columns.get(name).ok_or_else(|| format!("column `{name}` is not in the data"))
+        self.columns.get(name).ok_or_else(|| crate::contract::diagnostic::missing_column(name, self.data_columns))
     }
 }
 

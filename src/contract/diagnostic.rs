@@ -75,6 +75,14 @@ pub fn suggestion(word: &str, candidates: &[&str]) -> String {
     }
 }
 
+/// "column `carier` is not in the data; did you mean `carrier`?" — names from the data itself.
+pub fn missing_column(name: &str, data_columns: &[&str]) -> String {
+    match nearest(name, data_columns) {
+        Some(best) => format!("column `{name}` is not in the data; did you mean `{best}`?"),
+        None => format!("column `{name}` is not in the data"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

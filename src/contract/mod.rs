@@ -82,6 +82,7 @@ pub struct DatasetSpec {
     pub format: Option<Format>,
     pub partition_key: Option<String>,
     pub csv: CsvOptions,
+    /// Where the path is written (for "no such file" errors).
     pub pos: Pos,
 }
 

@@ -355,7 +355,7 @@ pub fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> 
         format: server.and_then(|s| get(s, "format")).and_then(|f| format_of(ctx, f)),
         partition_key: None,
         csv: CsvOptions::default(),
-        pos: server.map(|s| s.pos).unwrap_or(root.pos),
+        pos: server.and_then(|s| get(s, "path")).map(|n| n.pos).unwrap_or(root.pos),
     };
     let mut checks: Vec<DatasetCheck> = Vec::new();
     let mut columns: Vec<ColumnSpec> = Vec::new();

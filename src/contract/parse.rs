@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::diagnostic::{suggestion, Diagnostic, InvalidContract};
-use super::types::{DeclaredType, TYPE_NAMES};
+use super::types::{unknown_type_help, DeclaredType};
 use super::yaml::{self, Node, NodeKind, Pos, Scalar};
 use super::*;
 
@@ -423,7 +423,8 @@ fn dataset_of(ctx: &mut Ctx, node: &Node) -> Option<DatasetSpec> {
         required_text(ctx, &p, "key", "`partitioning`")
     });
     let csv = f.get("csv").and_then(|n| csv_of(ctx, n)).unwrap_or_default();
-    Some(DatasetSpec { path: path?, format, partition_key, csv, pos: f.pos })
+    let pos = f.get("path").map(|n| n.pos).unwrap_or(f.pos);
+    Some(DatasetSpec { path: path?, format, partition_key, csv, pos })
 }
 
 fn schema_of(ctx: &mut Ctx, node: &Node) -> Option<SchemaSpec> {
@@ -531,7 +532,7 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
                         Some((RuleKind::Type(t), form.limits, form.severity))
                     }
                     None => {
-                        ctx.error(form.value?.pos, format!("unknown type `{text}`"), suggestion(text, TYPE_NAMES));
+                        ctx.error(form.value?.pos, format!("unknown type `{text}`"), unknown_type_help(text));
                         None
                     }
                 }

@@ -49,6 +49,50 @@ pub const TYPE_NAMES: &[&str] = &[
     "number",
 ];
 
+/// Names other systems use (SQL, pandas, Spark, Java) and what tollgate calls them, so an
+/// unknown type gets the right suggestion rather than the nearest spelling (`int` → `int8`).
+const SYNONYMS: &[(&str, &str)] = &[
+    ("int", "int64"),
+    ("integer64", "int64"),
+    ("bigint", "int64"),
+    ("long", "int64"),
+    ("smallint", "int16"),
+    ("short", "int16"),
+    ("tinyint", "int8"),
+    ("byte", "int8"),
+    ("double", "float64"),
+    ("double precision", "float64"),
+    ("float8", "float64"),
+    ("real", "float32"),
+    ("float4", "float32"),
+    ("numeric", "decimal"),
+    ("varchar", "string"),
+    ("char", "string"),
+    ("text", "string"),
+    ("str", "string"),
+    ("utf8", "string"),
+    ("boolean", "bool"),
+    ("datetime", "timestamp"),
+    ("datetime64", "timestamp"),
+    ("timestamptz", "timestamp"),
+    ("bytes", "binary"),
+    ("blob", "binary"),
+];
+
+/// The help for an unknown type name: its tollgate spelling when it is a known synonym.
+pub fn unknown_type_help(name: &str) -> String {
+    let lower = name.trim().to_ascii_lowercase();
+    // `varchar(20)`, `decimal(10,2)`: the name before the parameters.
+    let base = lower.split('(').next().unwrap_or("").trim();
+    if let Some((_, ours)) = SYNONYMS.iter().find(|(theirs, _)| *theirs == base) {
+        return format!("tollgate calls `{name}` `{ours}`: write `type: {ours}`");
+    }
+    if base != lower && DeclaredType::parse(base).is_some() {
+        return format!("write `type: {base}`; parameters are not part of tollgate's type names");
+    }
+    super::diagnostic::suggestion(name, TYPE_NAMES)
+}
+
 impl DeclaredType {
     pub fn parse(name: &str) -> Option<Self> {
         use DeclaredType::*;
@@ -100,6 +144,24 @@ impl DeclaredType {
             Integer => "integer",
             Float => "float",
             Number => "number",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synonyms_get_their_own_suggestion() {
+        assert_eq!(unknown_type_help("int"), "tollgate calls `int` `int64`: write `type: int64`");
+        assert_eq!(unknown_type_help("double"), "tollgate calls `double` `float64`: write `type: float64`");
+        assert_eq!(unknown_type_help("VARCHAR(20)"), "tollgate calls `VARCHAR(20)` `string`: write `type: string`");
+        assert_eq!(unknown_type_help("datetime"), "tollgate calls `datetime` `timestamp`: write `type: timestamp`");
+        assert_eq!(unknown_type_help("int46"), "did you mean `int64`?");
+        for (theirs, ours) in SYNONYMS {
+            assert!(DeclaredType::parse(ours).is_some(), "{ours}");
+            assert!(DeclaredType::parse(theirs).is_none(), "{theirs} is a real name, not a synonym");
         }
     }
 }
