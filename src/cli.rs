@@ -644,6 +644,9 @@ fn infer(data: &Path, target: Option<&Path>, odcs: bool) -> i32 {
                 errln!("error: {e}");
                 return EXIT_DATA;
             }
+            if output::target_of(path).is_ok_and(|t| matches!(t, output::Target::Replace(_))) {
+                errln!("Wrote {}. Next: tollgate check {}", path.display(), path.display());
+            }
         }
     }
     EXIT_OK

@@ -205,9 +205,99 @@ fn native_rules(p: &ColumnProfile, rows: u64) -> serde_json::Map<String, Value> 
     m
 }
 
-/// Renders JSON as YAML flow style: JSON is valid YAML 1.2, and flow maps keep one column per line.
-fn flow(v: &Value) -> String {
-    serde_json::to_string(v).unwrap_or_default()
+/// A string YAML reads back as the same string without quotes (`int64`, `placed`, `a/b.csv`).
+fn plain_safe(text: &str) -> bool {
+    let reserved = ["true", "false", "null", "yes", "no", "on", "off", "y", "n", "~", "nan", "inf"];
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c))
+        && !reserved.contains(&text.to_ascii_lowercase().as_str())
+}
+
+/// One scalar, or a list of scalars, on one line. JSON's quoting is valid YAML 1.2.
+fn inline(v: &Value) -> String {
+    match v {
+        Value::String(text) if plain_safe(text) => text.clone(),
+        Value::Array(items) => format!("[{}]", items.iter().map(inline).collect::<Vec<_>>().join(", ")),
+        Value::Object(map) => {
+            let fields: Vec<String> = map.iter().map(|(k, v)| format!("{}: {}", key(k), inline(v))).collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+fn key(k: &str) -> String {
+    if plain_safe(k) {
+        k.to_string()
+    } else {
+        serde_json::to_string(k).unwrap_or_default()
+    }
+}
+
+/// A map as block YAML at `indent` spaces; nested maps become blocks, scalar maps and lists stay
+/// on one line.
+fn block(out: &mut String, map: &serde_json::Map<String, Value>, indent: usize) {
+    for (k, v) in map {
+        match v {
+            // Bounds stay on one line, as the SPEC writes them: `range: {min: 0, max: 10}`.
+            Value::Object(inner) if !inner.is_empty() && !inner.values().all(|v| !v.is_object() && !v.is_array()) => {
+                out.push_str(&format!("{:indent$}{}:\n", "", key(k)));
+                block(out, inner, indent + 2);
+            }
+            Value::Array(items) if items.iter().any(|i| i.is_object()) => {
+                out.push_str(&format!("{:indent$}{}:\n", "", key(k)));
+                for item in items {
+                    list_item(out, item, indent + 2);
+                }
+            }
+            other => out.push_str(&format!("{:indent$}{}: {}\n", "", key(k), inline(other))),
+        }
+    }
+}
+
+/// `- ` followed by a map whose first key sits on the dash's line.
+fn list_item(out: &mut String, item: &Value, indent: usize) {
+    match item {
+        Value::Object(map) => {
+            let mut nested = String::new();
+            block(&mut nested, map, indent + 2);
+            let body = nested.get(indent + 2..).unwrap_or_default();
+            out.push_str(&format!("{:indent$}- {body}", ""));
+        }
+        other => out.push_str(&format!("{:indent$}- {}\n", "", inline(other))),
+    }
+}
+
+/// The profile of a column and why each rule was proposed, as YAML comment lines.
+fn column_comment(p: &ColumnProfile, rows: u64, rules: &serde_json::Map<String, Value>, indent: usize) -> String {
+    let mut facts = vec![format!("{} nulls", p.nulls), format!("{} distinct", p.distinct)];
+    if !p.min.is_null() {
+        facts.push(format!("min {}, max {}", inline(&p.min), inline(&p.max)));
+    }
+    if p.nans > 0 {
+        facts.push(format!("{} NaN", p.nans));
+    }
+    if !p.values.is_empty() {
+        let shown: Vec<String> = p.values.iter().take(3).map(inline).collect();
+        facts.push(format!("e.g. {}", shown.join(", ")));
+    }
+    let mut why = Vec::new();
+    for rule in rules.keys() {
+        let reason = match rule.as_str() {
+            "type" => "as the data stores it".to_string(),
+            "required" => format!("no null in {rows} rows"),
+            "null_rate" if p.nulls == 0 => "nothing else is known of it".to_string(),
+            "null_rate" => format!("{:.4} observed, with headroom", p.nulls as f64 / rows.max(1) as f64),
+            "unique" => "every non-null value is distinct".to_string(),
+            "range" => "the observed min and max".to_string(),
+            "accepted_values" => format!("{} distinct values (at most {MAX_ACCEPTED})", p.values.len()),
+            _ => continue,
+        };
+        why.push(format!("{rule}: {reason}"));
+    }
+    let pad = " ".repeat(indent);
+    format!("{pad}# {}: {}\n{pad}# {}\n", p.name, facts.join(", "), why.join("; "))
 }
 
 pub struct Proposal {
@@ -216,7 +306,7 @@ pub struct Proposal {
 
 pub fn infer(data: &Path, output: Option<&Path>, odcs: bool) -> Result<Proposal, DataError> {
     let (format, files) = crate::source::discover(data, None)?;
-    let key = hive_key(&files);
+    let key_name = hive_key(&files);
     let display = crate::source::normalize(data).to_string_lossy().into_owned();
     // Inference reads everything anyway, so CSV types come from all rows.
     let dataset =
@@ -233,14 +323,21 @@ pub fn infer(data: &Path, output: Option<&Path>, odcs: bool) -> Result<Proposal,
         None => data.to_path_buf(),
     };
     let path = path.to_string_lossy().replace('\\', "/");
-    let columns: Vec<&ColumnProfile> = profiles.iter().filter(|p| Some(&p.name) != key.as_ref()).collect();
-    let mut text =
-        format!("# Proposed by `tollgate infer` from {} ({rows} rows). Review before use.\n", data.display());
+    let columns: Vec<&ColumnProfile> = profiles.iter().filter(|p| Some(&p.name) != key_name.as_ref()).collect();
+    let mut text = format!(
+        "# Proposed by `tollgate infer` from {} ({rows} rows, {} {} file{}). Review before use:\n# every rule \
+         below holds on this data; tighten what you know better.\n",
+        data.display(),
+        files.len(),
+        format.name(),
+        if files.len() == 1 { "" } else { "s" }
+    );
     if odcs {
         text.push_str(&format!(
-            "apiVersion: v3.1.0\nkind: DataContract\nid: {name}\nname: {name}\nversion: 0.1.0\nstatus: draft\nservers:\n  - {}\nschema:\n  - name: {name}\n    properties:\n",
-            flow(&json!({"server": "local", "type": "local", "path": path, "format": format.name()}))
+            "apiVersion: v3.1.0\nkind: DataContract\nid: {name}\nname: {name}\nversion: 0.1.0\nstatus: draft\nservers:\n"
         ));
+        list_item(&mut text, &json!({"server": "local", "type": "local", "path": path, "format": format.name()}), 2);
+        text.push_str(&format!("schema:\n  - name: {}\n    properties:\n", inline(&json!(name))));
         for p in columns {
             let mut m = serde_json::Map::new();
             m.insert("name".into(), json!(p.name));
@@ -269,23 +366,27 @@ pub fn infer(data: &Path, output: Option<&Path>, odcs: bool) -> Result<Proposal,
             if !quality.is_empty() {
                 m.insert("quality".into(), Value::Array(quality));
             }
-            text.push_str(&format!("      - {}\n", flow(&Value::Object(m))));
+            text.push_str(&column_comment(p, rows, &native, 6));
+            list_item(&mut text, &Value::Object(m), 6);
         }
         if rows > 0 {
-            text.push_str("    quality:\n      - {\"metric\": \"rowCount\", \"mustBeGreaterThan\": 0}\n");
+            text.push_str("    quality:\n      - metric: rowCount\n        mustBeGreaterThan: 0\n");
         }
     } else {
         text.push_str(&format!(
-            "contract: {name}\nversion: 0.1.0\ndataset:\n  path: {}\n  format: {}\n",
-            flow(&json!(path)),
+            "contract: {}\nversion: 0.1.0\ndataset:\n  path: {}\n  format: {}\n",
+            inline(&json!(name)),
+            inline(&json!(path)),
             format.name()
         ));
-        if let Some(k) = &key {
-            text.push_str(&format!("  partitioning: {{style: hive, key: {}}}\n", flow(&json!(k))));
+        if let Some(k) = &key_name {
+            text.push_str(&format!("  partitioning: {{style: hive, key: {}}}\n", inline(&json!(k))));
         }
         text.push_str("schema:\n  columns:\n");
         for p in columns {
-            text.push_str(&format!("    - {}\n", flow(&Value::Object(native_rules(p, rows)))));
+            let rules = native_rules(p, rows);
+            text.push_str(&column_comment(p, rows, &rules, 4));
+            list_item(&mut text, &Value::Object(rules), 4);
         }
         if rows > 0 {
             text.push_str("checks:\n  - row_count: {min: 1}\n");
