@@ -630,7 +630,17 @@ fn progress_spinner(quiet: bool) -> Option<indicatif::ProgressBar> {
 }
 
 fn infer(data: &Path, target: Option<&Path>, odcs: bool) -> i32 {
-    let proposal = match crate::infer::infer(data, target, odcs) {
+    let spinner = progress_spinner(false);
+    let tell = |message: String| {
+        if let Some(pb) = &spinner {
+            pb.set_message(message);
+        }
+    };
+    let proposal = crate::infer::infer(data, target, odcs, &tell);
+    if let Some(pb) = &spinner {
+        pb.finish_and_clear();
+    }
+    let proposal = match proposal {
         Ok(p) => p,
         Err(e) => {
             errln!("error: {e}");

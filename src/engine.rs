@@ -118,14 +118,7 @@ pub fn check_with_history(
         contract.dataset.csv.clone(),
         contract.dataset.partition_key.as_deref(),
     )?;
-    match check_dataset(contract, &dataset, &path, options, store) {
-        // A late CSV value that does not fit the type inferred from the first rows: infer from all.
-        Err(e) if dataset.format == Format::Csv && dataset.infer_rows.is_some() && e.message.contains("parse") => {
-            let whole = Dataset { infer_rows: None, ..dataset };
-            check_dataset(contract, &whole, &path, options, store)
-        }
-        other => other,
-    }
+    dataset.retrying_full_inference(|dataset| check_dataset(contract, dataset, &path, options, store))
 }
 
 fn check_dataset(

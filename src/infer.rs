@@ -131,14 +131,11 @@ fn profile(dataset: &Dataset) -> Result<(u64, Vec<ColumnProfile>), DataError> {
                 }
             }
             Family::String => {
-                // The first distinct values, enough to tell whether there are at most 20.
-                let firsts = c
-                    .clone()
-                    .cast(DataType::String)
-                    .drop_nulls()
-                    .unique()
-                    .sort(Default::default())
-                    .head(Some(MAX_ACCEPTED as usize + 1));
+                // Some distinct values, enough to tell whether there are at most 20 (then they are
+                // all of them, sorted below); sorting every distinct value would cost more than
+                // the rest of the profile.
+                let firsts =
+                    c.clone().cast(DataType::String).drop_nulls().unique().head(Some(MAX_ACCEPTED as usize + 1));
                 exprs.push(firsts.implode(false).alias(format!("values{i}")));
             }
             _ => {}
@@ -156,10 +153,11 @@ fn profile(dataset: &Dataset) -> Result<(u64, Vec<ColumnProfile>), DataError> {
         .into_iter()
         .enumerate()
         .map(|(i, (name, dtype))| {
-            let values = match get(&format!("values{i}")) {
+            let mut values: Vec<Value> = match get(&format!("values{i}")) {
                 Some(AnyValue::List(s)) => (0..s.len()).filter_map(|j| s.get(j).ok().map(|v| json_value(&v))).collect(),
                 _ => Vec::new(),
             };
+            values.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
             ColumnProfile {
                 nulls: int(&format!("nulls{i}")),
                 distinct: int(&format!("distinct{i}")),
@@ -304,14 +302,24 @@ pub struct Proposal {
     pub text: String,
 }
 
-pub fn infer(data: &Path, output: Option<&Path>, odcs: bool) -> Result<Proposal, DataError> {
+/// Proposes a contract for `data`; `progress` hears what is being read (for a spinner).
+pub fn infer(data: &Path, output: Option<&Path>, odcs: bool, progress: &dyn Fn(String)) -> Result<Proposal, DataError> {
     let (format, files) = crate::source::discover(data, None)?;
+    let bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    progress(format!(
+        "profiling {} ({} {} file{}, {:.1} MB)",
+        data.display(),
+        files.len(),
+        format.name(),
+        if files.len() == 1 { "" } else { "s" },
+        bytes as f64 / 1e6
+    ));
     let key_name = hive_key(&files);
     let display = crate::source::normalize(data).to_string_lossy().into_owned();
-    // Inference reads everything anyway, so CSV types come from all rows.
-    let dataset =
-        Dataset { infer_rows: None, ..Dataset::open(data, display, Some(format), CsvOptions::default(), None)? };
-    let (rows, profiles) = profile(&dataset)?;
+    // CSV types as `check` reads them (the first rows, all rows when a late value disagrees), so
+    // the proposal is judged on the very types it declares.
+    let dataset = Dataset::open(data, display, Some(format), CsvOptions::default(), None)?;
+    let (rows, profiles) = dataset.retrying_full_inference(profile)?;
     let stem = data.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "dataset".into());
     let name: String = stem
         .to_lowercase()

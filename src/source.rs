@@ -344,6 +344,18 @@ impl Dataset {
         e.alias(key)
     }
 
+    /// Runs `read` on this dataset; when a CSV value late in the data does not fit the types
+    /// inferred from the first rows, runs it again with types inferred from every row.
+    // Polars reports the mismatch only as text; this is the one place that reads it.
+    pub fn retrying_full_inference<T>(&self, read: impl Fn(&Dataset) -> Result<T, DataError>) -> Result<T, DataError> {
+        match read(self) {
+            Err(e) if self.format == Format::Csv && self.infer_rows.is_some() && e.message.contains("parse") => {
+                read(&Dataset { infer_rows: None, ..self.clone() })
+            }
+            other => other,
+        }
+    }
+
     /// Lazily scans `files`. CSV columns named in `typed` are read as text so their values can be
     /// parse-checked against the declared type.
     pub fn scan(&self, files: &[PathBuf], typed: &[(String, DeclaredType)]) -> Result<LazyFrame, DataError> {
