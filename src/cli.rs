@@ -358,6 +358,10 @@ fn validate(paths: &[PathBuf], format: OutputFormat) -> i32 {
             rules,
             c.checks.len()
         );
+        for w in &c.warnings {
+            let help = w.help.as_ref().map(|h| format!("\n   = help: {h}")).unwrap_or_default();
+            errln!("warning: {}\n  --> {}:{}:{}{help}", w.message, w.file.display(), w.pos.line, w.pos.column);
+        }
         for check in &c.checks {
             if let contract::CheckKind::Unsupported { reason } = &check.kind {
                 let (line, column) = (check.pos.line, check.pos.column);

@@ -143,3 +143,107 @@ fn unknown_metric_is_invalid_and_skipped_rules_are_pointed_at() {
     let run = tollgate(&["check", no_server.to_str().unwrap(), "--data", "fixtures/orders.parquet"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// The standard's own published examples (fixtures/odcs-examples, Apache-2.0): all valid.
+#[test]
+fn the_standards_examples_validate() {
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    let mut stack = vec![repo().join("fixtures/odcs-examples")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.to_string_lossy().ends_with(".odcs.yaml") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert_eq!(files.len(), 16 + 18 + 18, "three tags' examples");
+    for f in &files {
+        let r = tollgate(&["validate", f.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}: {}", f.display(), r.stderr);
+    }
+    // v3.0's free-text `rule` names are skipped with their reason and line, not refused.
+    let r = tollgate(&["validate", "fixtures/odcs-examples/v3.0.2/quality/column-validity.odcs.yaml"]);
+    assert!(
+        r.stdout.contains(":23:9: `") && r.stdout.contains("ODCS rule `minCheck` (line 23) is not a library metric"),
+        "{}",
+        r.stdout
+    );
+    // 68 tables, ~11,500 nodes, no alias: far from any limit.
+    let r = tollgate(&["validate", "fixtures/odcs-examples/v3.1.0/all/postgresql-adventureworks-contract.odcs.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+fn odcs_with_rule(dir: &std::path::Path, rule: &str) -> std::path::PathBuf {
+    let path = dir.join("c.odcs.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v3.0.2\nkind: DataContract\nid: c\nname: c\nversion: 1.0.0\nstatus: active\nservers:\n  - server: local\n    type: local\n    path: {}\n    format: parquet\nschema:\n  - name: orders\n    properties:\n      - name: order_id\n        logicalType: integer\n    quality:\n{rule}",
+            repo().join("fixtures/orders.parquet").display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn free_text_rules_are_skipped_and_metrics_stay_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = odcs_with_rule(dir.path(), "      - rule: countCheck\n        mustBeGreaterThan: 5\n");
+    let doc = tollgate(&["check", c.to_str().unwrap(), "-f", "json"]).json();
+    let skipped = check(&doc, "countCheck");
+    assert_eq!(skipped["status"], "skipped");
+    assert!(skipped["message"].as_str().unwrap().contains("ODCS rule `countCheck` (line 18)"), "{skipped}");
+    let c = odcs_with_rule(dir.path(), "      - metric: countCheck\n        mustBeGreaterThan: 5\n");
+    let r = tollgate(&["validate", c.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown ODCS metric `countCheck`"), "{}", r.stderr);
+}
+
+#[test]
+fn row_count_in_percent_compares_rows_and_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = odcs_with_rule(
+        dir.path(),
+        "      - metric: rowCount\n        mustBeGreaterThan: 5000\n        unit: percent\n",
+    );
+    let r = tollgate(&["validate", c.to_str().unwrap()]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stderr.contains("warning: `unit: percent` is ignored for `rowCount`: the row count is compared\n  --> "),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("c.odcs.yaml:20:15"), "{}", r.stderr);
+    // 1000 rows: a percent unit (always 100) would pass; the row count fails.
+    let doc = tollgate(&["check", c.to_str().unwrap(), "-f", "json"]).json();
+    let rows = check(&doc, "rowCount");
+    assert_eq!(rows["status"], "fail", "{rows}");
+    assert_eq!(rows["observed"], 1000.0);
+}
+
+#[test]
+fn files_that_are_not_quite_contracts() {
+    let dir = tempfile::tempdir().unwrap();
+    let bom = dir.path().join("bom.yaml");
+    std::fs::write(&bom, "\u{feff}contract: t\ndataset: {path: x.parquet}\n").unwrap();
+    assert_eq!(tollgate(&["validate", bom.to_str().unwrap()]).code, 0);
+    let dcs = dir.path().join("dcs.yaml");
+    std::fs::write(&dcs, "dataContractSpecification: 1.1.0\nid: orders\ninfo:\n  title: Orders\n  version: 1.0.0\nmodels:\n  orders:\n    fields:\n      id: {type: integer}\n").unwrap();
+    let r = tollgate(&["validate", dcs.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.matches("error:").count(), 1, "one line, not one per key: {}", r.stderr);
+    assert!(r
+        .stderr
+        .contains("Data Contract Specification file (datacontract-cli); tollgate reads its own format and ODCS v3"));
+    let tab = dir.path().join("tab.yaml");
+    std::fs::write(&tab, "contract: t\ndataset: {path: x.parquet}\nschema:\n  columns:\n    - name: a\n      type: int64\n\t    required: true\n").unwrap();
+    let r = tollgate(&["validate", tab.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("a tab in the indentation\n  --> "), "{}", r.stderr);
+    assert!(r.stderr.contains("tab.yaml:7:1\n"), "{}", r.stderr);
+}

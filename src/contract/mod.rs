@@ -25,6 +25,8 @@ pub struct Contract {
     pub dataset: DatasetSpec,
     pub schema: Option<SchemaSpec>,
     pub checks: Vec<DatasetCheck>,
+    /// What is read but has no effect (an ignored unit, say): `validate` prints them as warnings.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Contract {
@@ -406,6 +408,17 @@ impl DatasetCheck {
 
 /// Reads and validates a contract file. `Err` holds every problem of the file.
 pub fn load(file: &Path) -> Result<Contract, InvalidContract> {
+    // Far above any real contract; refused before reading it into memory.
+    const MAX_BYTES: u64 = 64 << 20;
+    if let Ok(meta) = std::fs::metadata(file) {
+        if meta.is_file() && meta.len() > MAX_BYTES {
+            return Err(single(
+                file,
+                &format!("the contract file is {} MiB; tollgate reads contracts up to 64 MiB", meta.len() >> 20),
+                "is this the right file? a contract describes data, it does not hold it",
+            ));
+        }
+    }
     let text = match std::fs::read(file) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => text,

@@ -191,6 +191,23 @@ fn quality_rule(ctx: &mut Ctx, rule: &Node, column: Option<&str>) -> Option<Data
             Metric::Duplicates { columns }
         }
         "rowCount" => Metric::RowCount,
+        // ODCS v3.0's `rule` is free text (its JSON Schema has no enum there) and the standard's
+        // own examples use names such as `countCheck`: skipped with the reason, not refused.
+        other if get(rule, "metric").is_none() => {
+            let line = rule.pos.line;
+            return Some(DatasetCheck {
+                name: Some(id.unwrap_or_else(|| base(other))),
+                kind: CheckKind::Unsupported {
+                    reason: format!(
+                        "ODCS rule `{other}` (line {line}) is not a library metric tollgate evaluates ({})",
+                        METRICS.join(", ")
+                    ),
+                },
+                severity: severity(rule),
+                limits: Limits::default(),
+                pos: rule.pos,
+            });
+        }
         other => {
             ctx.error(metric_node?.pos, format!("unknown ODCS metric `{other}`"), suggestion(other, METRICS));
             return None;
@@ -199,6 +216,15 @@ fn quality_rule(ctx: &mut Ctx, rule: &Node, column: Option<&str>) -> Option<Data
     let condition = condition(ctx, rule, &metric)?;
     let percent = match text(rule, "unit").as_deref() {
         None | Some("rows") => false,
+        // Rows as a percent of rows is always 100: the row count is what can be compared.
+        Some("percent") if metric == Metric::RowCount => {
+            ctx.warn(
+                get(rule, "unit")?.pos,
+                "`unit: percent` is ignored for `rowCount`: the row count is compared",
+                "drop `unit`, or write the bound as a number of rows",
+            );
+            false
+        }
         Some("percent") => true,
         Some(other) => {
             ctx.error(
@@ -462,5 +488,6 @@ pub fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> 
         dataset,
         schema: Some(SchemaSpec { strict: false, columns, pos: schema_pos }),
         checks,
+        warnings: Vec::new(),
     })
 }

@@ -47,9 +47,20 @@ const CHECK_KEYS: &[&str] = &[
 pub(super) struct Ctx<'a> {
     pub(super) file: &'a Path,
     pub(super) diagnostics: Vec<Diagnostic>,
+    pub(super) warnings: Vec<Diagnostic>,
 }
 
 impl Ctx<'_> {
+    pub(super) fn warn(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
+        let help = help.into();
+        self.warnings.push(Diagnostic {
+            file: self.file.to_path_buf(),
+            pos,
+            message: message.into(),
+            help: if help.is_empty() { None } else { Some(help) },
+        });
+    }
+
     pub(super) fn error(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
         let help = help.into();
         self.diagnostics.push(Diagnostic {
@@ -261,26 +272,41 @@ fn compare_literals(a: &Literal, b: &Literal) -> Option<std::cmp::Ordering> {
 }
 
 pub fn parse_contract(text: &str, file: &Path) -> Result<Contract, InvalidContract> {
-    let mut ctx = Ctx { file, diagnostics: Vec::new() };
+    let mut ctx = Ctx { file, diagnostics: Vec::new(), warnings: Vec::new() };
+    // Editors on Windows save a byte-order mark; it is not part of the first key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let root = match yaml::parse(text) {
         Ok(root) => root,
         Err(e) => {
-            let help = if e.message.contains("deeper") || e.message.contains("expand") {
-                "a contract needs a few levels of nesting and no alias expansion; simplify the document"
-            } else {
-                "fix the YAML syntax at this place"
+            let help = match e.kind {
+                yaml::YamlErrorKind::TooDeep | yaml::YamlErrorKind::AliasExpansion => {
+                    "a contract needs a few levels of nesting and little alias expansion; simplify the document"
+                }
+                yaml::YamlErrorKind::TooLarge => "no contract is this large; is this the right file?",
+                yaml::YamlErrorKind::TabIndent => "YAML indents with spaces only; replace the tab with spaces",
+                yaml::YamlErrorKind::Syntax => "fix the YAML syntax at this place",
             };
             ctx.error(e.pos, format!("invalid YAML: {}", e.message), help);
             return Err(InvalidContract { diagnostics: ctx.diagnostics });
         }
     };
+    // datacontract-cli's own format: say what it is in one line instead of an error per key.
+    let dcs = root.as_map().and_then(|m| m.iter().find(|(k, _)| k.as_text() == Some("dataContractSpecification")));
+    if let Some((key, _)) = dcs {
+        ctx.error(
+            key.pos,
+            "this is a Data Contract Specification file (datacontract-cli); tollgate reads its own format and ODCS v3",
+            "convert it with `datacontract export --format odcs FILE`, then check the ODCS file",
+        );
+        return Err(InvalidContract { diagnostics: ctx.diagnostics });
+    }
     let contract = if super::odcs::is_odcs(&root) {
         super::odcs::contract_of(&mut ctx, &root, file)
     } else {
         contract_of(&mut ctx, &root, file)
     };
     match contract {
-        Some(c) if ctx.diagnostics.is_empty() => Ok(c),
+        Some(c) if ctx.diagnostics.is_empty() => Ok(Contract { warnings: ctx.warnings, ..c }),
         _ => {
             if ctx.diagnostics.is_empty() {
                 ctx.error(root.pos, "the contract is empty", "start with `contract: <name>` and a `dataset:` section");
@@ -341,6 +367,7 @@ fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> {
         dataset: dataset?,
         schema,
         checks,
+        warnings: Vec::new(),
     })
 }
 

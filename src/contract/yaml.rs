@@ -8,8 +8,11 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
-/// Aliases may expand the document to at most this many nodes.
-pub const MAX_NODES: usize = 10_000;
+/// Aliases may add at most this many nodes by expansion (a billion-laughs file fails fast).
+pub const MAX_ALIAS_NODES: usize = 10_000;
+/// A document may hold at most this many nodes as written: far above any real contract (the
+/// ODCS 68-table example has ~11,500), low enough to bound memory.
+pub const MAX_NODES: usize = 2_000_000;
 /// Collections may nest at most this deep.
 pub const MAX_DEPTH: usize = 64;
 
@@ -50,6 +53,18 @@ pub struct Node {
 pub struct YamlError {
     pub pos: Pos,
     pub message: String,
+    pub kind: YamlErrorKind,
+}
+
+/// What went wrong, for the help text (never read from the message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YamlErrorKind {
+    Syntax,
+    /// A tab in a line's indentation (YAML indents with spaces only).
+    TabIndent,
+    TooDeep,
+    AliasExpansion,
+    TooLarge,
 }
 
 impl Node {
@@ -206,17 +221,31 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut nodes = 0usize;
+    let mut expanded = 0usize;
     let mut root: Option<Node> = None;
 
     for item in Parser::new_from_str(text) {
-        let (event, span) = item.map_err(|e| YamlError {
-            pos: Pos { line: e.marker().line(), column: e.marker().col() + 1 },
-            // The parser's own guard against deep flow nesting trips before ours can.
-            message: if e.info().contains("recursion limit") {
-                format!("the document nests deeper than {MAX_DEPTH} levels")
-            } else {
-                e.info().to_string()
-            },
+        let (event, span) = item.map_err(|e| {
+            let pos = Pos { line: e.marker().line(), column: e.marker().col() + 1 };
+            // The parser reports a tab in indentation where its scan stopped (often the end of
+            // the line before); point at the tab itself.
+            if let Some(tab) = tab_in_indentation(text, pos.line + 1) {
+                return YamlError {
+                    pos: tab,
+                    message: "a tab in the indentation".into(),
+                    kind: YamlErrorKind::TabIndent,
+                };
+            }
+            // The parser's own guard against deep flow nesting trips before ours can; saphyr's
+            // errors carry only text, so this is the one place that reads it.
+            if e.info().contains("recursion limit") {
+                return YamlError {
+                    pos,
+                    message: format!("the document nests deeper than {MAX_DEPTH} levels"),
+                    kind: YamlErrorKind::TooDeep,
+                };
+            }
+            YamlError { pos, message: e.info().to_string(), kind: YamlErrorKind::Syntax }
         })?;
         let pos = pos_of(&span);
         let finished: Option<(Node, usize)> = match event {
@@ -233,14 +262,17 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
                 Some((Node { kind: NodeKind::Scalar { value: resolved, raw: value.into_owned() }, pos }, anchor))
             }
             Event::Alias(id) => {
-                let target = anchors
-                    .get(&id)
-                    .ok_or_else(|| YamlError { pos, message: "alias refers to an unknown anchor".into() })?;
-                nodes += target.count();
-                if nodes > MAX_NODES {
+                let target = anchors.get(&id).ok_or_else(|| YamlError {
+                    pos,
+                    message: "alias refers to an unknown anchor".into(),
+                    kind: YamlErrorKind::Syntax,
+                })?;
+                expanded += target.count();
+                if expanded > MAX_ALIAS_NODES {
                     return Err(YamlError {
                         pos,
-                        message: format!("aliases expand the document past {MAX_NODES} nodes"),
+                        message: format!("aliases expand the document by more than {MAX_ALIAS_NODES} nodes"),
+                        kind: YamlErrorKind::AliasExpansion,
                     });
                 }
                 let mut copy = target.clone();
@@ -252,6 +284,7 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
                     return Err(YamlError {
                         pos,
                         message: format!("the document nests deeper than {MAX_DEPTH} levels"),
+                        kind: YamlErrorKind::TooDeep,
                     });
                 }
                 stack.push(if matches!(event, Event::SequenceStart(..)) {
@@ -275,7 +308,11 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
         let Some((node, anchor)) = finished else { continue };
         nodes += 1;
         if nodes > MAX_NODES {
-            return Err(YamlError { pos: node.pos, message: format!("the document has more than {MAX_NODES} nodes") });
+            return Err(YamlError {
+                pos: node.pos,
+                message: format!("the document has more than {MAX_NODES} nodes"),
+                kind: YamlErrorKind::TooLarge,
+            });
         }
         if anchor != 0 {
             anchors.insert(anchor, node.clone());
@@ -296,7 +333,17 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
 }
 
 fn unreachable_frame<T>(pos: Pos) -> Result<T, YamlError> {
-    Err(YamlError { pos, message: "unbalanced YAML structure".into() })
+    Err(YamlError { pos, message: "unbalanced YAML structure".into(), kind: YamlErrorKind::Syntax })
+}
+
+/// The first tab in the leading whitespace of a line up to `last_line` (1-based), if any.
+fn tab_in_indentation(text: &str, last_line: usize) -> Option<Pos> {
+    text.lines().take(last_line).enumerate().find_map(|(i, line)| {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        let column = line[..indent].find('\t')?;
+        // A line of only whitespace says nothing about structure.
+        (indent < line.len()).then_some(Pos { line: i + 1, column: column + 1 })
+    })
 }
 
 #[cfg(test)]
@@ -337,6 +384,7 @@ mod tests {
             prev = name;
         }
         let err = parse(&text).unwrap_err();
+        assert_eq!(err.kind, YamlErrorKind::AliasExpansion);
         assert!(err.message.contains("10000"), "{}", err.message);
     }
 
@@ -344,9 +392,27 @@ mod tests {
     fn deep_nesting_is_refused() {
         let text = "[".repeat(100) + &"]".repeat(100);
         let err = parse(&text).unwrap_err();
-        assert!(err.message.contains("deeper"), "{}", err.message);
+        assert_eq!(err.kind, YamlErrorKind::TooDeep);
         let ok = "[".repeat(60) + &"]".repeat(60);
         assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn many_plain_nodes_are_fine_but_not_unbounded() {
+        let big: String = (0..20_000).map(|i| format!("k{i}: v\n")).collect();
+        assert!(parse(&big).is_ok(), "40,000 written nodes, no alias");
+        let huge = format!("[{}]", "x,".repeat(MAX_NODES + 1));
+        assert_eq!(parse(&huge).unwrap_err().kind, YamlErrorKind::TooLarge);
+    }
+
+    #[test]
+    fn a_tab_is_reported_where_it_is() {
+        let err = parse("a:\n  b: 1\n\t c: 2\n").unwrap_err();
+        assert_eq!(err.kind, YamlErrorKind::TabIndent);
+        assert_eq!(err.pos, Pos { line: 3, column: 1 });
+        let err = parse("a:\n  - name: x\n  \t  type: y\n").unwrap_err();
+        assert_eq!(err.pos, Pos { line: 3, column: 3 });
+        assert!(parse("a: |\n  text\twith a tab\n").is_ok());
     }
 
     #[test]
