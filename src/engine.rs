@@ -292,7 +292,7 @@ fn first_i64(df: &DataFrame, index: usize) -> Option<i64> {
     column.get(0).ok()?.extract::<i64>()
 }
 
-/// The column as the rules see it: typed CSV text parsed, decimals as floats, categoricals as text.
+/// The column as the rules see it: typed CSV text parsed, categoricals as text; decimals stay exact.
 fn column_input(name: &str, stored: &DataType, declared: Option<DeclaredType>, format: Format) -> ColumnInput {
     let raw = col(name);
     if format == Format::Csv {
@@ -310,7 +310,6 @@ fn column_input(name: &str, stored: &DataType, declared: Option<DeclaredType>, f
         }
     }
     let (value, dtype) = match family(stored) {
-        Family::Decimal => (raw.clone().cast(DataType::Float64), DataType::Float64),
         Family::String if !matches!(stored, DataType::String) => (raw.clone().cast(DataType::String), DataType::String),
         _ => (raw.clone(), stored.clone()),
     };

@@ -52,7 +52,9 @@ impl DeclaredTypeExt for DeclaredType {
             T::UInt32 => DataType::UInt32,
             T::UInt64 => DataType::UInt64,
             T::Float32 => DataType::Float32,
-            T::Float64 | T::Float | T::Number | T::Decimal => DataType::Float64,
+            T::Float64 | T::Float | T::Number => DataType::Float64,
+            // Exact: 20 integer and 18 fraction digits (SPEC §1); more is not a decimal here.
+            T::Decimal => DataType::Decimal(38, 18),
             T::String => DataType::String,
             T::Binary => DataType::Binary,
             T::Date => DataType::Date,

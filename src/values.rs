@@ -104,6 +104,87 @@ fn micros_to_unit(micros: i64, unit: TimeUnit) -> i64 {
     }
 }
 
+/// `text` as a decimal mantissa at `scale` (value × 10^scale), exactly: an optional sign, digits,
+/// an optional fraction and an optional exponent (`-3.25`, `12345678901234567890.1234`, `5e12`).
+/// Digits beyond the scale round as `rounding` says (toward +inf for `Up`, −inf for `Down`;
+/// `Exact` refuses them unless they are zeros). Returns the mantissa and whether it is exact.
+pub fn decimal_mantissa(text: &str, scale: usize, rounding: Rounding) -> Option<(i128, bool)> {
+    let text = text.trim();
+    let (negative, unsigned) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(i) => (&unsigned[..i], unsigned[i + 1..].parse::<i32>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    let mut digits: i128 = 0;
+    for c in int_part.bytes().chain(frac_part.bytes()) {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        digits = digits.checked_mul(10)?.checked_add(i128::from(c - b'0'))?;
+    }
+    // value = digits × 10^(exponent − fraction digits); mantissa = value × 10^scale.
+    let shift = scale as i32 + exponent - frac_part.len() as i32;
+    let (magnitude, exact) = if shift >= 0 {
+        (digits.checked_mul(10i128.checked_pow(shift as u32)?)?, true)
+    } else {
+        let divisor = 10i128.checked_pow((-shift) as u32).unwrap_or(i128::MAX);
+        let (q, r) = (digits / divisor, digits % divisor);
+        let away_from_zero = match rounding {
+            _ if r == 0 => false,
+            Rounding::Exact => return None,
+            Rounding::Up => !negative,
+            Rounding::Down => negative,
+        };
+        (q + i128::from(away_from_zero), r == 0)
+    };
+    Some((if negative { -magnitude } else { magnitude }, exact))
+}
+
+/// Does the column's type hold the bound exactly? A bound it cannot hold is rounded inward, and
+/// an exclusive bound then becomes inclusive: on an integer column `> 1.5` means `>= 2`.
+pub fn bound_is_exact(l: &Literal, dtype: &DataType) -> bool {
+    match (family(dtype), dtype) {
+        (Family::Integer, _) => match &l.value {
+            Scalar::Int(_) => true,
+            Scalar::Float(f) => f.fract() == 0.0,
+            Scalar::Str(text) => text.trim().parse::<f64>().is_ok_and(|f| f.fract() == 0.0),
+            Scalar::Null | Scalar::Bool(_) => true,
+        },
+        (Family::Decimal, DataType::Decimal(_, scale)) => decimal_mantissa(&l.raw, *scale, Rounding::Exact).is_some(),
+        _ => true,
+    }
+}
+
+/// A decimal's exact text without trailing fractional zeros: `-3.25`, `12345678901234567890.1234`.
+pub fn decimal_text(mantissa: i128, scale: usize) -> String {
+    let digits = mantissa.unsigned_abs().to_string();
+    let sign = if mantissa < 0 { "-" } else { "" };
+    if scale == 0 {
+        return format!("{sign}{digits}");
+    }
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (int_part, frac_part) = padded.split_at(padded.len() - scale);
+    let frac_part = frac_part.trim_end_matches('0');
+    if frac_part.is_empty() {
+        format!("{sign}{int_part}")
+    } else {
+        format!("{sign}{int_part}.{frac_part}")
+    }
+}
+
+/// A decimal literal of `scale` (precision 38, the widest).
+fn decimal_lit(mantissa: i128, scale: usize) -> Expr {
+    lit(polars::prelude::Scalar::new(DataType::Decimal(38, scale), AnyValue::Decimal(mantissa, 38, scale)))
+}
+
 /// How a fractional bound meets an integer column: `min: 1.5` means ≥ 2, `max: 1.5` means ≤ 1.
 #[derive(Clone, Copy, PartialEq)]
 pub enum Rounding {
@@ -149,7 +230,12 @@ pub fn literal_expr(l: &Literal, dtype: &DataType, rounding: Rounding) -> Result
             }
             lit(i)
         }
-        Family::Float | Family::Decimal => lit(number().ok_or_else(cannot)?),
+        Family::Float => lit(number().ok_or_else(cannot)?),
+        Family::Decimal => {
+            let DataType::Decimal(_, scale) = dtype else { return Err(cannot()) };
+            let (mantissa, _) = decimal_mantissa(&l.raw, *scale, rounding).ok_or_else(cannot)?;
+            decimal_lit(mantissa, *scale)
+        }
         Family::String => lit(l.raw.clone()),
         Family::Bool => match &l.value {
             Scalar::Bool(b) => lit(*b),
@@ -202,7 +288,18 @@ pub fn list_literal(values: &[Literal], dtype: &DataType) -> Result<Expr, String
             }
             Series::new(name, out)
         }
-        Family::Float | Family::Decimal => {
+        Family::Decimal => {
+            let DataType::Decimal(_, scale) = dtype else { return Err(format!("{dtype} is not a decimal")) };
+            let mut mantissas = Vec::new();
+            for v in values {
+                let cannot = || {
+                    format!("`{}` cannot be converted to the column's type {}", v.raw, crate::types::type_name(dtype))
+                };
+                mantissas.push(decimal_mantissa(&v.raw, *scale, Rounding::Exact).ok_or_else(cannot)?.0);
+            }
+            Int128Chunked::from_vec(name, mantissas).into_decimal_unchecked(38, *scale).into_series()
+        }
+        Family::Float => {
             let mut out = Vec::new();
             for v in values {
                 let _ = literal_expr(v, dtype, Rounding::Exact)?;
@@ -291,6 +388,21 @@ pub fn parse_text(text: Expr, declared: DeclaredType) -> Expr {
                 .cast(DataType::Datetime(TimeUnit::Microseconds, None))
                 .cast(DataType::Datetime(unit, None))
         }
+        DataType::Decimal(_, scale) => {
+            let parse = move |columns: &mut [Column]| -> PolarsResult<Column> {
+                let texts = columns[0].str()?;
+                let mantissas: Int128Chunked = texts
+                    .iter()
+                    .map(|t| t.and_then(|t| decimal_mantissa(t, scale, Rounding::Exact)).map(|m| m.0))
+                    .collect();
+                let decimals = mantissas.with_name(texts.name().clone()).into_decimal_unchecked(38, scale);
+                Ok(decimals.into_series().into_column())
+            };
+            let field = move |_: &Schema, fields: &[Field]| {
+                Ok(Field::new(fields[0].name().clone(), DataType::Decimal(38, scale)))
+            };
+            text.map_many(parse, &[], field)
+        }
         DataType::String => text,
         other => text.cast(other),
     }
@@ -324,6 +436,8 @@ pub fn json_value(v: &AnyValue) -> Value {
         AnyValue::Binary(b) => json!(String::from_utf8_lossy(b)),
         AnyValue::BinaryOwned(b) => json!(String::from_utf8_lossy(b)),
         AnyValue::StructOwned(payload) => Value::Array(payload.0.iter().map(json_value).collect()),
+        // Exact, as text: a JSON number would be read back as a float and lose digits.
+        AnyValue::Decimal(mantissa, _, scale) => json!(decimal_text(*mantissa, *scale)),
         other => {
             if let Some(i) = other.extract::<i64>() {
                 json!(i)
@@ -402,6 +516,38 @@ mod tests {
             assert_eq!(got, *want, "CSV `{text}`");
             assert_eq!(parse_timestamp_micros(text), *want, "literal `{text}`");
         }
+    }
+
+    #[test]
+    fn decimal_bounds_are_exact() {
+        assert_eq!(decimal_mantissa("-3.25", 4, Rounding::Exact), Some((-32500, true)));
+        assert_eq!(decimal_mantissa("5e12", 6, Rounding::Exact), Some((5_000_000_000_000_000_000, true)));
+        assert_eq!(decimal_mantissa("1.23456", 4, Rounding::Exact), None);
+        assert_eq!(decimal_mantissa("1.23456", 4, Rounding::Up), Some((12346, false)));
+        assert_eq!(decimal_mantissa("1.23456", 4, Rounding::Down), Some((12345, false)));
+        assert_eq!(decimal_mantissa("-1.23456", 4, Rounding::Up), Some((-12345, false)));
+        assert_eq!(decimal_mantissa("-1.23456", 4, Rounding::Down), Some((-12346, false)));
+        assert_eq!(decimal_mantissa("abc", 4, Rounding::Exact), None);
+        assert_eq!(decimal_text(-32500, 4), "-3.25");
+        assert_eq!(decimal_text(123456789012345678901234, 4), "12345678901234567890.1234");
+        assert_eq!(decimal_text(5, 6), "0.000005");
+        assert_eq!(decimal_text(90000, 4), "9");
+        let df = df!("v" => [123456789012345678901234i128, -32500]).unwrap();
+        let df = df.lazy().select([col("v").cast(DataType::Int128)]).collect().unwrap();
+        let dec = df.column("v").unwrap().i128().unwrap().clone().into_decimal_unchecked(38, 4).into_series();
+        let frame = DataFrame::new(2, vec![dec.into_column()]).unwrap();
+        let bound = literal_expr(
+            &Literal {
+                value: crate::contract::Scalar::Float(1.2345678901234568e19),
+                raw: "12345678901234568000".into(),
+                pos: Default::default(),
+            },
+            &DataType::Decimal(38, 4),
+            Rounding::Down,
+        )
+        .unwrap();
+        let out = frame.lazy().select([col("v").gt(bound).sum()]).collect().unwrap();
+        assert_eq!(out.column("v").unwrap().get(0).unwrap().extract::<i64>(), Some(0), "{out}");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use polars::prelude::*;
 use super::{count_where, counted, known, of_rows, ColumnInput, Evidence, Planned};
 use crate::contract::{ColumnRule, Literal, Scalar};
 use crate::types::{family, Family};
-use crate::values::{literal_expr, Rounding};
+use crate::values::{bound_is_exact, literal_expr, Rounding};
 
 pub fn plan(
     min: Option<&Literal>,
@@ -32,12 +32,14 @@ pub fn plan(
     let mut outside = lit(false);
     if let Some(l) = min {
         let bound = literal_expr(l, &input.dtype, Rounding::Up)?;
-        let below = if exclusive_min { value.clone().lt_eq(bound) } else { value.clone().lt(bound) };
+        let strict = exclusive_min && bound_is_exact(l, &input.dtype);
+        let below = if strict { value.clone().lt_eq(bound) } else { value.clone().lt(bound) };
         outside = outside.or(below);
     }
     if let Some(l) = max {
         let bound = literal_expr(l, &input.dtype, Rounding::Down)?;
-        let above = if exclusive_max { value.clone().gt_eq(bound) } else { value.clone().gt(bound) };
+        let strict = exclusive_max && bound_is_exact(l, &input.dtype);
+        let above = if strict { value.clone().gt_eq(bound) } else { value.clone().gt(bound) };
         outside = outside.or(above);
     }
     if fam == Family::Float {
