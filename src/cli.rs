@@ -268,6 +268,9 @@ pub enum FailOn {
 
 pub fn main() -> i32 {
     quiet_footer_decoder_panics();
+    // Without it Polars panics on a Parquet INTERVAL column (DuckDB writes them) even when no
+    // rule names it; with it the column reads as a struct. Set before any thread exists.
+    std::env::set_var("POLARS_IMPORT_INTERVAL_AS_STRUCT", "1");
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

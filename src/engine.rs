@@ -9,7 +9,7 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use crate::checks::{self, CheckContext, Planning};
-use crate::contract::diagnostic::{missing_column, nearest};
+use crate::contract::diagnostic::{missing_column, nearest_name};
 use crate::contract::{CheckKind, Contract, Format, RuleKind, Scope, Severity};
 use crate::history::HistoryStore;
 use crate::report::{CheckReport, ResultReport, Status};
@@ -610,7 +610,9 @@ fn plan_checks(
             None => Vec::new(),
         };
         let key = dataset.partition_key.as_deref();
-        pending.push(schema_check(contract, schema, key, &drift, schema_spec.pos.line));
+        let checked_files = footers_of.or(partition.map(|p| p.files.as_slice())).unwrap_or(&dataset.files);
+        let absent = dataset.columns_absent_from(checked_files)?;
+        pending.push(schema_check(contract, schema, key, &drift, &absent, schema_spec.pos.line));
     }
     for column in contract.columns() {
         for rule in &column.rules {
@@ -1013,9 +1015,24 @@ fn schema_check(
     schema: &Schema,
     partition_key: Option<&str>,
     drift: &[String],
+    absent: &[(String, Vec<PathBuf>)],
     line: usize,
 ) -> Pending {
     let strict = contract.schema.as_ref().is_some_and(|s| s.strict);
+    // A declared column some files lack (added later): null there. It fails only when the
+    // column is `required`; otherwise the message notes it.
+    let mut lacking_required = Vec::new();
+    let mut notes = Vec::new();
+    for column in contract.columns() {
+        let Some((_, files)) = absent.iter().find(|(name, _)| *name == column.name) else { continue };
+        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        let text = format!("`{}` is absent from {} (read as null there)", column.name, names.join(", "));
+        if column.rules.iter().any(|r| r.kind == RuleKind::Required) {
+            lacking_required.push(text);
+        } else {
+            notes.push(text);
+        }
+    }
     let missing: Vec<&str> =
         contract.columns().iter().map(|c| c.name.as_str()).filter(|n| schema.get(n).is_none()).collect();
     let extra: Vec<&str> = if strict {
@@ -1027,8 +1044,11 @@ fn schema_check(
     } else {
         Vec::new()
     };
-    let failures = (missing.len() + extra.len() + drift.len()) as u64;
+    let failures = (missing.len() + extra.len() + drift.len() + lacking_required.len()) as u64;
     let mut parts = Vec::new();
+    if !lacking_required.is_empty() {
+        parts.push(format!("required column {}", lacking_required.join("; ")));
+    }
     if !drift.is_empty() {
         parts.push(format!("schema drift: {}", drift.join("; ")));
     }
@@ -1036,7 +1056,7 @@ fn schema_check(
         let data_columns: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
         let named: Vec<String> = missing
             .iter()
-            .map(|m| match nearest(m, &data_columns) {
+            .map(|m| match nearest_name(m, &data_columns) {
                 Some(best) => format!("{m} (did you mean `{best}`?)"),
                 None => m.to_string(),
             })
@@ -1046,11 +1066,14 @@ fn schema_check(
     if !extra.is_empty() {
         parts.push(format!("undeclared columns (strict): {}", extra.join(", ")));
     }
-    let message = if parts.is_empty() {
+    let mut message = if parts.is_empty() {
         format!("all {} declared columns present", contract.columns().len())
     } else {
         parts.join("; ")
     };
+    if !notes.is_empty() {
+        message.push_str(&format!("; note: optional column {}", notes.join("; ")));
+    }
     Pending {
         id: "schema".into(),
         kind: "schema".into(),

@@ -315,7 +315,84 @@ impl Dataset {
         let footer = self.footer(file)?;
         let schema = polars::io::parquet::read::infer_schema(&footer)
             .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))?;
-        Ok(schema.iter_values().map(|field| (field.name.to_string(), DataType::from_arrow_field(field))).collect())
+        Ok(schema
+            .iter_values()
+            .map(|field| {
+                // pyarrow's date64 is stored as a Parquet DATE: judged by what the file declares.
+                let dtype = match field.dtype() {
+                    ArrowDataType::Date64 => DataType::Date,
+                    _ => DataType::from_arrow_field(field),
+                };
+                (field.name.to_string(), dtype)
+            })
+            .collect())
+    }
+
+    /// Column names and Polars types of one Parquet file, as Polars' scan reads them.
+    fn scan_schema(&self, file: &Path) -> Result<Vec<(PlSmallStr, DataType)>, DataError> {
+        let footer = self.footer(file)?;
+        let schema = polars::io::parquet::read::infer_schema(&footer)
+            .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))?;
+        Ok(schema.iter_values().map(|f| (f.name.clone(), DataType::from_arrow_field(f))).collect())
+    }
+
+    /// Declared-or-not columns that some of `files` hold and others lack (schema evolution: an
+    /// optional column added later), with the files that lack each. Parquet only.
+    pub fn columns_absent_from(&self, files: &[PathBuf]) -> Result<Vec<(String, Vec<PathBuf>)>, DataError> {
+        if self.format != Format::Parquet || files.len() < 2 {
+            return Ok(Vec::new());
+        }
+        let per_file: Vec<Vec<(PlSmallStr, DataType)>> =
+            files.iter().map(|f| self.scan_schema(f)).collect::<Result<_, _>>()?;
+        let mut all: Vec<&PlSmallStr> = Vec::new();
+        for (name, _) in per_file.iter().flatten() {
+            if !all.contains(&name) {
+                all.push(name);
+            }
+        }
+        Ok(all
+            .into_iter()
+            .filter_map(|name| {
+                let lacking: Vec<PathBuf> = files
+                    .iter()
+                    .zip(&per_file)
+                    .filter(|(_, schema)| !schema.iter().any(|(n, _)| n == name))
+                    .map(|(f, _)| f.clone())
+                    .collect();
+                (!lacking.is_empty()).then(|| (name.to_string(), lacking))
+            })
+            .collect())
+    }
+
+    /// The union of the files' columns (first file's order, later additions after), when the
+    /// files differ: the scan then reads by name and a column a file lacks is null there.
+    fn union_schema(&self, files: &[PathBuf]) -> Result<Option<Schema>, DataError> {
+        if files.len() < 2 {
+            return Ok(None);
+        }
+        let mut union = Schema::default();
+        let mut differ = false;
+        for (i, file) in files.iter().enumerate() {
+            let columns = self.scan_schema(file)?;
+            if i > 0 && (columns.len() != union.len() || columns.iter().any(|(n, _)| union.get(n).is_none())) {
+                differ = true;
+            }
+            for (name, dtype) in columns {
+                if union.get(&name).is_none() {
+                    union.with_column(name, dtype);
+                }
+            }
+        }
+        Ok(differ.then_some(union))
+    }
+
+    /// Columns Polars would read as `datetime[ms]` although the file stores a Parquet DATE
+    /// (Arrow's date64, which pyarrow writes as DATE plus an Arrow schema hint).
+    fn date64_columns(&self, file: &Path) -> Result<Vec<String>, DataError> {
+        let footer = self.footer(file)?;
+        let schema = polars::io::parquet::read::infer_schema(&footer)
+            .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))?;
+        Ok(schema.iter_values().filter(|f| *f.dtype() == ArrowDataType::Date64).map(|f| f.name.to_string()).collect())
     }
 
     /// Rows of these Parquet files, from their footers.
@@ -364,12 +441,25 @@ impl Dataset {
         let sources = ScanSources::Paths(paths.into_iter().collect());
         match self.format {
             Format::Parquet => {
+                let union = self.union_schema(files)?;
                 let args = ScanArgsParquet {
                     hive_options: HiveOptions { enabled: Some(false), ..HiveOptions::new_enabled() },
                     glob: false,
+                    allow_missing_columns: union.is_some(),
+                    schema: union.map(Arc::new),
                     ..Default::default()
                 };
-                LazyFrame::scan_parquet_sources(sources, args).map_err(|e| DataError::new(&first, e.to_string()))
+                let lf = LazyFrame::scan_parquet_sources(sources, args)
+                    .map_err(|e| DataError::new(&first, e.to_string()))?;
+                let dates = match files.first() {
+                    Some(file) => self.date64_columns(file)?,
+                    None => Vec::new(),
+                };
+                Ok(if dates.is_empty() {
+                    lf
+                } else {
+                    lf.with_columns(dates.iter().map(|c| col(c.as_str()).cast(DataType::Date)).collect::<Vec<_>>())
+                })
             }
             Format::Csv => {
                 let csv = &self.csv;

@@ -75,9 +75,17 @@ pub fn suggestion(word: &str, candidates: &[&str]) -> String {
     }
 }
 
+/// The data column a misspelt column name most likely meant: closer than [`nearest`] asks of
+/// keywords, since any short name is two edits from another (`tip` is not `id`).
+pub fn nearest_name<'a>(name: &str, data_columns: &[&'a str]) -> Option<&'a str> {
+    let limit = 1.max(name.chars().count() / 4);
+    nearest(name, data_columns)
+        .filter(|best| strsim::damerau_levenshtein(&name.to_ascii_lowercase(), &best.to_ascii_lowercase()) <= limit)
+}
+
 /// "column `carier` is not in the data; did you mean `carrier`?" — names from the data itself.
 pub fn missing_column(name: &str, data_columns: &[&str]) -> String {
-    match nearest(name, data_columns) {
+    match nearest_name(name, data_columns) {
         Some(best) => format!("column `{name}` is not in the data; did you mean `{best}`?"),
         None => format!("column `{name}` is not in the data"),
     }
@@ -95,5 +103,8 @@ mod tests {
         assert_eq!(nearest("zzzzzzzz", &keys), None);
         assert_eq!(nearest("int46", &["int16", "int64"]), Some("int64"));
         assert!(suggestion("zzz", &keys).starts_with("expected one of"));
+        assert_eq!(nearest_name("carier", &["carrier", "id"]), Some("carrier"));
+        assert_eq!(nearest_name("created_ta", &["created_at"]), Some("created_at"));
+        assert_eq!(nearest_name("tip", &["id", "day"]), None);
     }
 }
