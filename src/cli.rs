@@ -152,9 +152,13 @@ pub struct CheckArgs {
     /// Contract files (native or ODCS v3); each is validated before any data is read.
     #[arg(required = true)]
     pub contracts: Vec<PathBuf>,
-    /// Check this data instead of the contract's dataset path (one contract only).
+    /// Check this data instead of the contract's dataset path (one contract only), in its own
+    /// format (from its extension, else its content).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// The ODCS server (by its `server` name) whose path and format to check.
+    #[arg(long, conflicts_with = "data")]
+    pub server: Option<String>,
     /// Check this partition instead of the latest: its value (2026-01-10) or folder name (dt=2026-01-10).
     #[arg(long, conflicts_with = "all_partitions")]
     pub partition: Option<String>,
@@ -436,10 +440,18 @@ fn table_style(args: &CheckArgs) -> report::table::Style {
 }
 
 fn check(args: &CheckArgs) -> i32 {
-    let contracts = match load_all(&args.contracts) {
+    let mut contracts = match load_all(&args.contracts) {
         Ok(contracts) => contracts,
         Err(invalid) => return report_invalid(&invalid, args.format),
     };
+    if let Some(name) = &args.server {
+        for c in &mut contracts {
+            if let Err(message) = use_server(c, name) {
+                errln!("error: {message}");
+                return EXIT_USAGE;
+            }
+        }
+    }
     if args.data.is_some() && contracts.len() > 1 {
         errln!("error: --data replaces the dataset of one contract, but {} contracts were given", contracts.len());
         return EXIT_USAGE;
@@ -567,6 +579,31 @@ fn check(args: &CheckArgs) -> i32 {
         }
     }
     code
+}
+
+/// Points the contract's dataset at its ODCS server `name`.
+fn use_server(contract: &mut Contract, name: &str) -> Result<(), String> {
+    let file = contract.file.display().to_string();
+    let names: Vec<&str> = contract.dataset.servers.iter().map(|s| s.name.as_str()).collect();
+    if names.is_empty() {
+        return Err(format!("--server {name}: {file} has no `servers` (only ODCS contracts do); use --data PATH"));
+    }
+    let Some(server) = contract.dataset.servers.iter().find(|s| s.name == name) else {
+        return Err(format!("--server {name}: {file} has no server `{name}`; its servers: {}", names.join(", ")));
+    };
+    let Some(path) = server.path.clone() else {
+        return Err(format!(
+            "--server {name}: server `{name}` ({file}:{}) has no local `path`; use --data PATH",
+            server.pos.line
+        ));
+    };
+    if let (Some(text), None) = (&server.format_text, server.format) {
+        return Err(format!("--server {name}: server `{name}` holds `{text}`; tollgate reads parquet and csv"));
+    }
+    contract.dataset.format = server.format;
+    contract.dataset.pos = server.pos;
+    contract.dataset.path = path;
+    Ok(())
 }
 
 fn format_name(format: OutputFormat) -> &'static str {

@@ -111,13 +111,11 @@ pub fn check_with_history(
             ),
         ));
     }
-    let dataset = Dataset::open(
-        &path,
-        display,
-        contract.dataset.format,
-        contract.dataset.csv.clone(),
-        contract.dataset.partition_key.as_deref(),
-    )?;
+    // `--data` is that data in its own format (extension, else content), whatever the
+    // contract's server says.
+    let format = if options.data.is_some() { None } else { contract.dataset.format };
+    let dataset =
+        Dataset::open(&path, display, format, contract.dataset.csv.clone(), contract.dataset.partition_key.as_deref())?;
     dataset.retrying_full_inference(|dataset| check_dataset(contract, dataset, &path, options, store))
 }
 

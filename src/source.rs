@@ -528,6 +528,19 @@ pub fn validate_csv_structure(files: &[PathBuf], csv: &CsvOptions) -> Result<(),
     results.into_iter().collect()
 }
 
+/// The 1-based line of the record starting at byte `offset` of `file`: one more than the `\n`
+/// before it. In a CRLF file the reader starts a record at the `\n` of the previous line's
+/// terminator, so a `\n` at `offset` itself counts too.
+fn line_at(file: &Path, offset: u64) -> u64 {
+    use std::io::Read;
+    let Ok(f) = std::fs::File::open(file) else { return 0 };
+    let mut before = Vec::new();
+    if std::io::BufReader::new(f).take(offset + 1).read_to_end(&mut before).is_err() {
+        return 0;
+    }
+    1 + before.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
 fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataError> {
     for f in files {
         let file = std::fs::File::open(f).map_err(|e| DataError::new(f, e.to_string()))?;
@@ -547,7 +560,9 @@ fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataErr
                 Ok(true) => {}
                 Err(e) => return Err(DataError::new(f, e.to_string())),
             }
-            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            // Counted from the byte offset, on the error path only: the reader's own line count
+            // is one short in CRLF files.
+            let line = || record.position().map(|p| line_at(f, p.byte())).unwrap_or(0);
             if record.len() == 1 && record.get(0).is_some_and(|v| v.is_empty()) {
                 continue; // a blank line
             }
@@ -556,7 +571,11 @@ fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataErr
                 Some(n) if n != record.len() => {
                     return Err(DataError::new(
                         f,
-                        format!("line {line} has {} fields, but the first row has {n} (a ragged row)", record.len()),
+                        format!(
+                            "line {} has {} fields, but the first row has {n} (a ragged row)",
+                            line(),
+                            record.len()
+                        ),
                     ))
                 }
                 _ => {}
@@ -565,7 +584,7 @@ fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataErr
                 let valid = std::str::from_utf8(bad).err().map(|e| e.valid_up_to()).unwrap_or(0);
                 return Err(DataError::new(
                     f,
-                    format!("line {line} is not valid UTF-8 (after {valid} bytes of a field)"),
+                    format!("line {} is not valid UTF-8 (after {valid} bytes of a field)", line()),
                 ));
             }
         }

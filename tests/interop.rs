@@ -184,3 +184,17 @@ fn files_that_gained_a_column_are_read_by_name() {
     assert_eq!(check(&doc, "tip.required")["failures"], 8);
     assert!(!doc.to_string().contains("missing_columns"), "no Polars API name reaches a user");
 }
+
+#[test]
+fn a_ragged_row_in_a_crlf_file_is_named_by_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("r.yaml");
+    std::fs::write(
+        &c,
+        format!("contract: r\ndataset: {{path: {}}}\n", repo().join("fixtures/interop/crlf/ragged.csv").display()),
+    )
+    .unwrap();
+    let r = tollgate(&["check", c.to_str().unwrap()]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("ragged.csv: line 4 has 3 fields, but the first row has 2"), "{}", r.stderr);
+}

@@ -247,3 +247,42 @@ fn files_that_are_not_quite_contracts() {
     assert!(r.stderr.contains("a tab in the indentation\n  --> "), "{}", r.stderr);
     assert!(r.stderr.contains("tab.yaml:7:1\n"), "{}", r.stderr);
 }
+
+fn multi_server(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("multi.odcs.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v3.1.0\nkind: DataContract\nid: m\nname: m\nversion: 1.0.0\nstatus: active\nservers:\n  - server: prod\n    type: local\n    path: {csv}\n    format: csv\n  - server: lake\n    type: s3\n    location: s3://bucket/orders/\n  - server: local-parquet\n    type: local\n    path: {parquet}\n    format: parquet\nschema:\n  - name: orders\n    properties:\n      - name: qty\n        logicalType: integer\n",
+            csv = repo().join("fixtures/orders.csv").display(),
+            parquet = repo().join("fixtures/interop/pyarrow/trips.parquet").display(),
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn data_is_read_in_its_own_format_and_servers_are_chosen_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = multi_server(dir.path());
+    let c = c.to_str().unwrap();
+    // The first server is CSV; --data names a Parquet file: read as Parquet.
+    let r = tollgate(&["check", c, "--data", "fixtures/orders.parquet", "-f", "json"]);
+    assert_ne!(r.code, 3, "{}", r.stderr);
+    assert_eq!(r.json()["results"][0]["rows"], 1000);
+    let r = tollgate(&["check", c, "--server", "local-parquet", "-f", "json"]);
+    assert_ne!(r.code, 3, "{}", r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["results"][0]["rows"], 12);
+    assert!(doc["results"][0]["dataset"].as_str().unwrap().ends_with("trips.parquet"));
+    let r = tollgate(&["check", c, "--server", "staging"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("has no server `staging`; its servers: prod, lake, local-parquet"), "{}", r.stderr);
+    let r = tollgate(&["check", c, "--server", "lake"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("server `lake`") && r.stderr.contains("has no local `path`"), "{}", r.stderr);
+    let r = tollgate(&["check", "contracts/orders.yaml", "--server", "prod"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("has no `servers`"), "{}", r.stderr);
+}

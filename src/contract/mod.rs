@@ -78,8 +78,22 @@ impl Default for CsvOptions {
     }
 }
 
+/// One ODCS `servers` entry: where a copy of the data lives.
+#[derive(Debug, Clone)]
+pub struct ServerSpec {
+    pub name: String,
+    /// The local path, if the server has one (`path`).
+    pub path: Option<String>,
+    /// `format` as written (ODCS servers also say `avro`, `json`, `delta`, …).
+    pub format_text: Option<String>,
+    pub format: Option<Format>,
+    pub pos: Pos,
+}
+
 #[derive(Debug, Clone)]
 pub struct DatasetSpec {
+    /// ODCS servers, in contract order (empty for native contracts); `--server` picks one.
+    pub servers: Vec<ServerSpec>,
     pub path: String,
     pub format: Option<Format>,
     pub partition_key: Option<String>,

@@ -374,14 +374,36 @@ pub fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> 
     );
     let description =
         get(root, "description").and_then(|d| d.as_text().map(str::to_string).or_else(|| text(d, "purpose")));
-    // The first server with a local path is the data; `--data` overrides it.
-    let server = get(root, "servers").and_then(Node::as_seq).and_then(|s| s.iter().find(|s| get(s, "path").is_some()));
+    // The first server with a local path is the data; `--server` picks another, `--data`
+    // overrides both.
+    let all_servers = get(root, "servers").and_then(Node::as_seq).unwrap_or_default();
+    let servers: Vec<ServerSpec> = all_servers
+        .iter()
+        .map(|s| ServerSpec {
+            name: text(s, "server").unwrap_or_default(),
+            path: text(s, "path"),
+            format_text: text(s, "format"),
+            format: match text(s, "format").as_deref() {
+                Some("parquet") => Some(Format::Parquet),
+                Some("csv") => Some(Format::Csv),
+                _ => None,
+            },
+            pos: s.pos,
+        })
+        .collect();
+    let first = servers.iter().position(|s| s.path.is_some());
+    // The data's server must be in a format tollgate reads; the others may be anything.
+    if let Some(node) = first.and_then(|i| get(&all_servers[i], "format")) {
+        format_of(ctx, node);
+    }
+    let path_pos = first.and_then(|i| get(&all_servers[i], "path")).map(|n| n.pos).unwrap_or(root.pos);
     let dataset = DatasetSpec {
-        path: server.and_then(|s| text(s, "path")).unwrap_or_default(),
-        format: server.and_then(|s| get(s, "format")).and_then(|f| format_of(ctx, f)),
+        path: first.and_then(|i| servers[i].path.clone()).unwrap_or_default(),
+        format: first.and_then(|i| servers[i].format),
+        servers,
         partition_key: None,
         csv: CsvOptions::default(),
-        pos: server.and_then(|s| get(s, "path")).map(|n| n.pos).unwrap_or(root.pos),
+        pos: path_pos,
     };
     let mut checks: Vec<DatasetCheck> = Vec::new();
     let mut columns: Vec<ColumnSpec> = Vec::new();

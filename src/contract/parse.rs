@@ -451,7 +451,7 @@ fn dataset_of(ctx: &mut Ctx, node: &Node) -> Option<DatasetSpec> {
     });
     let csv = f.get("csv").and_then(|n| csv_of(ctx, n)).unwrap_or_default();
     let pos = f.get("path").map(|n| n.pos).unwrap_or(f.pos);
-    Some(DatasetSpec { path: path?, format, partition_key, csv, pos })
+    Some(DatasetSpec { servers: Vec::new(), path: path?, format, partition_key, csv, pos })
 }
 
 fn schema_of(ctx: &mut Ctx, node: &Node) -> Option<SchemaSpec> {
