@@ -8,8 +8,9 @@ use std::path::{Component, Path, PathBuf};
 use polars::prelude::*;
 use serde_json::{json, Value};
 
-use crate::contract::CsvOptions;
+use crate::contract::{CsvOptions, Format};
 use crate::source::{DataError, Dataset};
+use crate::types::DeclaredType;
 use crate::types::{family, type_name, Family};
 use crate::values::json_value;
 
@@ -19,6 +20,10 @@ const MAX_ACCEPTED: u32 = 20;
 struct ColumnProfile {
     name: String,
     dtype: DataType,
+    /// Why the proposal differs from what the reader saw (dates kept as text).
+    note: Option<String>,
+    /// The highest null rate in any one partition, when the data is partitioned.
+    worst_null_rate: Option<f64>,
     nulls: u64,
     distinct: u64,
     nans: u64,
@@ -108,36 +113,89 @@ fn relative(to: &Path, from_dir: &Path) -> PathBuf {
     }
 }
 
+/// The field separator of a CSV file, from its first line: the most frequent of `,` `;` tab
+/// `|` outside quotes (a comma on a tie).
+fn sniff_delimiter(file: &Path) -> u8 {
+    use std::io::{BufRead, Read};
+    let Ok(f) = std::fs::File::open(file) else { return b',' };
+    let mut first = Vec::new();
+    let _ = std::io::BufReader::new(f.take(1 << 16)).read_until(b'\n', &mut first);
+    let mut counts = [0usize; 4];
+    let candidates = [b',', b';', b'\t', b'|'];
+    let mut quoted = false;
+    for &b in &first {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            if let Some(i) = candidates.iter().position(|&c| c == b) {
+                counts[i] += 1;
+            }
+        }
+    }
+    let best = (0..4).max_by_key(|&i| (counts[i], i == 0)).unwrap_or(0);
+    if counts[best] == 0 {
+        b','
+    } else {
+        candidates[best]
+    }
+}
+
 /// A null-rate ceiling above the observed rate, so the proposal passes with room to spare.
 fn headroom(rate: f64) -> f64 {
     ((rate * 1.5 + 0.01) * 1000.0).ceil().min(1000.0) / 1000.0
 }
 
+/// Aggregates of one column, named `{what}{i}` in the profile query.
+fn slot(what: &str, i: usize) -> String {
+    format!("{what}{i}")
+}
+
 fn profile(dataset: &Dataset) -> Result<(u64, Vec<ColumnProfile>), DataError> {
-    let lf = dataset.scan(&dataset.files, &[])?;
-    let schema = lf.clone().collect_schema().map_err(|e| DataError::new(&dataset.files[0], e.to_string()))?;
+    let inferred = dataset.scan(&dataset.files, &[])?;
+    let schema = inferred.clone().collect_schema().map_err(|e| DataError::new(&dataset.files[0], e.to_string()))?;
+    // Nested and exotic columns (lists, structs, DuckDB's INTERVAL) are neither read nor
+    // proposed: no rule applies to them, and some cannot be read at all.
+    let columns: Vec<(String, DataType)> = schema
+        .iter()
+        .filter(|(_, d)| family(d) != Family::Other)
+        .map(|(n, d)| (n.to_string(), d.clone()))
+        .collect();
+    // CSV text, and what the CSV reader took for dates, is judged by tollgate's own grammar —
+    // the one `check` applies to the types proposed — so the text is read as text.
+    let as_text: Vec<(String, DeclaredType)> = match dataset.format {
+        Format::Csv => columns
+            .iter()
+            .filter(|(_, d)| matches!(family(d), Family::String | Family::Date | Family::Timestamp))
+            .map(|(n, _)| (n.clone(), DeclaredType::String))
+            .collect(),
+        Format::Parquet => Vec::new(),
+    };
+    let lf = if as_text.is_empty() { inferred } else { dataset.scan(&dataset.files, &as_text)? };
     let mut exprs = vec![len().cast(DataType::Int64).alias("__rows")];
-    let columns: Vec<(String, DataType)> = schema.iter().map(|(n, d)| (n.to_string(), d.clone())).collect();
     for (i, (name, dtype)) in columns.iter().enumerate() {
         let c = col(name.as_str());
-        exprs.push(c.clone().null_count().cast(DataType::Int64).alias(format!("nulls{i}")));
-        exprs.push(c.clone().drop_nulls().n_unique().cast(DataType::Int64).alias(format!("distinct{i}")));
+        exprs.push(c.clone().null_count().cast(DataType::Int64).alias(slot("nulls", i)));
+        exprs.push(c.clone().drop_nulls().n_unique().cast(DataType::Int64).alias(slot("distinct", i)));
+        let text = as_text.iter().any(|(n, _)| n == name);
+        if text {
+            for (what, declared) in [("date", DeclaredType::Date), ("timestamp", DeclaredType::Timestamp)] {
+                let parsed = crate::values::parse_text(c.clone(), declared);
+                let unparsed = c.clone().is_not_null().and(parsed.clone().is_null());
+                exprs.push(count_true(unparsed).alias(slot(&format!("{what}_fail"), i)));
+                exprs.push(parsed.clone().min().alias(slot(&format!("{what}_min"), i)));
+                exprs.push(parsed.max().alias(slot(&format!("{what}_max"), i)));
+            }
+        }
         match family(dtype) {
+            _ if text => exprs.push(first_values(c).alias(slot("values", i))),
             Family::Integer | Family::Float | Family::Decimal | Family::Date | Family::Timestamp | Family::Time => {
-                exprs.push(c.clone().min().alias(format!("min{i}")));
-                exprs.push(c.clone().max().alias(format!("max{i}")));
+                exprs.push(c.clone().min().alias(slot("min", i)));
+                exprs.push(c.clone().max().alias(slot("max", i)));
                 if family(dtype) == Family::Float {
-                    exprs.push(c.clone().is_nan().sum().cast(DataType::Int64).alias(format!("nans{i}")));
+                    exprs.push(count_true(c.clone().is_nan()).alias(slot("nans", i)));
                 }
             }
-            Family::String => {
-                // Some distinct values, enough to tell whether there are at most 20 (then they are
-                // all of them, sorted below); sorting every distinct value would cost more than
-                // the rest of the profile.
-                let firsts =
-                    c.clone().cast(DataType::String).drop_nulls().unique().head(Some(MAX_ACCEPTED as usize + 1));
-                exprs.push(firsts.implode(false).alias(format!("values{i}")));
-            }
+            Family::String => exprs.push(first_values(c).alias(slot("values", i))),
             _ => {}
         }
     }
@@ -148,29 +206,115 @@ fn profile(dataset: &Dataset) -> Result<(u64, Vec<ColumnProfile>), DataError> {
         .map_err(|e| DataError::new(&dataset.files[0], e.to_string()))?;
     let get = |name: &str| df.column(name).ok().and_then(|c| c.get(0).ok()).map(|v| v.into_static());
     let int = |name: &str| get(name).and_then(|v| v.extract::<i64>()).unwrap_or(0).max(0) as u64;
+    let json = |name: &str| get(name).map(|v| json_value(&v)).unwrap_or(Value::Null);
     let rows = int("__rows");
     let profiles = columns
         .into_iter()
         .enumerate()
-        .map(|(i, (name, dtype))| {
-            let mut values: Vec<Value> = match get(&format!("values{i}")) {
+        .map(|(i, (name, inferred_type))| {
+            let mut values: Vec<Value> = match get(&slot("values", i)) {
                 Some(AnyValue::List(s)) => (0..s.len()).filter_map(|j| s.get(j).ok().map(|v| json_value(&v))).collect(),
                 _ => Vec::new(),
             };
             values.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            let nulls = int(&slot("nulls", i));
+            let text = as_text.iter().any(|(n, _)| *n == name);
+            // Text every value of which tollgate parses as a date (or timestamp) is one; what
+            // the CSV reader took for dates in another order (`01/02/2024`) stays text.
+            let (dtype, min, max, note) = if !text {
+                (inferred_type, json(&slot("min", i)), json(&slot("max", i)), None)
+            } else if rows > nulls && int(&slot("date_fail", i)) == 0 {
+                (DataType::Date, json(&slot("date_min", i)), json(&slot("date_max", i)), None)
+            } else if rows > nulls && int(&slot("timestamp_fail", i)) == 0 {
+                let dtype = DataType::Datetime(TimeUnit::Microseconds, None);
+                (dtype, json(&slot("timestamp_min", i)), json(&slot("timestamp_max", i)), None)
+            } else {
+                let note = matches!(family(&inferred_type), Family::Date | Family::Timestamp).then(|| {
+                    "dates in an order tollgate does not read (it reads YYYY-MM-DD), so kept as text".to_string()
+                });
+                (DataType::String, Value::Null, Value::Null, note)
+            };
+            let exact_bounds = family(&dtype) == Family::Decimal;
             ColumnProfile {
-                nulls: int(&format!("nulls{i}")),
-                distinct: int(&format!("distinct{i}")),
-                nans: int(&format!("nans{i}")),
-                min: get(&format!("min{i}")).map(|v| json_value(&v)).unwrap_or(Value::Null),
-                max: get(&format!("max{i}")).map(|v| json_value(&v)).unwrap_or(Value::Null),
-                values,
+                nulls,
+                distinct: int(&slot("distinct", i)),
+                nans: int(&slot("nans", i)),
+                min: if exact_bounds { raw_number(&min) } else { min },
+                max: if exact_bounds { raw_number(&max) } else { max },
+                values: if family(&dtype) == Family::String { values } else { Vec::new() },
+                worst_null_rate: None,
+                note,
                 name,
                 dtype,
             }
         })
         .collect();
     Ok((rows, profiles))
+}
+
+fn count_true(predicate: Expr) -> Expr {
+    predicate.sum().cast(DataType::Int64)
+}
+
+/// Some distinct values, enough to tell whether there are at most 20 (then they are all of them,
+/// sorted afterwards); sorting every distinct value would cost more than the rest of the profile.
+fn first_values(c: Expr) -> Expr {
+    c.cast(DataType::String).drop_nulls().unique().head(Some(MAX_ACCEPTED as usize + 1)).implode(false)
+}
+
+/// Marks a decimal's exact text to be written as a YAML number with every digit (a JSON number
+/// would pass through f64). Only [`inline`] reads the mark.
+const RAW_NUMBER: char = '\u{0}';
+
+fn raw_number(v: &Value) -> Value {
+    match v {
+        Value::String(text) => Value::String(format!("{RAW_NUMBER}{text}")),
+        other => other.clone(),
+    }
+}
+
+/// The highest null rate of each column in any one partition: a ceiling proposed from all rows
+/// pooled would fail `--all-partitions` on the worst day. One grouped pass over the partitions.
+fn worst_null_rates(dataset: &Dataset, columns: &[String]) -> Result<Vec<f64>, DataError> {
+    const PART: &str = "__tollgate_partition";
+    let mut scans = Vec::new();
+    for (i, p) in dataset.partitions.iter().enumerate() {
+        let scan = dataset
+            .scan(&p.files, &[])?
+            .select([cols(columns.iter().map(String::as_str)).as_expr(), lit(i as u32).alias(PART)]);
+        scans.push(scan);
+    }
+    let union = concat(scans, UnionArgs { to_supertypes: true, ..Default::default() })
+        .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+    let mut aggs = vec![len().cast(DataType::Float64).alias("__rows")];
+    aggs.extend(
+        columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| col(c.as_str()).null_count().cast(DataType::Float64).alias(slot("nulls", i))),
+    );
+    let per = union
+        .group_by([col(PART)])
+        .agg(aggs)
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+    let column_f64 = |name: &str| -> Vec<f64> {
+        per.column(name)
+            .ok()
+            .and_then(|c| c.f64().ok().map(|ca| ca.iter().map(|v| v.unwrap_or(0.0)).collect()))
+            .unwrap_or_default()
+    };
+    let rows = column_f64("__rows");
+    Ok((0..columns.len())
+        .map(|i| {
+            column_f64(&slot("nulls", i))
+                .iter()
+                .zip(&rows)
+                .map(|(n, r)| if *r > 0.0 { n / r } else { 0.0 })
+                .fold(0.0, f64::max)
+        })
+        .collect())
 }
 
 /// The proposed rules of one column, in the native contract's vocabulary.
@@ -184,7 +328,8 @@ fn native_rules(p: &ColumnProfile, rows: u64) -> serde_json::Map<String, Value> 
     if rows > 0 && p.nulls == 0 {
         m.insert("required".into(), json!(true));
     } else if rows > 0 {
-        m.insert("null_rate".into(), json!({"max": headroom(p.nulls as f64 / rows as f64)}));
+        let rate = (p.nulls as f64 / rows as f64).max(p.worst_null_rate.unwrap_or(0.0));
+        m.insert("null_rate".into(), json!({"max": headroom(rate)}));
     }
     if non_null > 1 && p.distinct == non_null && p.nans <= 1 {
         m.insert("unique".into(), json!(true));
@@ -215,6 +360,7 @@ fn plain_safe(text: &str) -> bool {
 /// One scalar, or a list of scalars, on one line. JSON's quoting is valid YAML 1.2.
 fn inline(v: &Value) -> String {
     match v {
+        Value::String(text) if text.starts_with(RAW_NUMBER) => text[RAW_NUMBER.len_utf8()..].to_string(),
         Value::String(text) if plain_safe(text) => text.clone(),
         Value::Array(items) => format!("[{}]", items.iter().map(inline).collect::<Vec<_>>().join(", ")),
         Value::Object(map) => {
@@ -286,13 +432,22 @@ fn column_comment(p: &ColumnProfile, rows: u64, rules: &serde_json::Map<String, 
             "type" => "as the data stores it".to_string(),
             "required" => format!("no null in {rows} rows"),
             "null_rate" if p.nulls == 0 => "nothing else is known of it".to_string(),
-            "null_rate" => format!("{:.4} observed, with headroom", p.nulls as f64 / rows.max(1) as f64),
+            "null_rate" => match p.worst_null_rate {
+                Some(worst) => format!(
+                    "{:.4} overall and {worst:.4} in the worst partition, with headroom",
+                    p.nulls as f64 / rows.max(1) as f64
+                ),
+                None => format!("{:.4} observed, with headroom", p.nulls as f64 / rows.max(1) as f64),
+            },
             "unique" => "every non-null value is distinct".to_string(),
             "range" => "the observed min and max".to_string(),
             "accepted_values" => format!("{} distinct values (at most {MAX_ACCEPTED})", p.values.len()),
             _ => continue,
         };
         why.push(format!("{rule}: {reason}"));
+    }
+    if let Some(note) = &p.note {
+        why.push(note.clone());
     }
     let pad = " ".repeat(indent);
     format!("{pad}# {}: {}\n{pad}# {}\n", p.name, facts.join(", "), why.join("; "))
@@ -318,8 +473,34 @@ pub fn infer(data: &Path, output: Option<&Path>, odcs: bool, progress: &dyn Fn(S
     let display = crate::source::normalize(data).to_string_lossy().into_owned();
     // CSV types as `check` reads them (the first rows, all rows when a late value disagrees), so
     // the proposal is judged on the very types it declares.
-    let dataset = Dataset::open(data, display, Some(format), CsvOptions::default(), None)?;
-    let (rows, profiles) = dataset.retrying_full_inference(profile)?;
+    let delimiter = match (format, files.first()) {
+        (Format::Csv, Some(first)) => sniff_delimiter(first),
+        _ => b',',
+    };
+    if delimiter != b',' && odcs {
+        return Err(DataError::new(
+            data,
+            format!(
+                "fields are separated by `{}`, which an ODCS server cannot declare (tollgate reads ODCS CSV with \
+                 commas); propose a native contract (without --odcs), which says `csv: {{delimiter: ...}}`",
+                delimiter as char
+            ),
+        ));
+    }
+    let csv = CsvOptions { delimiter, ..CsvOptions::default() };
+    let dataset = Dataset::open(data, display, Some(format), csv, key_name.as_deref())?;
+    let (rows, mut profiles) = dataset.retrying_full_inference(profile)?;
+    if key_name.is_some() && dataset.partitions.len() > 1 {
+        let names: Vec<String> = profiles.iter().filter(|p| p.nulls > 0).map(|p| p.name.clone()).collect();
+        if !names.is_empty() {
+            let worst = dataset.retrying_full_inference(|d| worst_null_rates(d, &names))?;
+            for (name, rate) in names.iter().zip(worst) {
+                if let Some(p) = profiles.iter_mut().find(|p| &p.name == name) {
+                    p.worst_null_rate = Some(rate);
+                }
+            }
+        }
+    }
     let stem = data.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "dataset".into());
     let name: String = stem
         .to_lowercase()
@@ -389,6 +570,13 @@ pub fn infer(data: &Path, output: Option<&Path>, odcs: bool, progress: &dyn Fn(S
         ));
         if let Some(k) = &key_name {
             text.push_str(&format!("  partitioning: {{style: hive, key: {}}}\n", inline(&json!(k))));
+        }
+        if delimiter != b',' {
+            text.push_str(&format!(
+                "  # fields are separated by `{0}` (sniffed from the first line)\n  csv: {{delimiter: {1}}}\n",
+                delimiter as char,
+                inline(&json!((delimiter as char).to_string()))
+            ));
         }
         text.push_str("schema:\n  columns:\n");
         for p in columns {
