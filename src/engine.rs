@@ -388,32 +388,70 @@ fn in_other_partitions(
     Ok(Some(key.is_in(lit(polars::prelude::Scalar::new_list(series)), false)))
 }
 
-/// Columns whose type in another partition differs from the checked partition's (Parquet footers).
-fn schema_drift(dataset: &Dataset, checked: &Partition, schema: &Schema) -> Result<Vec<String>, DataError> {
+/// Columns of the checked partition whose type drifted (Parquet footers). A column with a
+/// declared type drifted when the checked partition breaks the declaration while other
+/// partitions keep it (they are named); a partition that matches the contract has no drift,
+/// whatever the others hold. A column without a declared type is compared with the previous
+/// partition.
+fn schema_drift(
+    contract: &Contract,
+    dataset: &Dataset,
+    checked: &Partition,
+    schema: &Schema,
+) -> Result<Vec<String>, DataError> {
     let key = dataset.partition_key.as_deref().unwrap_or("partition");
-    let mut drift: Vec<(String, String)> = Vec::new();
     if dataset.format != Format::Parquet {
         return Ok(Vec::new());
     }
-    for p in dataset.partitions.iter().filter(|p| p.raw != checked.raw) {
-        let Some(first) = p.files.first() else { continue };
-        for (name, dtype) in dataset.parquet_schema(first)? {
-            match schema.get(name.as_str()) {
-                Some(ours) if ours != &dtype && !drift.iter().any(|(c, _)| c == &name) => drift.push((
-                    name.clone(),
-                    format!(
-                        "`{name}` is {} in {key}={} but {} in {key}={}",
+    let position = dataset.partitions.iter().position(|p| p.raw == checked.raw).unwrap_or(0);
+    let others: Vec<(&Partition, Vec<(String, DataType)>)> = dataset
+        .partitions
+        .iter()
+        .filter(|p| p.raw != checked.raw)
+        .filter_map(|p| p.files.first().map(|f| dataset.parquet_schema(f).map(|s| (p, s))))
+        .collect::<Result<_, _>>()?;
+    let type_in = |p: &Partition, name: &str| -> Option<DataType> {
+        others.iter().find(|(o, _)| o.raw == p.raw)?.1.iter().find(|(n, _)| n == name).map(|(_, d)| d.clone())
+    };
+    let mut drift = Vec::new();
+    for (name, ours) in schema.iter() {
+        let declared = contract.columns().iter().find(|c| c.name == name.as_str()).and_then(|c| c.declared_type);
+        match declared {
+            Some(declared) => {
+                if declared.accepts(ours) {
+                    continue;
+                }
+                let keeping: Vec<String> = others
+                    .iter()
+                    .filter(|(p, _)| type_in(p, name).is_some_and(|d| declared.accepts(&d)))
+                    .map(|(p, _)| format!("{key}={}", p.raw))
+                    .collect();
+                if !keeping.is_empty() {
+                    drift.push(format!(
+                        "`{name}` is {} in {key}={} but {} (as declared) in {}",
                         crate::types::type_name(ours),
                         checked.raw,
-                        crate::types::type_name(&dtype),
-                        p.raw
-                    ),
-                )),
-                _ => {}
+                        declared.name(),
+                        keeping.join(", ")
+                    ));
+                }
+            }
+            None => {
+                let Some(previous) = position.checked_sub(1).map(|i| &dataset.partitions[i]) else { continue };
+                match type_in(previous, name) {
+                    Some(theirs) if &theirs != ours => drift.push(format!(
+                        "`{name}` is {} in {key}={} but {} in {key}={} (the previous partition)",
+                        crate::types::type_name(ours),
+                        checked.raw,
+                        crate::types::type_name(&theirs),
+                        previous.raw
+                    )),
+                    _ => {}
+                }
             }
         }
     }
-    Ok(drift.into_iter().map(|(_, text)| text).collect())
+    Ok(drift)
 }
 
 /// One expression per key: the typed value for a single column, else the parts joined as text
@@ -604,7 +642,7 @@ fn plan_checks(
     let mut pending = Vec::new();
     if let Some(schema_spec) = &contract.schema {
         let drift = match partition {
-            Some(p) => schema_drift(dataset, p, schema)?,
+            Some(p) => schema_drift(contract, dataset, p, schema)?,
             None => Vec::new(),
         };
         let key = dataset.partition_key.as_deref();

@@ -155,11 +155,8 @@ fn profile(dataset: &Dataset) -> Result<(u64, Vec<ColumnProfile>), DataError> {
     let schema = inferred.clone().collect_schema().map_err(|e| DataError::new(&dataset.files[0], e.to_string()))?;
     // Nested and exotic columns (lists, structs, DuckDB's INTERVAL) are neither read nor
     // proposed: no rule applies to them, and some cannot be read at all.
-    let columns: Vec<(String, DataType)> = schema
-        .iter()
-        .filter(|(_, d)| family(d) != Family::Other)
-        .map(|(n, d)| (n.to_string(), d.clone()))
-        .collect();
+    let columns: Vec<(String, DataType)> =
+        schema.iter().filter(|(_, d)| family(d) != Family::Other).map(|(n, d)| (n.to_string(), d.clone())).collect();
     // CSV text, and what the CSV reader took for dates, is judged by tollgate's own grammar —
     // the one `check` applies to the types proposed — so the text is read as text.
     let as_text: Vec<(String, DeclaredType)> = match dataset.format {
