@@ -204,6 +204,20 @@ fn compare_columns(out: &mut Vec<Change>, old: &ColumnSpec, new: &ColumnSpec) {
         (Some(a), None) => out.push(change("type_widened", Some(col), format!("{} → any", a.name()), Effect::Looser)),
         _ => {}
     }
+    let nested = |c: &ColumnSpec| {
+        c.rules.iter().find_map(|r| match &r.kind {
+            RuleKind::NestedType(t) => Some(t.name()),
+            _ => None,
+        })
+    };
+    match (nested(old), nested(new)) {
+        (Some(a), Some(b)) if a != b => {
+            out.push(change("type_changed", Some(col), format!("{a} → {b}"), Effect::Different))
+        }
+        (None, Some(b)) => out.push(change("type_narrowed", Some(col), format!("any → {b}"), Effect::Tighter)),
+        (Some(a), None) => out.push(change("type_widened", Some(col), format!("{a} → any"), Effect::Looser)),
+        _ => {}
+    }
     for name in ["required", "unique", "null_rate", "range", "accepted_values", "pattern", "length"] {
         let (a, b) = (rule_of(old, name), rule_of(new, name));
         let kind = if name == "required" { "nullability_changed" } else { "rule_tightened" };

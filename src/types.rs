@@ -96,6 +96,12 @@ pub fn type_name(dtype: &DataType) -> String {
             }
         }
         DataType::Null => "null".into(),
+        DataType::List(items) | DataType::Array(items, _) => format!("list<{}>", type_name(items)),
+        DataType::Struct(fields) => {
+            let fields: Vec<String> =
+                fields.iter().map(|f| format!("{}: {}", f.name(), type_name(f.dtype()))).collect();
+            format!("struct<{}>", fields.join(", "))
+        }
         other => other.to_string().to_lowercase(),
     }
 }

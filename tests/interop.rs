@@ -198,3 +198,43 @@ fn a_ragged_row_in_a_crlf_file_is_named_by_its_own_line() {
     assert_eq!(r.code, 3);
     assert!(r.stderr.contains("ragged.csv: line 4 has 3 fields, but the first row has 2"), "{}", r.stderr);
 }
+
+#[test]
+fn nested_types_are_checked_natively_and_from_odcs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = repo().join("fixtures/interop/nested/nested.parquet");
+    let native = dir.path().join("n.yaml");
+    std::fs::write(
+        &native,
+        format!(
+            "contract: n\ndataset: {{path: {}}}\nschema:\n  columns:\n    - {{name: tags, type: list<string>}}\n    - {{name: scores, type: \"list<float64>\"}}\n    - {{name: point, type: \"struct<x: float64, y: float64>\"}}\n    - {{name: id, type: \"struct<a: int64>\"}}\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let doc = tollgate(&["check", native.to_str().unwrap(), "-f", "json"]).json();
+    assert_eq!(check(&doc, "tags.type")["status"], "pass");
+    let scores = check(&doc, "scores.type");
+    assert_eq!((scores["status"].as_str(), scores["observed"].as_str()), (Some("fail"), Some("list<int64>")));
+    assert_eq!(check(&doc, "point.type")["status"], "pass");
+    assert_eq!(check(&doc, "point.type")["observed"], "struct<x: float64, y: float64>");
+    assert_eq!(check(&doc, "id.type")["message"], "expected struct<a: int64>, found int64");
+
+    let odcs = dir.path().join("n.odcs.yaml");
+    std::fs::write(
+        &odcs,
+        format!(
+            "apiVersion: v3.1.0\nkind: DataContract\nid: n\nname: n\nversion: 1.0.0\nstatus: active\nservers:\n  - server: local\n    type: local\n    path: {}\n    format: parquet\nschema:\n  - name: t\n    properties:\n      - name: tags\n        logicalType: array\n        items:\n          logicalType: string\n          logicalTypeOptions: {{maxLength: 1}}\n      - name: scores\n        logicalType: array\n        items:\n          logicalType: string\n      - name: point\n        logicalType: object\n        properties:\n          - name: x\n            logicalType: number\n          - name: y\n            logicalType: number\n            quality:\n              - metric: nullValues\n                mustBe: 0\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let doc = tollgate(&["check", odcs.to_str().unwrap(), "-f", "json"]).json();
+    assert_eq!(check(&doc, "tags.type")["status"], "pass");
+    assert_eq!(check(&doc, "scores.type")["status"], "fail", "items are integers, not strings");
+    assert_eq!(check(&doc, "point.type")["status"], "pass");
+    let skipped = check(&doc, "tags[].rules");
+    assert_eq!(skipped["status"], "skipped");
+    assert!(skipped["message"].as_str().unwrap().contains("rules on the nested field `tags[]`"), "{skipped}");
+    assert_eq!(check(&doc, "point.y.rules")["status"], "skipped");
+}

@@ -167,6 +167,8 @@ pub struct Literal {
 pub enum RuleKind {
     /// `type`: checked against the declared type of the column.
     Type(DeclaredType),
+    /// `type: list<…>` / `struct<…>` (ODCS `array`/`object`): the stored nesting and item types.
+    NestedType(types::NestedType),
     Required,
     Unique {
         scope: Option<Scope>,
@@ -196,7 +198,7 @@ pub enum RuleKind {
 impl RuleKind {
     pub fn name(&self) -> &'static str {
         match self {
-            RuleKind::Type(_) => "type",
+            RuleKind::Type(_) | RuleKind::NestedType(_) => "type",
             RuleKind::Required => "required",
             RuleKind::Unique { .. } => "unique",
             RuleKind::NullRate { .. } => "null_rate",

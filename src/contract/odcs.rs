@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::diagnostic::suggestion;
 use super::parse::{bool_of, count_of, format_of, literal, text_of, Ctx};
-use super::types::DeclaredType;
+use super::types::{DeclaredType, NestedType};
 use super::yaml::{Node, Pos, Scalar};
 use super::*;
 
@@ -37,6 +37,56 @@ fn sanitize(name: &str) -> String {
         "contract".into()
     } else {
         s
+    }
+}
+
+/// The type of a property with its nesting: `array` by its `items`, `object` by its typed
+/// `properties`; `None` when a part is untyped or unknown.
+fn nested_type(property: &Node) -> Option<NestedType> {
+    match text(property, "logicalType")?.as_str() {
+        "array" => Some(NestedType::List(Box::new(nested_type(get(property, "items")?)?))),
+        "object" => {
+            let fields: Vec<(String, NestedType)> = get(property, "properties")
+                .and_then(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|p| Some((text(p, "name")?, nested_type(p)?)))
+                .collect();
+            (!fields.is_empty()).then_some(NestedType::Struct(fields))
+        }
+        scalar => logical_type(scalar).map(NestedType::Scalar),
+    }
+}
+
+/// Rules written on fields inside an `array`/`object` property: tollgate checks the nested types
+/// but evaluates no rule inside them, so each such field is reported `skipped`, with its reason.
+fn nested_rules_skipped(property: &Node, column: &str, checks: &mut Vec<DatasetCheck>) {
+    let mut inner: Vec<(String, &Node)> = Vec::new();
+    if let Some(items) = get(property, "items") {
+        inner.push((format!("{column}[]"), items));
+    }
+    for p in get(property, "properties").and_then(Node::as_seq).unwrap_or_default() {
+        inner.push((format!("{column}.{}", text(p, "name").unwrap_or_default()), p));
+    }
+    for (path, node) in inner {
+        let ruled = ["quality", "logicalTypeOptions", "required", "unique"]
+            .iter()
+            .any(|k| get(node, k).is_some_and(|v| v.as_bool() != Some(false)));
+        if ruled {
+            checks.push(DatasetCheck {
+                name: Some(format!("{path}.rules")),
+                kind: CheckKind::Unsupported {
+                    reason: format!(
+                        "rules on the nested field `{path}` (line {}) are not evaluated; its type is checked by `{column}.type`",
+                        node.pos.line
+                    ),
+                },
+                severity: Severity::Error,
+                limits: Limits::default(),
+                pos: node.pos,
+            });
+        }
+        nested_rules_skipped(node, &path, checks);
     }
 }
 
@@ -420,6 +470,12 @@ pub fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> 
             let declared = text(property, "logicalType").and_then(|t| logical_type(&t));
             if let (Some(t), Some(n)) = (declared, get(property, "logicalType")) {
                 rules.push(rule(RuleKind::Type(t), n.pos));
+            }
+            if let (Some(nested @ (NestedType::List(_) | NestedType::Struct(_))), Some(n)) =
+                (nested_type(property), get(property, "logicalType"))
+            {
+                rules.push(rule(RuleKind::NestedType(nested), n.pos));
+                nested_rules_skipped(property, &col, &mut checks);
             }
             let flag = |ctx: &mut Ctx, key: &str| {
                 get(property, key).and_then(|n| bool_of(ctx, n, &format!("`{key}`"))).unwrap_or(false)

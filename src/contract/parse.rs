@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::diagnostic::{suggestion, Diagnostic, InvalidContract};
-use super::types::{unknown_type_help, DeclaredType};
+use super::types::{unknown_type_help, DeclaredType, NestedType};
 use super::yaml::{self, Node, NodeKind, Pos, Scalar};
 use super::*;
 
@@ -553,12 +553,13 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
             }
             "type" => rule_form(ctx, value, "type", &["name"], Some("name"), true).and_then(|form| {
                 let text = form.value?.as_text().unwrap_or("");
-                match DeclaredType::parse(text) {
-                    Some(t) => {
+                match (DeclaredType::parse(text), NestedType::parse(text)) {
+                    (Some(t), _) => {
                         declared_type = Some(t);
                         Some((RuleKind::Type(t), form.limits, form.severity))
                     }
-                    None => {
+                    (None, Some(nested)) => Some((RuleKind::NestedType(nested), form.limits, form.severity)),
+                    (None, None) => {
                         ctx.error(form.value?.pos, format!("unknown type `{text}`"), unknown_type_help(text));
                         None
                     }

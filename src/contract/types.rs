@@ -49,6 +49,78 @@ pub const TYPE_NAMES: &[&str] = &[
     "number",
 ];
 
+/// A declared type with nesting: `list<int64>`, `struct<a: string, b: list<date>>` (native), or
+/// an ODCS `array` with `items` / `object` with `properties`. Scalars inside are [`DeclaredType`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum NestedType {
+    Scalar(DeclaredType),
+    List(Box<NestedType>),
+    /// Declared fields, in order; a field the data holds and the contract does not name is allowed.
+    Struct(Vec<(String, NestedType)>),
+}
+
+impl NestedType {
+    /// Parses `list<…>` / `struct<name: type, …>`; `None` for anything else (a plain scalar name
+    /// is a [`DeclaredType`], not this).
+    pub fn parse(text: &str) -> Option<NestedType> {
+        let text = text.trim();
+        let (head, rest) = text.split_once('<')?;
+        let inner = rest.strip_suffix('>')?;
+        match head.trim() {
+            "list" => Some(NestedType::List(Box::new(Self::parse_any(inner)?))),
+            "struct" => {
+                let mut fields = Vec::new();
+                for part in split_top_level(inner) {
+                    let (name, ty) = part.split_once(':')?;
+                    let name = name.trim();
+                    if name.is_empty() {
+                        return None;
+                    }
+                    fields.push((name.to_string(), Self::parse_any(ty)?));
+                }
+                (!fields.is_empty()).then_some(NestedType::Struct(fields))
+            }
+            _ => None,
+        }
+    }
+
+    fn parse_any(text: &str) -> Option<NestedType> {
+        match DeclaredType::parse(text.trim()) {
+            Some(t) => Some(NestedType::Scalar(t)),
+            None => Self::parse(text),
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            NestedType::Scalar(t) => t.name().to_string(),
+            NestedType::List(inner) => format!("list<{}>", inner.name()),
+            NestedType::Struct(fields) => {
+                let fields: Vec<String> = fields.iter().map(|(n, t)| format!("{n}: {}", t.name())).collect();
+                format!("struct<{}>", fields.join(", "))
+            }
+        }
+    }
+}
+
+/// `a: int64, b: struct<c: string, d: date>` split at the commas outside `<…>`.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let (mut depth, mut start, mut parts) = (0i32, 0, Vec::new());
+    for (i, c) in text.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
 /// Names other systems use (SQL, pandas, Spark, Java) and what tollgate calls them, so an
 /// unknown type gets the right suggestion rather than the nearest spelling (`int` → `int8`).
 const SYNONYMS: &[(&str, &str)] = &[
@@ -151,6 +223,16 @@ impl DeclaredType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_type_names() {
+        let t = NestedType::parse("struct<a: string, b: list<int64>, c: struct<d: date>>").unwrap();
+        assert_eq!(t.name(), "struct<a: string, b: list<int64>, c: struct<d: date>>");
+        assert_eq!(NestedType::parse("list< float64 >").unwrap().name(), "list<float64>");
+        assert_eq!(NestedType::parse("list<int65>"), None);
+        assert_eq!(NestedType::parse("struct<>"), None);
+        assert_eq!(NestedType::parse("int64"), None);
+    }
 
     #[test]
     fn synonyms_get_their_own_suggestion() {

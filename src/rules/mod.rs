@@ -141,6 +141,7 @@ pub fn footer_nulls_and_rows(input: &ColumnInput) -> Option<Vec<Option<i64>>> {
 pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
     match &rule.kind {
         RuleKind::Type(declared) => type_check::plan(*declared, rule, input),
+        RuleKind::NestedType(nested) => type_check::plan_nested(nested, input),
         RuleKind::Required => Ok(required::plan(rule, input)),
         RuleKind::Unique { .. } => unique::plan(rule, input),
         RuleKind::NullRate { max } => Ok(null_rate::plan(*max, input)),
@@ -159,6 +160,9 @@ pub fn threshold(rule: &ColumnRule) -> Value {
     match &rule.kind {
         RuleKind::Type(declared) => {
             t.insert("type".into(), json!(declared.name()));
+        }
+        RuleKind::NestedType(nested) => {
+            t.insert("type".into(), json!(nested.name()));
         }
         RuleKind::NullRate { max } => {
             t.insert("max".into(), json!(max));

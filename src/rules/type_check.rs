@@ -5,8 +5,42 @@ use polars::prelude::*;
 use serde_json::json;
 
 use super::{counted, decided, of_rows, ColumnInput, Evidence, Measured, Planned};
+use crate::contract::types::NestedType;
 use crate::contract::ColumnRule;
 use crate::types::{type_name, DeclaredType, DeclaredTypeExt};
+
+/// Does a stored type have the declared nesting? Lists (and fixed-size arrays) by their items;
+/// structs by every declared field (others may exist).
+pub fn nested_accepts(declared: &NestedType, stored: &DataType) -> bool {
+    match (declared, stored) {
+        (NestedType::Scalar(t), stored) => t.accepts(stored),
+        (NestedType::List(inner), DataType::List(items) | DataType::Array(items, _)) => nested_accepts(inner, items),
+        (NestedType::Struct(fields), DataType::Struct(stored_fields)) => fields
+            .iter()
+            .all(|(name, t)| stored_fields.iter().any(|f| f.name().as_str() == name && nested_accepts(t, f.dtype()))),
+        (NestedType::List(_) | NestedType::Struct(_), _) => false,
+    }
+}
+
+/// `type: list<…>` / `struct<…>`: decided from the stored type; CSV holds no nesting.
+pub fn plan_nested(declared: &NestedType, input: &ColumnInput) -> Result<Planned, String> {
+    if input.raw.is_some() {
+        return Err(format!("`{}` is declared {}, but CSV holds no nested values", input.name, declared.name()));
+    }
+    let actual = type_name(&input.stored);
+    let passed = nested_accepts(declared, &input.stored);
+    Ok(decided(Measured {
+        failures: passed.then_some(0),
+        observed: json!(actual),
+        passed,
+        message: if passed {
+            format!("type {actual}")
+        } else {
+            format!("expected {}, found {actual}", declared.name())
+        },
+        details: None,
+    }))
+}
 
 pub fn plan(declared: DeclaredType, rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
     if let Some(raw) = &input.raw {
