@@ -650,11 +650,17 @@ fn plan_checks(
         let absent = dataset.columns_absent_from(checked_files)?;
         pending.push(schema_check(contract, schema, key, &drift, &absent, schema_spec.pos.line));
     }
+    let unreadable = match footers_of.or(partition.map(|p| p.files.as_slice())).unwrap_or(&dataset.files).first() {
+        Some(first) => dataset.unreadable_columns(first)?,
+        None => Vec::new(),
+    };
     for column in contract.columns() {
+        let cannot_read = unreadable.iter().find(|(name, _)| *name == column.name).map(|(_, why)| why);
         for rule in &column.rules {
-            let state = match inputs.get(&column.name) {
-                None => State::Error(missing_column(&column.name, &data_columns)),
-                Some(input) => match rules::plan(rule, input) {
+            let state = match (cannot_read, inputs.get(&column.name)) {
+                (Some(why), _) => State::Error(why.clone()),
+                (None, None) => State::Error(missing_column(&column.name, &data_columns)),
+                (None, Some(input)) => match rules::plan(rule, input) {
                     Ok(planned) => State::Planned { planned: Box::new(planned), first: 0 },
                     Err(reason) => State::Error(reason),
                 },

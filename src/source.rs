@@ -386,6 +386,29 @@ impl Dataset {
         Ok(differ.then_some(union))
     }
 
+    /// Columns of `file` whose values tollgate cannot read, with the reason (only when a rule
+    /// names them: an unnamed column is never read).
+    pub fn unreadable_columns(&self, file: &Path) -> Result<Vec<(String, String)>, DataError> {
+        if self.format != Format::Parquet {
+            return Ok(Vec::new());
+        }
+        let footer = self.footer(file)?;
+        let schema = polars::io::parquet::read::infer_schema(&footer)
+            .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))?;
+        Ok(schema
+            .iter_values()
+            .filter(|f| matches!(f.dtype(), ArrowDataType::Interval(_)))
+            .map(|f| {
+                let reason = format!(
+                    "column `{}` of {} is an INTERVAL, a type tollgate cannot read; no rule can apply to it",
+                    f.name,
+                    file.display()
+                );
+                (f.name.to_string(), reason)
+            })
+            .collect())
+    }
+
     /// Columns Polars would read as `datetime[ms]` although the file stores a Parquet DATE
     /// (Arrow's date64, which pyarrow writes as DATE plus an Arrow schema hint).
     fn date64_columns(&self, file: &Path) -> Result<Vec<String>, DataError> {

@@ -238,3 +238,25 @@ fn nested_types_are_checked_natively_and_from_odcs() {
     assert!(skipped["message"].as_str().unwrap().contains("rules on the nested field `tags[]`"), "{skipped}");
     assert_eq!(check(&doc, "point.y.rules")["status"], "skipped");
 }
+
+#[test]
+fn a_column_of_a_type_tollgate_cannot_read_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("w.yaml");
+    std::fs::write(
+        &c,
+        format!(
+            "contract: w\ndataset: {{path: {}}}\nschema:\n  columns:\n    - {{name: waited, required: true}}\n    - {{name: id, required: true}}\n",
+            repo().join("fixtures/interop/duckdb/trips.parquet").display()
+        ),
+    )
+    .unwrap();
+    let r = tollgate(&["check", c.to_str().unwrap(), "-f", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = r.json();
+    let waited = check(&doc, "waited.required");
+    assert_eq!(waited["status"], "error");
+    assert!(waited["message"].as_str().unwrap().starts_with("column `waited` of "), "{waited}");
+    assert!(waited["message"].as_str().unwrap().contains("trips.parquet is an INTERVAL"), "{waited}");
+    assert_eq!(check(&doc, "id.required")["status"], "pass");
+}
