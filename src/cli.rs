@@ -62,6 +62,7 @@ pub enum Command {
 Examples:
   tollgate history contracts/orders_daily.yaml --history tollgate.db
   tollgate history contracts/orders_daily.yaml --history tollgate.db --format json
+  tollgate history contracts/orders_daily.yaml --history tollgate.db -f json | jq '.[] | select(.metric == \"rows\")'
 
 Exit codes: 0 listed; 2 invalid contract; 3 the store does not exist or cannot be read.")]
     History {
@@ -143,7 +144,8 @@ Examples:
     #[command(after_help = "\
 Examples:
   tollgate man > /usr/local/share/man/man1/tollgate.1
-  tollgate man | man -l -")]
+  tollgate man | man -l -
+  tollgate man | gzip > tollgate.1.gz")]
     Man,
 }
 

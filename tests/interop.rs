@@ -260,3 +260,26 @@ fn a_column_of_a_type_tollgate_cannot_read_is_named() {
     assert!(waited["message"].as_str().unwrap().contains("trips.parquet is an INTERVAL"), "{waited}");
     assert_eq!(check(&doc, "id.required")["status"], "pass");
 }
+
+#[test]
+fn undeclared_csv_timestamps_follow_the_same_grammar() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("f.yaml");
+    std::fs::write(
+        &c,
+        "contract: f\ndataset: {path: unused.csv}\nchecks:\n  - freshness: {column: started_at, max_age: 1d}\n",
+    )
+    .unwrap();
+    for (data, age) in [
+        ("pyarrow/trips.csv", 7201.13234),
+        ("duckdb/trips.csv", 7201.13234),
+        ("pandas/trips.csv", 7201.13234),
+        ("polars/trips.csv", 7201.13234),
+        ("spark/csv", 7201.133),
+    ] {
+        let path = repo().join("fixtures/interop").join(data);
+        let r = tollgate(&["check", c.to_str().unwrap(), "--data", path.to_str().unwrap(), NOW, "-f", "json"]);
+        assert_eq!(r.code, 0, "{data}: {}", r.stderr);
+        assert_eq!(check(&r.json(), "freshness")["observed"], age, "{data}");
+    }
+}
