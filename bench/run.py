@@ -4,6 +4,7 @@
     cargo build --release --examples
     ./target/release/examples/bench_generate M          # and S, L
     python3 bench/run.py M [L ...]
+    python3 bench/run.py M --infer     # only infer vs check on CSV
 
 DuckDB (`pip install duckdb`) is optional: without it only tollgate is measured. Peak RSS is each
 child process's ru_maxrss (what `/usr/bin/time -v` reports as "Maximum resident set size").
@@ -160,6 +161,23 @@ def bench_row_count_only(repeat):
           f"{scan[1]:.0f} MiB; speed-up {scan[0] / meta[0]:.0f}x (target >= 50x)")
 
 
+def bench_infer(size, repeat):
+    """`infer` on CSV against `check` of its own proposal on the same data (target: <= 2x)."""
+    root = DATA / size / "csv"
+    if not root.exists():
+        return
+    one = sorted(root.glob("dt=*/*.csv"))[-1]
+    print(f"\n== {size}: infer vs check of its proposal, CSV ==")
+    print(f"{'data':34} {'infer s':>8} {'MiB':>6} {'check s':>8} {'MiB':>6} {'ratio':>6}")
+    for label, data in (("one partition file", one), ("whole folder (all partitions)", root)):
+        proposal = DATA / size / f"inferred-{'one' if data == one else 'all'}.yaml"
+        inf = best_of(repeat, [str(BIN), "infer", str(data), "--output", str(proposal)])
+        chk = best_of(repeat, [str(BIN), "check", str(proposal), "--format", "json"])
+        status = json.loads(chk[3])["status"]
+        print(f"{label:34} {inf[0]:8.2f} {inf[1]:6.0f} {chk[0]:8.2f} {chk[1]:6.0f} {inf[0] / chk[0]:6.2f}"
+              f"  (proposal {status}; target <= 2)")
+
+
 def bench_validate():
     times = [run([str(BIN), "validate", "contracts/orders.yaml"])[0] for _ in range(20)]
     print(f"\n== validate contracts/orders.yaml: median {statistics.median(times)*1000:.1f} ms over 20 runs (target <= 20 ms) ==")
@@ -176,9 +194,16 @@ def main():
     for size in sizes:
         if not (DATA / size / "truth.json").exists():
             sys.exit(f"generate the data first: ./target/release/examples/bench_generate {size}")
-        bench_size(size, repeat, have_duckdb)
+        if "--infer" not in sys.argv:
+            bench_size(size, repeat, have_duckdb)
+    if "--infer" in sys.argv:
+        for size in sizes:
+            bench_infer(size, repeat)
+        return
     if "L" in sizes:
         bench_row_count_only(repeat)
+    for size in sizes:
+        bench_infer(size, repeat)
     bench_validate()
 
 

@@ -175,13 +175,13 @@ fn profile(dataset: &Dataset) -> Result<(u64, Vec<ColumnProfile>), DataError> {
         exprs.push(c.clone().drop_nulls().n_unique().cast(DataType::Int64).alias(slot("distinct", i)));
         let text = as_text.iter().any(|(n, _)| n == name);
         if text {
-            for (what, declared) in [("date", DeclaredType::Date), ("timestamp", DeclaredType::Timestamp)] {
-                let parsed = crate::values::parse_text(c.clone(), declared);
-                let unparsed = c.clone().is_not_null().and(parsed.clone().is_null());
-                exprs.push(count_true(unparsed).alias(slot(&format!("{what}_fail"), i)));
-                exprs.push(parsed.clone().min().alias(slot(&format!("{what}_min"), i)));
-                exprs.push(parsed.max().alias(slot(&format!("{what}_max"), i)));
-            }
+            // One parse: a date is a timestamp whose text is 10 bytes (`YYYY-MM-DD`).
+            let parsed = crate::values::parse_text(c.clone(), DeclaredType::Timestamp);
+            let unparsed = c.clone().is_not_null().and(parsed.clone().is_null());
+            exprs.push(count_true(unparsed).alias(slot("timestamp_fail", i)));
+            exprs.push(count_true(c.clone().str().len_bytes().neq(lit(10u32))).alias(slot("not_date", i)));
+            exprs.push(parsed.clone().min().alias(slot("timestamp_min", i)));
+            exprs.push(parsed.max().alias(slot("timestamp_max", i)));
         }
         match family(dtype) {
             _ if text => exprs.push(first_values(c).alias(slot("values", i))),
@@ -220,8 +220,12 @@ fn profile(dataset: &Dataset) -> Result<(u64, Vec<ColumnProfile>), DataError> {
             // the CSV reader took for dates in another order (`01/02/2024`) stays text.
             let (dtype, min, max, note) = if !text {
                 (inferred_type, json(&slot("min", i)), json(&slot("max", i)), None)
-            } else if rows > nulls && int(&slot("date_fail", i)) == 0 {
-                (DataType::Date, json(&slot("date_min", i)), json(&slot("date_max", i)), None)
+            } else if rows > nulls && int(&slot("timestamp_fail", i)) == 0 && int(&slot("not_date", i)) == 0 {
+                let day = |v: Value| match v {
+                    Value::String(t) => Value::String(t.get(..10).unwrap_or(&t).to_string()),
+                    other => other,
+                };
+                (DataType::Date, day(json(&slot("timestamp_min", i))), day(json(&slot("timestamp_max", i))), None)
             } else if rows > nulls && int(&slot("timestamp_fail", i)) == 0 {
                 let dtype = DataType::Datetime(TimeUnit::Microseconds, None);
                 (dtype, json(&slot("timestamp_min", i)), json(&slot("timestamp_max", i)), None)
