@@ -167,6 +167,10 @@ pub struct CheckArgs {
     /// Check every partition, one result each.
     #[arg(long)]
     pub all_partitions: bool,
+    /// Check the files at PATH (a staging folder or file) as partition --partition of the
+    /// contract's dataset, in the context of the other partitions (pre-promotion).
+    #[arg(long, requires = "partition", conflicts_with_all = ["all_partitions", "data"])]
+    pub candidate: Option<PathBuf>,
     /// Reference time for freshness and history (RFC 3339, or a date meaning its midnight UTC),
     /// so runs repeat exactly.
     #[arg(long)]
@@ -489,6 +493,7 @@ fn check(args: &CheckArgs) -> i32 {
     }
     let style = table_style(args);
     let options = Options {
+        candidate: args.candidate.clone(),
         data: args.data.clone(),
         partition: args.partition.clone(),
         all_partitions: args.all_partitions,
@@ -541,6 +546,7 @@ fn check(args: &CheckArgs) -> i32 {
                     contract_path: c.file.to_string_lossy().into_owned(),
                     dataset: e.file.to_string_lossy().into_owned(),
                     partition: None,
+                    candidate: None,
                     rows: None,
                     status: Status::Error,
                     duration_ms: 0,

@@ -19,6 +19,8 @@ use crate::source::{normalize, parquet_rows, DataError, Dataset, Partition};
 use crate::types::{family, DeclaredType, DeclaredTypeExt, Family};
 
 pub struct Options {
+    /// `--candidate PATH`: these files are partition `partition` of the dataset for this run.
+    pub candidate: Option<PathBuf>,
     /// Replaces `dataset.path` (relative to the working directory).
     pub data: Option<PathBuf>,
     pub partition: Option<String>,
@@ -36,6 +38,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
+            candidate: None,
             data: None,
             partition: None,
             all_partitions: false,
@@ -114,8 +117,12 @@ pub fn check_with_history(
     // `--data` is that data in its own format (extension, else content), whatever the
     // contract's server says.
     let format = if options.data.is_some() { None } else { contract.dataset.format };
-    let dataset =
+    let mut dataset =
         Dataset::open(&path, display, format, contract.dataset.csv.clone(), contract.dataset.partition_key.as_deref())?;
+    if let (Some(candidate), Some(raw)) = (&options.candidate, &options.partition) {
+        let value = dataset.partition_value_named(raw);
+        dataset = dataset.with_candidate(&value, candidate)?;
+    }
     dataset.retrying_full_inference(|dataset| check_dataset(contract, dataset, &path, options, store))
 }
 
@@ -614,15 +621,17 @@ fn plan_checks(
         Some(p) if wants_history => earlier_rows(dataset, p)?,
         _ => Vec::new(),
     };
-    if let (true, true, Some(store)) = (wants_history, history.is_empty(), store) {
-        // No earlier partitions of its own (e.g. a table overwritten daily): use recorded runs.
+    if let (true, Some(store)) = (wants_history, store) {
+        // The store fills what the folder lacks (a table overwritten daily has no earlier
+        // partitions; a staging folder only some): by partition value, sibling partitions winning.
         let label = history_label(partition, options);
-        history = store
-            .series(&contract.name, "rows", &label)
-            .map_err(|e| DataError::new(&e.store, e.message))?
-            .into_iter()
-            .map(|(p, rows)| (p, rows.max(0.0) as u64))
-            .collect();
+        let recorded = store.series(&contract.name, "rows", &label).map_err(|e| DataError::new(&e.store, e.message))?;
+        for (p, rows) in recorded {
+            if !history.iter().any(|(h, _)| *h == p) {
+                history.push((p, rows.max(0.0) as u64));
+            }
+        }
+        history.sort_by(|(a, _), (b, _)| dataset.value_of(a).cmp(&dataset.value_of(b)));
     }
     let mut referenced_keys = HashMap::new();
     let mut unique_elsewhere: HashMap<String, Option<Expr>> = HashMap::new();
@@ -802,6 +811,11 @@ fn result_report(
         contract_path: contract.file.to_string_lossy().into_owned(),
         dataset: dataset.display.clone(),
         partition: partition.map(|p| p.raw.clone()),
+        candidate: dataset
+            .candidate
+            .as_ref()
+            .filter(|(value, _)| partition.is_some_and(|p| &p.raw == value))
+            .map(|(_, path)| path.to_string_lossy().into_owned()),
         rows: Some(rows),
         status: Status::worst(checks.iter().map(|c| c.status)),
         duration_ms,

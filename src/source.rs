@@ -76,6 +76,8 @@ pub struct Dataset {
     pub partition_type: PartitionType,
     /// In partition order; empty when the dataset is not partitioned.
     pub partitions: Vec<Partition>,
+    /// `--candidate`: the partition value the candidate files stand as, and their path.
+    pub candidate: Option<(String, PathBuf)>,
     /// CSV rows the type inference of undeclared columns reads; `None`: the whole data.
     pub infer_rows: Option<usize>,
     /// Parquet footers by file, each read once and shared by clones: the engine asks them for row
@@ -263,6 +265,7 @@ impl Dataset {
             partition_key: partition_key.map(str::to_string),
             partition_type: PartitionType::Text,
             partitions: Vec::new(),
+            candidate: None,
             infer_rows: Some(INFER_ROWS),
             footers: Default::default(),
         };
@@ -296,6 +299,47 @@ impl Dataset {
             dataset.parquet_rows(&dataset.files)?;
         }
         Ok(dataset)
+    }
+
+    /// The dataset as it would be with `candidate` (a staging folder or file) as partition
+    /// `value`, replacing any partition of that value: what a pre-promotion check must see.
+    /// Production is only listed and its footers read here; its data is read by the checks that
+    /// need it.
+    pub fn with_candidate(mut self, value: &str, candidate: &Path) -> Result<Dataset, DataError> {
+        let (format, files) = discover(candidate, Some(self.format))?;
+        if format != self.format {
+            return Err(DataError::new(
+                candidate,
+                format!("the candidate is {} but the dataset is {}", format.name(), self.format.name()),
+            ));
+        }
+        if self.format == Format::Csv {
+            validate_csv_structure(&files, &self.csv)?;
+        }
+        self.partitions.retain(|p| p.raw != value);
+        let mut raws: Vec<String> = self.partitions.iter().map(|p| p.raw.clone()).collect();
+        raws.push(value.to_string());
+        self.partition_type = type_partitions(&raws);
+        for p in &mut self.partitions {
+            p.value = typed_value(&p.raw, self.partition_type);
+        }
+        self.partitions.push(Partition {
+            raw: value.to_string(),
+            value: typed_value(value, self.partition_type),
+            files: files.clone(),
+        });
+        self.partitions.sort_by(|a, b| a.value.cmp(&b.value));
+        self.files = self.partitions.iter().flat_map(|p| p.files.clone()).collect();
+        if self.format == Format::Parquet {
+            self.parquet_rows(&files)?;
+        }
+        self.candidate = Some((value.to_string(), candidate.to_path_buf()));
+        Ok(self)
+    }
+
+    /// A partition value as written, typed like the dataset's partitions (for ordering).
+    pub fn value_of(&self, raw: &str) -> PartitionValue {
+        typed_value(raw, self.partition_type)
     }
 
     /// The footer of one Parquet file, read once per dataset.
@@ -423,13 +467,18 @@ impl Dataset {
         files.iter().map(|f| Ok(self.footer(f)?.num_rows as u64)).sum()
     }
 
-    /// The partition named by its value (`12`) or its folder name (`month=12`).
-    pub fn partition(&self, raw: &str) -> Option<&Partition> {
-        let value = self
-            .partition_key
+    /// The partition value a user wrote, given as the value (`12`) or the folder name (`month=12`).
+    pub fn partition_value_named(&self, raw: &str) -> String {
+        self.partition_key
             .as_deref()
             .and_then(|key| raw.strip_prefix(key).and_then(|rest| rest.strip_prefix('=')))
-            .unwrap_or(raw);
+            .unwrap_or(raw)
+            .to_string()
+    }
+
+    /// The partition named by its value (`12`) or its folder name (`month=12`).
+    pub fn partition(&self, raw: &str) -> Option<&Partition> {
+        let value = self.partition_value_named(raw);
         self.partitions.iter().find(|p| p.raw == value || p.raw == raw)
     }
 

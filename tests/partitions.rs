@@ -262,3 +262,174 @@ fn eight_concurrent_writers_all_land() {
     keys.dedup();
     assert_eq!(keys.len(), all.len(), "no duplicate metric rows");
 }
+
+/// JSON of a report without what differs by where the files sit: durations, the dataset and
+/// candidate paths, and sample locations.
+fn comparable(mut doc: serde_json::Value) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for key in ["duration_ms", "dataset", "candidate", "file", "contract_path"] {
+                    map.remove(key);
+                }
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut doc);
+    doc
+}
+
+#[test]
+fn a_candidate_is_checked_as_the_merged_folder_would_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let production = dir.path().join("data");
+    // Production: 01..04 and 06, 10 rows each, ids 0..49; 05 was never loaded.
+    partitions(
+        &production,
+        "dt",
+        &[("2026-03-01", 10), ("2026-03-02", 10), ("2026-03-03", 10), ("2026-03-04", 10), ("2026-03-06", 10)],
+    );
+    // The candidate for 03-07: 3 rows, one id (4) already in production's 03-01; amount text.
+    let staging = dir.path().join("staging");
+    let mut candidate = df!("id" => [4i64, 100, 101], "amount" => [1.0f64, 2.0, 3.0]).unwrap();
+    write_parquet(&staging.join("part-0.parquet"), &mut candidate);
+    let body = "schema:\n  columns:\n    - {name: id, type: int64, required: true, unique: true}\n    - {name: amount, type: float64, range: {min: 0}}\nchecks:\n  - row_count_anomaly: {method: median, window: 7, tolerance: 0.5}\n  - missing_partitions: {interval: 1d, lookback: 30}\n";
+    let c = contract_file(dir.path(), body);
+    let q = dir.path().join("q");
+    let run = tollgate(&[
+        "check",
+        &c,
+        "--candidate",
+        staging.to_str().unwrap(),
+        "--partition",
+        "2026-03-07",
+        "-f",
+        "json",
+        "--quarantine",
+        q.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let with_candidate = run.json();
+    let result = &with_candidate["results"][0];
+    assert_eq!(result["partition"], "2026-03-07");
+    assert!(result["candidate"].as_str().unwrap().ends_with("staging"));
+    assert_eq!(check(&with_candidate, "id.unique")["failures"], 1, "id 4 is already in production");
+    assert_eq!(check(&with_candidate, "missing_partitions")["details"]["missing"], serde_json::json!(["2026-03-05"]));
+    assert_eq!(check(&with_candidate, "row_count_anomaly")["status"], "fail", "3 rows against 10 a day");
+    assert_eq!(result["outputs"]["quarantine"]["rows"], 1, "the id already in production is quarantined");
+    // The same checks on a real merged folder give the same report.
+    let merged = dir.path().join("merged");
+    copy_dir(&production, &merged);
+    copy_dir(&staging, &merged.join("dt=2026-03-07"));
+    let c2 = dir.path().join("merged.yaml");
+    std::fs::write(
+        &c2,
+        format!("contract: p\ndataset:\n  path: merged\n  partitioning: {{style: hive, key: dt}}\n{body}"),
+    )
+    .unwrap();
+    let on_merged = tollgate(&["check", c2.to_str().unwrap(), "--partition", "2026-03-07", "-f", "json"]).json();
+    let with_candidate =
+        tollgate(&["check", &c, "--candidate", staging.to_str().unwrap(), "--partition", "2026-03-07", "-f", "json"])
+            .json();
+    assert_eq!(comparable(with_candidate), comparable(on_merged));
+    // Production is untouched.
+    assert!(!production.join("dt=2026-03-07").exists());
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_candidate_replaces_its_partition_and_bad_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let production = dir.path().join("data");
+    partitions(&production, "dt", &[("2026-03-01", 10), ("2026-03-02", 10)]);
+    let staging = dir.path().join("staging");
+    let mut redo = df!("id" => [10i64, 11], "amount" => ["x", "y"]).unwrap();
+    write_parquet(&staging.join("part-0.parquet"), &mut redo);
+    let c = contract_file(
+        dir.path(),
+        "schema:\n  columns:\n    - {name: id, type: int64, unique: true}\n    - {name: amount, type: float64}\n",
+    );
+    // Re-running 03-02: its ids 10..19 in production do not count against the candidate's.
+    let doc = tollgate(&[
+        "check",
+        &c,
+        "--candidate",
+        staging.to_str().unwrap(),
+        "--partition",
+        "dt=2026-03-02",
+        "-f",
+        "json",
+    ])
+    .json();
+    assert_eq!(doc["results"][0]["rows"], 2);
+    assert_eq!(check(&doc, "id.unique")["failures"], 0);
+    // A candidate whose schema differs is drift, not a crash.
+    assert_eq!(check(&doc, "schema")["status"], "fail");
+    assert!(check(&doc, "schema")["message"]
+        .as_str()
+        .unwrap()
+        .contains("`amount` is string in dt=2026-03-02 but float64 (as declared) in dt=2026-03-01"));
+    let r = tollgate(&["check", &c, "--candidate", staging.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "--candidate needs --partition");
+    let r =
+        tollgate(&["check", &c, "--candidate", dir.path().join("nope").to_str().unwrap(), "--partition", "2026-03-03"]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("nope"), "{}", r.stderr);
+    std::fs::create_dir_all(dir.path().join("empty")).unwrap();
+    let r = tollgate(&[
+        "check",
+        &c,
+        "--candidate",
+        dir.path().join("empty").to_str().unwrap(),
+        "--partition",
+        "2026-03-03",
+    ]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("empty: no parquet file found"), "{}", r.stderr);
+    let r = tollgate(&["check", "contracts/orders.yaml", "--candidate", staging.to_str().unwrap(), "--partition", "x"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("declares no partitioning"), "{}", r.stderr);
+}
+
+#[test]
+fn anomaly_history_merges_sibling_partitions_and_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("history.db");
+    let data = dir.path().join("data");
+    // Five days recorded while they were checked, then promoted elsewhere: only the store has them.
+    for (i, day) in ["2026-04-01", "2026-04-02", "2026-04-03", "2026-04-04", "2026-04-05"].iter().enumerate() {
+        let one = dir.path().join(format!("day{i}"));
+        partitions(&one, "dt", &[(day, 100)]);
+        let c = dir.path().join(format!("c{i}.yaml"));
+        std::fs::write(&c, format!("contract: p\ndataset:\n  path: day{i}\n  partitioning: {{style: hive, key: dt}}\nchecks:\n  - row_count: {{min: 1}}\n")).unwrap();
+        let r = tollgate(&["check", c.to_str().unwrap(), "--history", store.to_str().unwrap(), "-q"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    // Staging holds one leftover earlier day (04-05, 100 rows) and today (04-06, 10 rows).
+    partitions(&data, "dt", &[("2026-04-05", 100), ("2026-04-06", 10)]);
+    let c = contract_file(
+        dir.path(),
+        "checks:\n  - row_count_anomaly: {method: median, window: 7, tolerance: 0.3, min_history: 3}\n",
+    );
+    let doc = tollgate(&["check", &c, "--history", store.to_str().unwrap(), "-f", "json"]).json();
+    let anomaly = check(&doc, "row_count_anomaly");
+    assert_eq!(anomaly["status"], "fail", "{anomaly:#}");
+    let history: Vec<&str> =
+        anomaly["details"]["history"].as_array().unwrap().iter().map(|h| h["partition"].as_str().unwrap()).collect();
+    assert_eq!(history, ["2026-04-01", "2026-04-02", "2026-04-03", "2026-04-04", "2026-04-05"]);
+}

@@ -78,6 +78,9 @@ pub struct ResultReport {
     pub contract_path: String,
     pub dataset: String,
     pub partition: Option<String>,
+    /// `--candidate`: the files checked as `partition`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate: Option<String>,
     pub rows: Option<u64>,
     pub status: Status,
     pub duration_ms: u64,
