@@ -17,8 +17,8 @@ Configuration (environment, so one file serves every deployment and the test sui
   TOLLGATE_BIN      the tollgate executable (default: `tollgate` on PATH)
   TOLLGATE_ROOT     the folder holding contracts/orders.yaml (dataset.path: ../production),
                     staging/, production/, rejected/ and reports/ (default /data/orders)
-  TOLLGATE_HISTORY  optional --history store shared by all workers (a SQLite file on shared
-                    storage; see the README's history section)
+  TOLLGATE_HISTORY  optional --history store shared by all workers: a postgres:// URL (workers
+                    on several hosts), or a SQLite file on one machine
   ORDERS_LOAD       the command that writes staging/dt=DATE (default: none; data arrives by
                     itself). `{date}` and `{staging}` are replaced.
   TOLLGATE_RETRY_DELAY_SECONDS  first retry delay for exit 3 (default 300; doubles each time)

@@ -68,7 +68,7 @@ Exit codes: 0 listed; 2 invalid contract; 3 the store does not exist or cannot b
     History {
         /// The contract whose recorded metrics to list (its `contract` name is the key).
         contract: PathBuf,
-        /// The history store: a SQLite file written by `check --history`.
+        /// The history store: a SQLite file written by `check --history`, or a postgres:// URL.
         #[arg(long)]
         history: String,
         /// table for people, json for programs.
@@ -190,7 +190,9 @@ pub struct CheckArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
-    /// Record metrics in, and read anomaly history from, this store (a SQLite file).
+    /// Record metrics in, and read anomaly history from, this store: a SQLite file, or
+    /// postgres://user@host:port/db[?schema=NAME] shared by a team (password: URL, PGPASSWORD,
+    /// ~/.pgpass).
     #[arg(long)]
     pub history: Option<String>,
     /// Write the rows that break any row-level rule to DIR as Parquet, with the ids of the rules
@@ -630,10 +632,10 @@ fn list_history(contract: &Path, store: &str, format: TextFormat) -> i32 {
         Err(invalid) => return report_invalid(&invalid, OutputFormat::Table),
     };
     // Listing must not create a store: a typo would report "0 metrics" from a new empty file.
-    if !Path::new(store).exists() {
+    if !history::is_remote(store) && !Path::new(store).exists() {
         errln!(
             "error: history store {store} does not exist\n   = help: `tollgate check CONTRACT --history {store}` \
-             creates it on its first run"
+             creates it on its first run (a file path; a postgres:// store is created on first use)"
         );
         return EXIT_DATA;
     }
@@ -664,7 +666,7 @@ fn list_history(contract: &Path, store: &str, format: TextFormat) -> i32 {
             for m in &metrics {
                 table.add_row(vec![m.partition.clone(), m.metric.clone(), m.value.to_string(), m.recorded_at.clone()]);
             }
-            outln!("{name}: {} metrics recorded in {store}\n{table}", metrics.len());
+            outln!("{name}: {} metrics recorded in {}\n{table}", metrics.len(), history::shown(store));
         }
     }
     EXIT_OK

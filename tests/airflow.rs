@@ -55,7 +55,17 @@ impl Airflow {
             .env("TOLLGATE_ROOT", self.root.path())
             .env("TOLLGATE_RETRY_DELAY_SECONDS", "1")
             .current_dir(self.home.path());
+        if let Some(store) = self.history() {
+            c.env("TOLLGATE_HISTORY", store);
+        }
         c
+    }
+
+    /// The shared PostgreSQL history store the recipe records into, when the test has a server.
+    fn history(&self) -> Option<String> {
+        let url = std::env::var("TOLLGATE_TEST_POSTGRES").ok()?;
+        let sep = if url.contains('?') { '&' } else { '?' };
+        Some(format!("{url}{sep}schema=airflow_{}", std::process::id()))
     }
 
     /// `airflow dags test orders_daily` for `day` (given in the run's conf).
@@ -184,4 +194,32 @@ fn the_recipe_gates_promotion_in_a_real_airflow() {
     assert_eq!(run.check_attempts(), 4, "retries=3:\n{}", run.log);
     assert!(run.log.contains("(exit 3); retrying"));
     assert_eq!(snapshot(&af.path("production")), production);
+
+    // With the shared PostgreSQL store, every checked day was recorded there.
+    match af.history() {
+        Some(store) => {
+            let listed = tollgate(&[
+                "history",
+                af.path("contracts/orders.yaml").to_str().unwrap(),
+                "--history",
+                &store,
+                "-f",
+                "json",
+            ]);
+            assert_eq!(listed.code, 0, "{}", listed.stderr);
+            let rows: Vec<(String, f64)> = listed
+                .json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["metric"] == "rows")
+                .map(|m| (m["partition"].as_str().unwrap().to_string(), m["value"].as_f64().unwrap()))
+                .collect();
+            assert_eq!(
+                rows,
+                [("2026-01-04".to_string(), 10.0), ("2026-01-05".to_string(), 1.0), ("2026-01-06".to_string(), 10.0)]
+            );
+        }
+        None => println!("history half skipped: TOLLGATE_TEST_POSTGRES is not set"),
+    }
 }

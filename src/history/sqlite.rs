@@ -1,43 +1,12 @@
-//! The history store (SPEC §4): each run's metrics keyed by contract, partition and metric.
-//! Re-recording a partition replaces its figures, so re-runs never duplicate history.
+//! The history store in a SQLite file: WAL, a 30 s busy timeout, one `BEGIN IMMEDIATE`
+//! transaction per result.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, TransactionBehavior};
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Metric {
-    pub contract: String,
-    pub partition: String,
-    pub metric: String,
-    pub value: f64,
-    pub recorded_at: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("history store {}: {message}", store.display())]
-pub struct HistoryError {
-    pub store: PathBuf,
-    pub message: String,
-}
-
-/// Where run metrics are kept. SQLite is the one implementation; another backend (PostgreSQL)
-/// only has to provide these three methods.
-pub trait HistoryStore {
-    /// Replaces the figures of (contract, partition) with `metrics`, all or nothing.
-    fn record(
-        &self,
-        contract: &str,
-        partition: &str,
-        metrics: &[(String, f64)],
-        recorded_at: &str,
-    ) -> Result<(), HistoryError>;
-    /// Recorded values of `metric` for partitions before `before`, oldest first.
-    fn series(&self, contract: &str, metric: &str, before: &str) -> Result<Vec<(String, f64)>, HistoryError>;
-    /// Everything recorded for a contract, by partition then metric.
-    fn list(&self, contract: &str) -> Result<Vec<Metric>, HistoryError>;
-}
+use super::{pending, HistoryError, HistoryStore, Metric};
 
 pub struct SqliteStore {
     path: PathBuf,
@@ -52,22 +21,31 @@ impl SqliteStore {
         conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS metrics (
-                contract TEXT NOT NULL,
-                partition TEXT NOT NULL,
-                metric TEXT NOT NULL,
-                value REAL NOT NULL,
-                recorded_at TEXT NOT NULL,
-                PRIMARY KEY (contract, partition, metric)
-            );",
-        )
-        .map_err(err)?;
-        Ok(SqliteStore { path: path.to_path_buf(), conn })
+        let store = SqliteStore { path: path.to_path_buf(), conn };
+        store.migrate()?;
+        Ok(store)
     }
 
     fn err(&self, e: rusqlite::Error) -> HistoryError {
         HistoryError { store: self.path.clone(), message: e.to_string() }
+    }
+
+    /// Applies the migrations this store lacks, each in its own transaction with its version.
+    fn migrate(&self) -> Result<(), HistoryError> {
+        self.conn
+            .execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            .map_err(|e| self.err(e))?;
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let version: i64 = tx
+            .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let todo = pending(version, "").map_err(|message| HistoryError { store: self.path.clone(), message })?;
+        for (number, sql) in todo {
+            tx.execute_batch(&sql).map_err(|e| self.err(e))?;
+            tx.execute("INSERT INTO schema_version (version) VALUES (?1)", params![number]).map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
     }
 }
 
@@ -129,17 +107,6 @@ impl HistoryStore for SqliteStore {
     }
 }
 
-/// Opens the store a `--history` argument names. Only SQLite files are built in.
-pub fn open(spec: &str) -> Result<Box<dyn HistoryStore>, HistoryError> {
-    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
-        return Err(HistoryError {
-            store: PathBuf::from(spec),
-            message: "PostgreSQL history stores are not built into this version; use a SQLite file path".into(),
-        });
-    }
-    Ok(Box::new(SqliteStore::open(Path::new(spec))?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +126,20 @@ mod tests {
         );
         assert_eq!(store.series("c", "rows", "2026-01-02").unwrap().len(), 1);
         assert!(store.list("other").unwrap().is_empty());
+    }
+
+    #[test]
+    fn migrations_are_forward_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        drop(SqliteStore::open(&path).unwrap());
+        drop(SqliteStore::open(&path).unwrap()); // re-opening applies nothing twice
+        let conn = Connection::open(&path).unwrap();
+        let versions: i64 = conn.query_row("SELECT COUNT(*) FROM schema_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(versions, super::super::MIGRATIONS.len() as i64);
+        conn.execute("INSERT INTO schema_version (version) VALUES (99)", []).unwrap();
+        drop(conn);
+        let newer = SqliteStore::open(&path).err().unwrap();
+        assert!(newer.message.contains("schema version 99, newer than this tollgate's"), "{}", newer.message);
     }
 }
