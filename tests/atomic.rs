@@ -260,3 +260,39 @@ fn errors_name_the_path_given_not_a_temporary_file() {
     assert_eq!(r.code, 3);
     assert_eq!(r.stderr.trim(), "error: cannot write nodir/r.json: its folder does not exist");
 }
+
+#[test]
+fn outputs_as_an_unprivileged_user() {
+    if !is_root() {
+        return; // the tests above already run unprivileged
+    }
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_tollgate"), d.join("tollgate")).unwrap();
+    std::fs::copy(repo().join("fixtures/orders.parquet"), d.join("orders.parquet")).unwrap();
+    std::fs::write(d.join("real.yaml"), "old").unwrap();
+    std::fs::set_permissions(d.join("real.yaml"), std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::os::unix::fs::symlink("real.yaml", d.join("link.yaml")).unwrap();
+    let script = "set -e; cd \"$0\"; \
+        ./tollgate infer orders.parquet -o /dev/null; \
+        ./tollgate infer orders.parquet -o link.yaml; \
+        mkfifo pipe; (cat pipe > from_fifo &); ./tollgate infer orders.parquet -o pipe; wait; \
+        ./tollgate infer orders.parquet -o >(cat > substituted.yaml); sleep 0.3; \
+        ./tollgate completions bash | head -1 > /dev/null";
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "bash", "-c", script])
+        .arg(d)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    assert!(std::fs::symlink_metadata(d.join("link.yaml")).unwrap().file_type().is_symlink());
+    assert!(std::fs::read_to_string(d.join("real.yaml")).unwrap().contains("contract: orders"));
+    assert!(std::fs::symlink_metadata(d.join("pipe")).unwrap().file_type().is_fifo());
+    assert!(std::fs::read_to_string(d.join("from_fifo")).unwrap().contains("contract: orders"));
+    assert!(std::fs::read_to_string(d.join("substituted.yaml")).unwrap().contains("contract: orders"));
+}
