@@ -279,6 +279,16 @@ pub enum FailOn {
 }
 
 pub fn main() -> i32 {
+    let code = run();
+    // A report that could not be written to stdout (a full disk) was not delivered.
+    if output::stdout_failed() {
+        EXIT_DATA
+    } else {
+        code
+    }
+}
+
+fn run() -> i32 {
     quiet_footer_decoder_panics();
     // Without it Polars panics on a Parquet INTERVAL column (DuckDB writes them) even when no
     // rule names it; with it the column reads as a struct. Set before any thread exists.

@@ -156,21 +156,30 @@ pub fn keep_mode_and_owner_of(tmp: &Path, target: &Path) -> io::Result<()> {
     keep_mode_and_owner(&file, target)
 }
 
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static STDOUT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Standard output that a closed pipe (`tollgate check … | head -1`) does not turn into a panic.
-/// After a broken pipe, later writes are dropped silently; the exit code stays the verdict's.
+/// After a broken pipe, later writes are dropped silently and the exit code stays the verdict's:
+/// the reader chose to stop. Any other failure (`> /dev/full`) is said on stderr and makes the
+/// run exit 3 (see [`stdout_failed`]): the report was not delivered.
 pub fn print(text: &str) {
-    use std::sync::atomic::AtomicBool;
-    static CLOSED: AtomicBool = AtomicBool::new(false);
-    if CLOSED.load(Ordering::Relaxed) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
     }
     let mut out = io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        CLOSED.store(true, Ordering::Relaxed);
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
         if e.kind() != io::ErrorKind::BrokenPipe {
+            STDOUT_FAILED.store(true, Ordering::Relaxed);
             let _ = writeln!(io::stderr(), "error: cannot write to standard output: {}", describe(&e));
         }
     }
+}
+
+/// Did writing standard output fail for another reason than a closed pipe?
+pub fn stdout_failed() -> bool {
+    STDOUT_FAILED.load(Ordering::Relaxed)
 }
 
 /// Standard error, never panicking (a closed stderr loses the message, not the run).

@@ -296,3 +296,17 @@ fn outputs_as_an_unprivileged_user() {
     assert!(std::fs::read_to_string(d.join("from_fifo")).unwrap().contains("contract: orders"));
     assert!(std::fs::read_to_string(d.join("substituted.yaml")).unwrap().contains("contract: orders"));
 }
+
+#[test]
+fn a_full_disk_on_stdout_is_exit_3_not_a_lost_report() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["check", "contracts/orders.yaml", "--now", "2026-01-11T00:00:00Z"])
+        .current_dir(repo())
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cannot write to standard output: no space left on the device"), "{stderr}");
+}
