@@ -354,3 +354,51 @@ fn csv_types_of_several_files() {
     let r = run(&[("a.csv", "n,d\n"), ("b.csv", "n,d\n11,2026-01-01\n")]);
     assert_eq!((by_id(&r, "n.range").failures, by_id(&r, "d.range").failures), (Some(1), Some(0)));
 }
+
+/// The samples of each check, as (value, count, first row) — what a faster evidence path must
+/// keep giving (the most frequent failing values, ties by value, first occurrence).
+fn samples_of(r: &tollgate::report::ResultReport, id: &str) -> Vec<(serde_json::Value, u64, Option<u64>)> {
+    by_id(r, id)
+        .samples
+        .iter()
+        .map(|s| (s["value"].clone(), s["count"].as_u64().unwrap(), s.get("row").and_then(|v| v.as_u64())))
+        .collect()
+}
+
+#[test]
+fn samples_of_every_rule_kind_on_failing_data() {
+    use serde_json::json;
+    // 12 rows. Failing values are placed so that counts and first rows are all different.
+    let mut df = df!(
+        "id" => [1i64, 2, 2, 3, 4, 4, 4, 5, 6, 7, 8, 9],
+        "amount" => [5.0f64, -1.0, 20.0, -1.0, 7.0, 20.0, 20.0, f64::NAN, 1.0, 2.0, 3.0, 4.0],
+        "status" => ["ok", "lost", "ok", "gone", "lost", "ok", "lost", "ok", "ok", "ok", "ok", "ok"],
+        "code" => ["AB", "ab", "AB", "A1", "ab", "AB", "AB", "AB", "AB", "AB", "AB", "AB"],
+        "name" => ["ann", "bo", "ann", "christopher", "bo", "ann", "ann", "ann", "ann", "ann", "ann", "ann"],
+        "ref" => [Some(1i64), Some(9), Some(1), Some(9), Some(8), None, Some(1), Some(1), Some(1), Some(1), Some(1), Some(1)],
+        "day" => [1i64, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2],
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_parquet(&dir.path().join("data.parquet"), &mut df);
+    let mut keys = df!("k" => [1i64, 2, 3]).unwrap();
+    write_parquet(&dir.path().join("keys.parquet"), &mut keys);
+    let yaml = "contract: t\ndataset: {path: data.parquet}\nschema:\n  columns:\n    - {name: id, unique: true}\n    - {name: amount, range: {min: 0, max: 10}}\n    - {name: status, accepted_values: [ok]}\n    - {name: code, pattern: \"^[A-Z]{2}$\"}\n    - {name: name, length: {min: 3, max: 5}}\nchecks:\n  - references: {column: ref, dataset: keys.parquet, key: k}\n  - unique: {columns: [id, day]}\n";
+    let r = evaluate(&contract_in(dir.path(), yaml));
+    assert_eq!(failures(&r, "id.unique"), Some(3), "2 twice, 4 three times");
+    assert_eq!(samples_of(&r, "id.unique"), [(json!(4), 3, Some(4)), (json!(2), 2, Some(1))]);
+    assert_eq!(failures(&r, "amount.range"), Some(6), "-1 twice, 20 three times, NaN");
+    assert_eq!(
+        samples_of(&r, "amount.range"),
+        [(json!(20.0), 3, Some(2)), (json!(-1.0), 2, Some(1)), (json!("NaN"), 1, Some(7))]
+    );
+    assert_eq!(samples_of(&r, "status.accepted_values"), [(json!("lost"), 3, Some(1)), (json!("gone"), 1, Some(3))]);
+    assert_eq!(samples_of(&r, "code.pattern"), [(json!("ab"), 2, Some(1)), (json!("A1"), 1, Some(3))]);
+    assert_eq!(samples_of(&r, "name.length"), [(json!("bo"), 2, Some(1)), (json!("christopher"), 1, Some(3))]);
+    assert_eq!(failures(&r, "references"), Some(3), "9 twice and 8 have no key");
+    assert_eq!(samples_of(&r, "references"), [(json!(9), 2, Some(1)), (json!(8), 1, Some(4))]);
+    // (4, 1) twice within the compound key; (4, 2) once.
+    assert_eq!(failures(&r, "unique"), Some(2));
+    let compound = samples_of(&r, "unique");
+    assert_eq!(compound, [(json!([2, 1]), 2, Some(1)), (json!([4, 1]), 2, Some(4))], "(2, 1) and (4, 1), ties by value");
+}
