@@ -1,9 +1,7 @@
 //! `--quarantine` and `--clean`: together they hold exactly the input rows, each quarantined row
 //! names the rules it broke, the input is untouched, and samples stay bounded.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use polars::prelude::*;
 
 fn read(path: &std::path::Path) -> DataFrame {

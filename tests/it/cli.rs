@@ -1,8 +1,6 @@
 //! The real binary on the shipped contracts and fixtures: exact counts and exit codes.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const NOW: &str = "--now=2026-01-11T00:00:00Z";
 

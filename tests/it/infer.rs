@@ -1,8 +1,6 @@
 //! `tollgate infer`: on every fixture the proposed contract (native and ODCS) passes `check`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// Every fixture, ours and other writers'; partitioned ones are also checked `--all-partitions`.
 const FIXTURES: &[&str] = &[

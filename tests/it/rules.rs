@@ -1,8 +1,6 @@
 //! Edge semantics of every rule (SPEC §1), on small tables whose answers are known.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use polars::prelude::*;
 use tollgate::report::Status;
 
@@ -400,5 +398,9 @@ fn samples_of_every_rule_kind_on_failing_data() {
     // (4, 1) twice within the compound key; (4, 2) once.
     assert_eq!(failures(&r, "unique"), Some(2));
     let compound = samples_of(&r, "unique");
-    assert_eq!(compound, [(json!([2, 1]), 2, Some(1)), (json!([4, 1]), 2, Some(4))], "(2, 1) and (4, 1), ties by value");
+    assert_eq!(
+        compound,
+        [(json!([2, 1]), 2, Some(1)), (json!([4, 1]), 2, Some(4))],
+        "(2, 1) and (4, 1), ties by value"
+    );
 }

@@ -5,13 +5,11 @@
 //! `.ci/run` installs Airflow into a virtualenv and sets `TOLLGATE_AIRFLOW` to its `airflow`
 //! executable; without it the test says why it did not run.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use polars::prelude::*;
 
 struct Airflow {

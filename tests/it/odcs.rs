@@ -1,8 +1,6 @@
 //! ODCS v3.0 and v3.1 contracts: each mapping onto tollgate's checks, asserted on the fixture.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const NOW: &str = "--now=2026-01-11T00:00:00Z";

@@ -1,8 +1,6 @@
 //! `tollgate diff`: every change class of SPEC §6, with its verdict in each mode.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn contract(columns: &str, extra: &str) -> String {
     format!("contract: d\ndataset: {{path: x.parquet}}\n{extra}schema:\n  columns:\n{columns}")

@@ -1,11 +1,9 @@
 //! The fault matrix: every bad input gets its documented exit code and a message naming the
 //! file, and never a panic (the helper fails the test on any panic text).
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 fn contract(dir: &Path, data: &str, extra: &str) -> String {
     let path = dir.join("c.yaml");

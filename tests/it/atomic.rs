@@ -1,10 +1,8 @@
 //! Files tollgate writes are whole or absent, even when the process is killed mid-way.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn output_survives_a_kill_at_any_moment() {

@@ -1,8 +1,6 @@
 //! insta snapshots of the reports people and programs read.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn redact_durations(text: &str) -> String {
     let re = regex::Regex::new(r#""duration_ms": \d+"#).unwrap();

@@ -1,11 +1,9 @@
 //! Partitioned datasets: anomalies by every method, ordering, uniqueness scope, schema drift,
 //! the history store (idempotent re-runs, concurrent writers).
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use polars::prelude::*;
 
 /// Writes `dir/key=value/part-0.parquet` with `rows` rows of (id, amount) per partition.

@@ -2,13 +2,11 @@
 //! PostgreSQL server (`TOLLGATE_TEST_POSTGRES`, a URL `.ci/run` sets after starting one on
 //! 127.0.0.1; without it the PostgreSQL half says why it did not run).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use polars::prelude::*;
 
 /// Every store to run a test against, each fresh: a SQLite file in `dir`, and a schema of its

@@ -1,11 +1,9 @@
 //! The vectorized engine against a plain row-by-row reference of every rule, on random tables
 //! with nulls, NaN, unicode and empty tables. `failures` must be identical.
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::*;
+use crate::common::*;
 use polars::prelude::*;
 use proptest::prelude::*;
 

@@ -1,9 +1,7 @@
 //! Files other tools write (fixtures/interop, produced by fixtures/interop/make.py with pyarrow,
 //! DuckDB, pandas, polars and PySpark): every check gives the answer the data holds.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const NOW: &str = "--now=2024-01-01T20:00:00Z";
 

@@ -1,11 +1,9 @@
-//! Report formats for CI systems: JUnit (checked against tests/junit.xsd's structure), GitHub
+//! Report formats for CI systems: JUnit (checked against tests/it/junit.xsd's structure), GitHub
 //! workflow commands and markdown (snapshots), several outputs in one run.
-
-mod common;
 
 use std::collections::HashMap;
 
-use common::*;
+use crate::common::*;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
@@ -62,7 +60,7 @@ fn int_attr(e: &Element, name: &str) -> usize {
     e.attrs.get(name).unwrap_or_else(|| panic!("<{}> lacks required `{name}`", e.name)).parse().expect("xs:int")
 }
 
-/// Every element and required attribute of tests/junit.xsd, and counts that add up.
+/// Every element and required attribute of tests/it/junit.xsd, and counts that add up.
 fn assert_valid_junit(xml: &str) -> Element {
     let root = parse_xml(xml);
     assert_eq!(root.name, "testsuites");

@@ -1,0 +1,21 @@
+//! The integration tests, one binary (as ripgrep keeps them): each module runs the real
+//! `tollgate` executable or the library on fixtures. One binary links Polars once instead of
+//! once per file.
+
+mod common;
+
+mod airflow;
+mod atomic;
+mod cli;
+mod diff;
+mod faults;
+mod formats;
+mod history;
+mod infer;
+mod interop;
+mod odcs;
+mod partitions;
+mod property;
+mod quarantine;
+mod rules;
+mod snapshots;
