@@ -728,21 +728,44 @@ fn lay_out(pending: &mut [Pending]) -> Vec<Expr> {
     aggregates
 }
 
+/// What one pass computed for one result, aggregate by aggregate: as integers (counts) and as
+/// floats (means, sums).
+#[derive(Default)]
+struct PassValues {
+    ints: Vec<Option<i64>>,
+    floats: Vec<Option<f64>>,
+}
+
+impl PassValues {
+    /// Row `row` of `df`, from column `skip` on (a grouped pass has its group key first).
+    fn of_row(df: &DataFrame, row: usize, skip: usize) -> PassValues {
+        let cell = |i: usize| df.columns().get(i).and_then(|c| c.get(row).ok());
+        let columns = skip..df.width();
+        PassValues {
+            ints: columns.clone().map(|i| cell(i).and_then(|v| v.extract::<i64>())).collect(),
+            floats: columns.map(|i| cell(i).and_then(|v| v.extract::<f64>())).collect(),
+        }
+    }
+}
+
 /// Judges every check from the pass's values; fetches samples only for checks that did not hold.
 fn conclude(
     pending: Vec<Pending>,
-    values: &[Option<i64>],
-    facts: &Facts,
+    pass: &PassValues,
+    rows: u64,
     options: &Options,
     mut sample: impl FnMut(&Evidence) -> Result<Vec<SampleRow>, DataError>,
     locator: &Locator,
 ) -> Result<Vec<CheckReport>, DataError> {
     let mut reports = Vec::new();
+    let mut failures: HashMap<String, Option<u64>> = HashMap::new();
     for p in pending {
         let (measured, evidence) = match p.state {
             State::Planned { planned, first } => {
-                let end = (first + planned.aggregates.len()).min(values.len());
-                ((planned.finish)(&values[first.min(end)..end], facts), planned.evidence)
+                let end = (first + planned.aggregates.len()).min(pass.ints.len());
+                let slot = first.min(end)..end;
+                let facts = Facts { rows, floats: &pass.floats[slot.clone()], failures: &failures };
+                ((planned.finish)(&pass.ints[slot], &facts), planned.evidence)
             }
             State::Done(m) => (m, None),
             State::Error(reason) => {
@@ -756,11 +779,13 @@ fn conclude(
                 continue;
             }
         };
-        let status = match (measured.passed, p.severity) {
-            (true, _) => Status::Pass,
-            (false, Severity::Warn) => Status::Warn,
-            (false, Severity::Error) => Status::Fail,
+        let status = match (&measured.skipped, measured.passed, p.severity) {
+            (Some(_), _, _) => Status::Skipped,
+            (None, true, _) => Status::Pass,
+            (None, false, Severity::Warn) => Status::Warn,
+            (None, false, Severity::Error) => Status::Fail,
         };
+        failures.insert(p.id.clone(), measured.failures);
         let rows = match (&evidence, status) {
             (Some(e), Status::Warn | Status::Fail) if options.sample > 0 && measured.failures.unwrap_or(0) > 0 => {
                 sample(e)?
@@ -778,18 +803,23 @@ fn conclude(
             samples.push(detail);
         }
         let sample = rows.into_iter().map(|r| r.value).collect();
+        // A skipped check reports no figures (SPEC §3); what it measured stays in `details`.
+        let (failures_out, observed_out, message) = match &measured.skipped {
+            Some(reason) => (None, Value::Null, reason.clone()),
+            None => (measured.failures, measured.observed, measured.message),
+        };
         reports.push(CheckReport {
             id: p.id,
             kind: p.kind,
             column: p.column,
             severity: p.severity.name().to_string(),
             status,
-            failures: measured.failures,
-            observed: measured.observed,
+            failures: failures_out,
+            observed: observed_out,
             threshold: p.threshold,
             sample,
             samples,
-            message: measured.message,
+            message,
             details: measured.details,
             line: p.line,
         });
@@ -898,15 +928,15 @@ fn evaluate(
     if rows_from_pass {
         aggregates.push(len().cast(DataType::Int64).alias(format!("__{}", aggregates.len())));
     }
-    let values: Vec<Option<i64>> = if aggregates.is_empty() {
-        Vec::new()
+    let pass = if aggregates.is_empty() {
+        PassValues::default()
     } else {
         let engine = engine_for(dataset, &files, counts_distinct(&aggregates));
         let df = collect_on(lf.clone().select(aggregates), engine, dataset, &files)?;
-        (0..df.width()).map(|i| first_i64(&df, i)).collect()
+        PassValues::of_row(&df, 0, 0)
     };
     let rows = if rows_from_pass {
-        values.last().copied().flatten().unwrap_or(0).max(0) as u64
+        pass.ints.last().copied().flatten().unwrap_or(0).max(0) as u64
     } else {
         dataset.parquet_rows(&files)?
     };
@@ -915,8 +945,8 @@ fn evaluate(
     let indexed = lf.clone().with_row_index(ROW_INDEX, None);
     let reports = conclude(
         pending,
-        &values,
-        &Facts { rows },
+        &pass,
+        rows,
         options,
         |e| samples_after(&indexed, e, lit(true), options.sample, dataset, &files),
         &locator,
@@ -1017,17 +1047,19 @@ fn evaluate_all(
     for (p, pending) in dataset.partitions.iter().zip(plans) {
         let row = (0..df.height())
             .find(|i| tags.get(*i).ok().and_then(|v| v.get_str().map(str::to_string)) == Some(p.raw.clone()));
-        let values: Vec<Option<i64>> =
-            (0..per_check).map(|i| row.and_then(|r| df.columns()[i + 1].get(r).ok()?.extract::<i64>())).collect();
+        let pass = match row {
+            Some(r) => PassValues::of_row(&df, r, 1),
+            None => PassValues { ints: vec![None; per_check], floats: vec![None; per_check] },
+        };
         let rows = match dataset.format {
             Format::Parquet => dataset.parquet_rows(&p.files)?,
-            Format::Csv => values[count_column].unwrap_or(0).max(0) as u64,
+            Format::Csv => pass.ints[count_column].unwrap_or(0).max(0) as u64,
         };
         let within = col(PARTITION_TAG).eq(lit(p.raw.clone()));
         let reports = conclude(
             pending,
-            &values,
-            &Facts { rows },
+            &pass,
+            rows,
             options,
             |e| samples_after(&indexed, e, within.clone(), options.sample, dataset, &p.files),
             &locator,
@@ -1138,6 +1170,7 @@ fn schema_check(
         threshold: serde_json::json!({"strict": strict}),
         line,
         state: State::Done(Measured {
+            skipped: None,
             failures: Some(failures),
             observed: serde_json::json!(failures),
             passed: failures == 0,

@@ -27,6 +27,7 @@ pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckC
         aggregates: vec![latest],
         finish: Box::new(move |v, _| match v[0] {
             None => Measured {
+                skipped: None,
                 failures: Some(1),
                 observed: serde_json::Value::Null,
                 passed: false,
@@ -38,6 +39,7 @@ pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckC
                 let passed = age <= max_age_seconds;
                 let newest = chrono::DateTime::from_timestamp_micros(latest).map(|d| d.to_rfc3339());
                 Measured {
+                    skipped: None,
                     failures: Some(u64::from(!passed)),
                     observed: json!(age),
                     passed,

@@ -114,6 +114,7 @@ pub fn plan(
             let passed = condition.holds(value);
             let unit = if percent { "%" } else { " rows" };
             Measured {
+                skipped: None,
                 failures: Some(if matches!(metric, Metric::RowCount) { u64::from(!passed) } else { count }),
                 observed: json!(value),
                 passed,

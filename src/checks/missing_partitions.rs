@@ -38,6 +38,7 @@ pub fn plan(interval_days: i64, lookback: i64, ctx: &CheckContext) -> Planning {
     }
     let n = missing.len() as u64;
     Planning::Plan(decided(Measured {
+        skipped: None,
         failures: Some(n),
         observed: json!(n),
         passed: n == 0,

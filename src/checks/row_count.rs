@@ -16,6 +16,7 @@ pub fn plan(min: Option<u64>, max: Option<u64>) -> Planned {
                 max.map(|m| m.to_string()).unwrap_or("inf".into())
             );
             Measured {
+                skipped: None,
                 failures: Some(u64::from(!passed)),
                 observed: json!(rows),
                 passed,

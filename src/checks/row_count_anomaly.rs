@@ -60,6 +60,7 @@ pub fn plan(method: AnomalyMethod, window: usize, min_history: usize, ctx: &Chec
             let passed = within(rows, b);
             let (center, lower, upper) = b;
             Measured {
+                skipped: None,
                 failures: Some(u64::from(!passed)),
                 observed: json!(facts.rows),
                 passed,

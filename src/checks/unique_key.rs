@@ -57,6 +57,7 @@ pub fn plan(id: &str, columns: &[String], limits: Limits, ctx: &CheckContext) ->
                 message.push_str(&format!(", {elsewhere} rows whose key appears in another partition"));
             }
             Measured {
+                skipped: None,
                 failures: Some(failures),
                 observed: json!(failures),
                 passed: limits.holds(failures, rows),

@@ -11,6 +11,8 @@ mod required;
 mod type_check;
 mod unique;
 
+use std::collections::HashMap;
+
 use polars::prelude::*;
 use serde_json::{json, Value};
 
@@ -40,6 +42,9 @@ pub struct ColumnInput {
 /// What the single pass measured, judged.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measured {
+    /// Measured, but not judged, for the reason given (an anomaly with too little history): the
+    /// check reports `skipped` while `observed` is still recorded.
+    pub skipped: Option<String>,
     pub failures: Option<u64>,
     pub observed: Value,
     pub passed: bool,
@@ -48,8 +53,13 @@ pub struct Measured {
 }
 
 /// Facts about the checked data that every rule may use.
-pub struct Facts {
+pub struct Facts<'a> {
     pub rows: u64,
+    /// The check's aggregates read as floats (same order as the integer values), for
+    /// aggregates that are not counts (a mean, a sum).
+    pub floats: &'a [Option<f64>],
+    /// The failures of the checks judged before this one, by id.
+    pub failures: &'a HashMap<String, Option<u64>>,
 }
 
 pub type Finish = Box<dyn Fn(&[Option<i64>], &Facts) -> Measured>;
@@ -92,6 +102,7 @@ pub fn counted(
             let failures = values[0].unwrap_or(0).max(0) as u64;
             let denominator = values[1].unwrap_or(0).max(0) as u64;
             Measured {
+                skipped: None,
                 failures: Some(failures),
                 observed: json!(failures),
                 passed: limits.holds(failures, denominator),

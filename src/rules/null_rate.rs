@@ -13,6 +13,7 @@ pub fn plan(max: f64, input: &ColumnInput) -> Planned {
             let rows = values[1].unwrap_or(0).max(0) as u64;
             let rate = if rows == 0 { 0.0 } else { nulls as f64 / rows as f64 };
             Measured {
+                skipped: None,
                 failures: Some(nulls),
                 observed: json!(rate),
                 passed: rows == 0 || rate <= max,

@@ -30,6 +30,7 @@ pub fn plan_nested(declared: &NestedType, input: &ColumnInput) -> Result<Planned
     let actual = type_name(&input.stored);
     let passed = nested_accepts(declared, &input.stored);
     Ok(decided(Measured {
+        skipped: None,
         failures: passed.then_some(0),
         observed: json!(actual),
         passed,
@@ -63,6 +64,7 @@ pub fn plan(declared: DeclaredType, rule: &ColumnRule, input: &ColumnInput) -> R
     let actual = type_name(&input.stored);
     Ok(decided(if declared.accepts(&input.stored) {
         Measured {
+            skipped: None,
             failures: Some(0),
             observed: json!(actual),
             passed: true,
@@ -71,6 +73,7 @@ pub fn plan(declared: DeclaredType, rule: &ColumnRule, input: &ColumnInput) -> R
         }
     } else {
         Measured {
+            skipped: None,
             failures: None,
             observed: json!(actual),
             passed: false,

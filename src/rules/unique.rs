@@ -54,6 +54,7 @@ pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
                 format!("{failures} duplicate values among {count} non-null values")
             };
             Measured {
+                skipped: None,
                 failures: Some(failures),
                 observed: json!(failures),
                 passed: limits.holds(failures, count),
