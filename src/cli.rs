@@ -63,6 +63,7 @@ Examples:
   tollgate history contracts/orders_daily.yaml --history tollgate.db
   tollgate history contracts/orders_daily.yaml --history tollgate.db --format json
   tollgate history contracts/orders_daily.yaml --history tollgate.db -f json | jq '.[] | select(.metric == \"rows\")'
+  tollgate history contracts/metrics.yaml --history tollgate.db --metric amount.anomaly.mean
 
 Exit codes: 0 listed; 2 invalid contract; 3 the store does not exist or cannot be read.")]
     History {
@@ -74,6 +75,10 @@ Exit codes: 0 listed; 2 invalid contract; 3 the store does not exist or cannot b
         /// table for people, json for programs.
         #[arg(short, long, value_enum, default_value_t = TextFormat::Table)]
         format: TextFormat,
+        /// An `anomaly` check's id (e.g. amount.anomaly.mean): its recorded series, each point
+        /// with the band the check computes from the points before it.
+        #[arg(long)]
+        metric: Option<String>,
     },
     /// Is NEW compatible with OLD? Lists every change; exit 1 when one breaks the mode.
     #[command(after_help = "\
@@ -313,7 +318,10 @@ fn run() -> i32 {
     match cli.command {
         Command::Validate { contracts, format } => validate(&contracts, format),
         Command::Check(args) => check(&args),
-        Command::History { contract, history, format } => list_history(&contract, &history, format),
+        Command::History { contract, history, format, metric } => match metric {
+            Some(id) => metric_series(&contract, &history, &id, format),
+            None => list_history(&contract, &history, format),
+        },
         Command::Diff { old, new, mode, format } => diff_contracts(&old, &new, mode, format),
         Command::Infer { data, output, odcs } => infer(&data, output.as_deref(), odcs),
         Command::Completions { shell } => {
@@ -677,6 +685,71 @@ fn list_history(contract: &Path, store: &str, format: TextFormat) -> i32 {
                 table.add_row(vec![m.partition.clone(), m.metric.clone(), m.value.to_string(), m.recorded_at.clone()]);
             }
             outln!("{name}: {} metrics recorded in {}\n{table}", metrics.len(), history::shown(store));
+        }
+    }
+    EXIT_OK
+}
+
+/// `history --metric ID`: the anomaly check's recorded values, each with the band and verdict
+/// the check computes from the values before it (its method, window, min_history, direction).
+fn metric_series(contract: &Path, store: &str, id: &str, format: TextFormat) -> i32 {
+    let contracts = match load_all(&[contract.to_path_buf()]) {
+        Ok(contracts) => contracts,
+        Err(invalid) => return report_invalid(&invalid, OutputFormat::Table),
+    };
+    let c = &contracts[0];
+    let anomalies: Vec<String> =
+        c.checks.iter().filter(|d| matches!(d.kind, contract::CheckKind::Anomaly { .. })).map(|d| d.id()).collect();
+    let Some(check) = c.checks.iter().find(|d| d.id() == id && matches!(d.kind, contract::CheckKind::Anomaly { .. }))
+    else {
+        errln!(
+            "error: {} has no anomaly check `{id}`\n   = help: its anomaly checks: {}",
+            c.file.display(),
+            if anomalies.is_empty() { "none".to_string() } else { anomalies.join(", ") }
+        );
+        return EXIT_USAGE;
+    };
+    let contract::CheckKind::Anomaly { method, window, min_history, direction, .. } = &check.kind else {
+        return EXIT_USAGE;
+    };
+    if !history::is_remote(store) && !Path::new(store).exists() {
+        errln!("error: history store {store} does not exist");
+        return EXIT_DATA;
+    }
+    let series = match history::open(store).and_then(|s| s.series(&c.name, &format!("{id}.value"), "\u{10ffff}")) {
+        Ok(series) => series,
+        Err(e) => {
+            errln!("error: {e}");
+            return EXIT_DATA;
+        }
+    };
+    let points = crate::checks::anomaly::judge_series(&series, *method, *window, *min_history, *direction);
+    match format {
+        TextFormat::Json => {
+            outln!("{}", serde_json::to_string_pretty(&points).unwrap_or_default());
+        }
+        TextFormat::Table => {
+            let mut table = comfy_table::Table::new();
+            table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(vec![
+                "partition",
+                "value",
+                "lower",
+                "centre",
+                "upper",
+                "status",
+            ]);
+            let number = |v: &serde_json::Value| v.as_f64().map(|f| format!("{f}")).unwrap_or_else(|| "-".into());
+            for p in &points {
+                table.add_row(vec![
+                    p["partition"].as_str().unwrap_or("").to_string(),
+                    number(&p["value"]),
+                    number(&p["lower"]),
+                    number(&p["center"]),
+                    number(&p["upper"]),
+                    p["status"].as_str().unwrap_or("").to_string(),
+                ]);
+            }
+            outln!("{}: {id}, {} recorded values in {}\n{table}", c.name, points.len(), history::shown(store));
         }
     }
     EXIT_OK

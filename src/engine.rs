@@ -205,8 +205,110 @@ fn metrics_of(result: &ResultReport) -> Vec<(String, f64)> {
         if let Some(o) = c.observed.as_f64() {
             out.push((format!("{}.observed", c.id), o));
         }
+        // A measured metric (an anomaly's), recorded even when its check was skipped for lack
+        // of history, so history builds up from the first run.
+        if let Some(v) = c.details.as_ref().and_then(|d| d.get("value")).and_then(Value::as_f64) {
+            out.push((format!("{}.value", c.id), v));
+        }
     }
     out
+}
+
+/// Earlier values of every `anomaly` check's metric, by check id, oldest first. The earlier
+/// partitions (at most the largest `window` of them) are measured in one grouped pass over the
+/// columns the metrics name (row counts from footers); the history store fills the partition
+/// values the folder lacks, and is the only source of another check's failures.
+fn anomaly_history(
+    contract: &Contract,
+    dataset: &Dataset,
+    partition: Option<&Partition>,
+    inputs: &HashMap<String, ColumnInput>,
+    typed: &[(String, DeclaredType)],
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+) -> Result<HashMap<String, Vec<(String, f64)>>, DataError> {
+    use crate::contract::AnomalyMetric;
+    let anomalies: Vec<(String, &Option<String>, &AnomalyMetric, usize)> = contract
+        .checks
+        .iter()
+        .filter_map(|c| match &c.kind {
+            CheckKind::Anomaly { column, metric, window, .. } => Some((c.id(), column, metric, *window)),
+            _ => None,
+        })
+        .collect();
+    let mut out: HashMap<String, Vec<(String, f64)>> = HashMap::new();
+    if anomalies.is_empty() {
+        return Ok(out);
+    }
+    if let Some(checked) = partition {
+        let window = anomalies.iter().map(|a| a.3).max().unwrap_or(0);
+        let earlier: Vec<&Partition> = dataset.partitions.iter().filter(|p| p.value < checked.value).collect();
+        let earlier = &earlier[earlier.len().saturating_sub(window)..];
+        // Column metrics of the earlier partitions, all checks in one grouped pass.
+        let mut exprs = vec![len().cast(DataType::Int64).alias("__rows")];
+        let mut slots: Vec<(String, &AnomalyMetric, usize)> = Vec::new();
+        for (id, column, metric, _) in &anomalies {
+            let Some(input) = column.as_ref().and_then(|c| inputs.get(c)) else { continue };
+            let first = exprs.len();
+            for (i, a) in crate::checks::anomaly::aggregates(metric, input.value.clone()).into_iter().enumerate() {
+                exprs.push(a.alias(format!("__{id}_{i}")));
+            }
+            if exprs.len() > first {
+                slots.push((id.clone(), metric, first));
+            }
+        }
+        if !slots.is_empty() && !earlier.is_empty() {
+            let mut scans = Vec::new();
+            for (i, p) in earlier.iter().enumerate() {
+                scans.push(dataset.scan(&p.files, typed)?.with_column(lit(i as u32).alias(PARTITION_TAG)));
+            }
+            let files: Vec<PathBuf> = earlier.iter().flat_map(|p| p.files.clone()).collect();
+            let union = concat(scans, UnionArgs { to_supertypes: true, ..Default::default() })
+                .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+            let df = collect(union.group_by([col(PARTITION_TAG)]).agg(exprs), dataset, &files)?;
+            let tags = df.column(PARTITION_TAG).map_err(|e| DataError::new(&dataset.display, e.to_string()))?.clone();
+            for row in 0..df.height() {
+                let Some(tag) = tags.get(row).ok().and_then(|v| v.extract::<u32>()) else { continue };
+                let pass = PassValues::of_row(&df, row, 1);
+                let rows = pass.ints.first().copied().flatten().unwrap_or(0).max(0) as u64;
+                let none = HashMap::new();
+                for (id, metric, first) in &slots {
+                    let facts = Facts { rows, floats: &pass.floats[*first..], failures: &none };
+                    if let Some(v) = crate::checks::anomaly::value(metric, &pass.ints[*first..], facts.floats, &facts) {
+                        out.entry(id.clone()).or_default().push((earlier[tag as usize].raw.clone(), v));
+                    }
+                }
+            }
+        }
+        // Row counts from footers (or a count of CSV rows).
+        if anomalies.iter().any(|a| matches!(a.2, AnomalyMetric::RowCount)) {
+            let rows = earlier_rows(dataset, checked)?;
+            for (id, _, metric, window) in &anomalies {
+                if matches!(metric, AnomalyMetric::RowCount) {
+                    let start = rows.len().saturating_sub(*window);
+                    out.insert(id.clone(), rows[start..].iter().map(|(p, r)| (p.clone(), *r as f64)).collect());
+                }
+            }
+        }
+    }
+    if let Some(store) = store {
+        let label = history_label(partition, options);
+        for (id, ..) in &anomalies {
+            let recorded = store
+                .series(&contract.name, &format!("{id}.value"), &label)
+                .map_err(|e| DataError::new(&e.store, e.message))?;
+            let series = out.entry(id.clone()).or_default();
+            for (p, v) in recorded {
+                if !series.iter().any(|(h, _)| *h == p) {
+                    series.push((p, v));
+                }
+            }
+        }
+    }
+    for series in out.values_mut() {
+        series.sort_by(|(a, _), (b, _)| dataset.value_of(a).cmp(&dataset.value_of(b)));
+    }
+    Ok(out)
 }
 
 /// Rows of each partition before `checked`, oldest first: Parquet from footers, CSV by counting.
@@ -633,6 +735,7 @@ fn plan_checks(
         }
         history.sort_by(|(a, _), (b, _)| dataset.value_of(a).cmp(&dataset.value_of(b)));
     }
+    let metric_history = anomaly_history(contract, dataset, partition, &inputs, typed, options, store)?;
     let mut referenced_keys = HashMap::new();
     let mut unique_elsewhere: HashMap<String, Option<Expr>> = HashMap::new();
     for check in &contract.checks {
@@ -694,6 +797,7 @@ fn plan_checks(
         referenced_keys: &referenced_keys,
         unique_elsewhere: &unique_elsewhere,
         data_columns: &data_columns,
+        metric_history: &metric_history,
     };
     for check in &contract.checks {
         let state = match checks::plan(check, &ctx) {

@@ -1,6 +1,7 @@
 //! Dataset-level checks, one file per kind. Like column rules, each compiles to aggregates of the
 //! single pass, or is decided from metadata (row counts, partitions) without reading data.
 
+pub mod anomaly;
 pub mod freshness;
 mod metric;
 mod missing_partitions;
@@ -33,6 +34,9 @@ pub struct CheckContext<'a> {
     pub unique_elsewhere: &'a HashMap<String, Option<Expr>>,
     /// Every column of the data, for "did you mean" on a misspelt name.
     pub data_columns: &'a [&'a str],
+    /// Earlier values of each `anomaly` check's metric (by check id), oldest first: the earlier
+    /// partitions' where they could be measured, the history store's for the rest.
+    pub metric_history: &'a HashMap<String, Vec<(String, f64)>>,
 }
 
 #[allow(clippy::large_enum_variant)] // short-lived, one per check
@@ -65,6 +69,16 @@ pub fn plan(check: &DatasetCheck, ctx: &CheckContext) -> Planning {
         CheckKind::Unsupported { reason } => return Planning::Skipped(reason.clone()),
         CheckKind::MissingPartitions { interval_days, lookback } => {
             return missing_partitions::plan(*interval_days, *lookback, ctx)
+        }
+        CheckKind::Anomaly { column, metric, method, window, min_history, direction } => {
+            let params = anomaly::Params {
+                metric,
+                method: *method,
+                window: *window,
+                min_history: *min_history,
+                direction: *direction,
+            };
+            anomaly::plan(&check.id(), column.as_deref(), params, ctx)
         }
     };
     match planned {
@@ -119,6 +133,24 @@ pub fn threshold(check: &DatasetCheck) -> Value {
             t.insert("interval".into(), json!(format!("{interval_days}d")));
             t.insert("lookback".into(), json!(lookback));
         }
+        CheckKind::Anomaly { column, metric, method, window, min_history, direction } => {
+            t.insert("metric".into(), json!(metric.name()));
+            if let Some(c) = column {
+                t.insert("column".into(), json!(c));
+            }
+            if let crate::contract::AnomalyMetric::Failures { check } = metric {
+                t.insert("check".into(), json!(check));
+            }
+            t.insert("method".into(), json!(method.name()));
+            match method {
+                crate::contract::AnomalyMethod::Median { tolerance } => t.insert("tolerance".into(), json!(tolerance)),
+                crate::contract::AnomalyMethod::ZScore { threshold }
+                | crate::contract::AnomalyMethod::Mad { threshold } => t.insert("threshold".into(), json!(threshold)),
+            };
+            t.insert("window".into(), json!(window));
+            t.insert("min_history".into(), json!(min_history));
+            t.insert("direction".into(), json!(direction.name()));
+        }
     }
     Value::Object(t)
 }
@@ -127,7 +159,7 @@ pub fn threshold(check: &DatasetCheck) -> Value {
 pub fn column_of(check: &DatasetCheck) -> Option<String> {
     match &check.kind {
         CheckKind::Freshness { column, .. } | CheckKind::References { column, .. } => Some(column.clone()),
-        CheckKind::Metric { column, .. } => column.clone(),
+        CheckKind::Metric { column, .. } | CheckKind::Anomaly { column, .. } => column.clone(),
         _ => None,
     }
 }

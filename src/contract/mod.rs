@@ -287,6 +287,15 @@ pub enum CheckKind {
         interval_days: i64,
         lookback: i64,
     },
+    /// `anomaly`: a metric of the checked data against a band from its earlier values.
+    Anomaly {
+        column: Option<String>,
+        metric: AnomalyMetric,
+        method: AnomalyMethod,
+        window: usize,
+        min_history: usize,
+        direction: Direction,
+    },
     /// An ODCS library metric compared with an operator.
     Metric {
         column: Option<String>,
@@ -298,6 +307,71 @@ pub enum CheckKind {
     Unsupported {
         reason: String,
     },
+}
+
+/// What an `anomaly` check watches.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnomalyMetric {
+    RowCount,
+    NullRate,
+    DistinctCount,
+    Mean,
+    Min,
+    Max,
+    Sum,
+    /// The failures of another check of the contract, by its id.
+    Failures {
+        check: String,
+    },
+}
+
+impl AnomalyMetric {
+    pub const NAMES: &'static [&'static str] =
+        &["row_count", "null_rate", "distinct_count", "mean", "min", "max", "sum", "failures"];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            AnomalyMetric::RowCount => "row_count",
+            AnomalyMetric::NullRate => "null_rate",
+            AnomalyMetric::DistinctCount => "distinct_count",
+            AnomalyMetric::Mean => "mean",
+            AnomalyMetric::Min => "min",
+            AnomalyMetric::Max => "max",
+            AnomalyMetric::Sum => "sum",
+            AnomalyMetric::Failures { .. } => "failures",
+        }
+    }
+
+    /// Does the metric describe one column (and so need `column`)?
+    pub fn of_a_column(&self) -> bool {
+        match self {
+            AnomalyMetric::NullRate
+            | AnomalyMetric::DistinctCount
+            | AnomalyMetric::Mean
+            | AnomalyMetric::Min
+            | AnomalyMetric::Max
+            | AnomalyMetric::Sum => true,
+            AnomalyMetric::RowCount | AnomalyMetric::Failures { .. } => false,
+        }
+    }
+}
+
+/// Which side of the band fails an anomaly check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Up,
+    Down,
+    Both,
+}
+
+impl Direction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+            Direction::Both => "both",
+        }
+    }
 }
 
 /// What an ODCS library metric counts.
@@ -377,6 +451,7 @@ impl CheckKind {
     pub fn columns(&self) -> Vec<&str> {
         match self {
             CheckKind::Freshness { column, .. } | CheckKind::References { column, .. } => vec![column.as_str()],
+            CheckKind::Anomaly { column, .. } => column.iter().map(String::as_str).collect(),
             CheckKind::Unique { columns, .. } => columns.iter().map(String::as_str).collect(),
             CheckKind::Metric { column, metric, .. } => {
                 let mut all: Vec<&str> = column.iter().map(String::as_str).collect();
@@ -401,6 +476,7 @@ impl CheckKind {
             CheckKind::Unique { .. } => "unique",
             CheckKind::References { .. } => "references",
             CheckKind::MissingPartitions { .. } => "missing_partitions",
+            CheckKind::Anomaly { .. } => "anomaly",
             CheckKind::Metric { metric, .. } => metric.name(),
             CheckKind::Unsupported { .. } => "unsupported",
         }

@@ -26,10 +26,13 @@ const COLUMN_KEYS: &[&str] = &[
     "length",
     "sensitive",
     "classification",
+    "anomaly",
 ];
+const ANOMALY_KEYS: &[&str] =
+    &["metric", "column", "check", "method", "tolerance", "threshold", "window", "min_history", "direction"];
 const LIMIT_KEYS: &[&str] = &["max_failures", "max_failure_rate", "severity"];
 const CHECK_KINDS: &[&str] =
-    &["row_count", "freshness", "row_count_anomaly", "unique", "references", "missing_partitions"];
+    &["row_count", "freshness", "row_count_anomaly", "unique", "references", "missing_partitions", "anomaly"];
 const CHECK_KEYS: &[&str] = &[
     "row_count",
     "freshness",
@@ -37,6 +40,7 @@ const CHECK_KEYS: &[&str] = &[
     "unique",
     "references",
     "missing_partitions",
+    "anomaly",
     "name",
     "severity",
     "description",
@@ -48,6 +52,8 @@ pub(super) struct Ctx<'a> {
     pub(super) file: &'a Path,
     pub(super) diagnostics: Vec<Diagnostic>,
     pub(super) warnings: Vec<Diagnostic>,
+    /// Dataset checks written under a column (`anomaly:`), appended after `checks:`.
+    pub(super) column_checks: Vec<DatasetCheck>,
 }
 
 impl Ctx<'_> {
@@ -272,7 +278,7 @@ fn compare_literals(a: &Literal, b: &Literal) -> Option<std::cmp::Ordering> {
 }
 
 pub fn parse_contract(text: &str, file: &Path) -> Result<Contract, InvalidContract> {
-    let mut ctx = Ctx { file, diagnostics: Vec::new(), warnings: Vec::new() };
+    let mut ctx = Ctx { file, diagnostics: Vec::new(), warnings: Vec::new(), column_checks: Vec::new() };
     // Editors on Windows save a byte-order mark; it is not part of the first key.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let root = match yaml::parse(text) {
@@ -353,11 +359,29 @@ fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> {
         }
     };
     let schema = top.get("schema").and_then(|node| schema_of(ctx, node));
-    let checks = match top.get("checks") {
+    let mut checks = match top.get("checks") {
         Some(node) if node.is_null() => Vec::new(),
         Some(node) => checks_of(ctx, node),
         None => Vec::new(),
     };
+    checks.append(&mut ctx.column_checks);
+    // An anomaly of another check's failures is judged after it: name one declared before.
+    for (i, c) in checks.iter().enumerate() {
+        if let CheckKind::Anomaly { metric: AnomalyMetric::Failures { check }, .. } = &c.kind {
+            let column_rule = schema.as_ref().is_some_and(|s| {
+                s.columns
+                    .iter()
+                    .any(|col| col.rules.iter().any(|r| format!("{}.{}", col.name, r.kind.name()) == *check))
+            });
+            if !column_rule && !checks[..i].iter().any(|d| d.id() == *check) {
+                ctx.error(
+                    c.pos,
+                    format!("`{check}` is not a column rule or a check declared before this anomaly"),
+                    "name a check id of this contract (e.g. `amount.range`), declared above",
+                );
+            }
+        }
+    }
     Some(Contract {
         name: name?,
         version,
@@ -369,6 +393,156 @@ fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> {
         checks,
         warnings: Vec::new(),
     })
+}
+
+/// The band parameters of `row_count_anomaly` and `anomaly`: `method` (median with `tolerance`,
+/// zscore or mad with `threshold`), `window`, `min_history`.
+fn anomaly_params(ctx: &mut Ctx, b: &Fields) -> Option<(AnomalyMethod, usize, usize)> {
+    let method_name = b.get("method").and_then(|n| text_of(ctx, n, "`method`")).unwrap_or_else(|| "median".into());
+    let number = |ctx: &mut Ctx, key: &str| -> Option<f64> {
+        let n = b.get(key)?;
+        match n.as_f64() {
+            Some(v) if v >= 0.0 && v.is_finite() => Some(v),
+            _ => {
+                ctx.error(n.pos, format!("`{key}` must be a number ≥ 0"), "");
+                None
+            }
+        }
+    };
+    let tolerance = number(ctx, "tolerance");
+    let threshold = number(ctx, "threshold");
+    let method = match method_name.as_str() {
+        "median" => {
+            if let Some(p) = b.key_pos("threshold") {
+                ctx.error(
+                    p,
+                    "`threshold` applies to methods zscore and mad",
+                    "use `tolerance` (a fraction) with method median",
+                );
+            }
+            AnomalyMethod::Median { tolerance: tolerance.unwrap_or(0.3) }
+        }
+        "zscore" | "mad" => {
+            if let Some(p) = b.key_pos("tolerance") {
+                ctx.error(
+                    p,
+                    format!("`tolerance` applies to method median, not {method_name}"),
+                    "use `threshold` (standard deviations)",
+                );
+            }
+            let threshold = threshold.unwrap_or(3.0);
+            if method_name == "zscore" {
+                AnomalyMethod::ZScore { threshold }
+            } else {
+                AnomalyMethod::Mad { threshold }
+            }
+        }
+        other => {
+            ctx.error(
+                b.get("method")?.pos,
+                format!("unknown anomaly method `{other}`"),
+                suggestion(other, &["median", "zscore", "mad"]),
+            );
+            return None;
+        }
+    };
+    let positive = |ctx: &mut Ctx, key: &str, default: usize| -> usize {
+        match b.get(key).map(|n| (n, count_of(ctx, n, &format!("`{key}`")))) {
+            Some((n, Some(0))) => {
+                ctx.error(n.pos, format!("`{key}` must be at least 1"), "");
+                default
+            }
+            Some((_, Some(v))) => v as usize,
+            _ => default,
+        }
+    };
+    let window = positive(ctx, "window", 7);
+    let min_history = positive(ctx, "min_history", 3);
+    Some((method, window, min_history))
+}
+
+/// An `anomaly` body (`metric` and its band; `column` at dataset level, `check` for
+/// `failures`). Sets the check's name to its id when none is given: `<column>.anomaly.<metric>`,
+/// else `anomaly.<metric>` (`anomaly.failures.<check>`).
+fn anomaly_of(
+    ctx: &mut Ctx,
+    b: &Fields,
+    pos: Pos,
+    column_of_rule: Option<&str>,
+    name: &mut Option<String>,
+) -> Option<CheckKind> {
+    let metric_name = required_text(ctx, b, "metric", "`anomaly`")?;
+    let column =
+        column_of_rule.map(str::to_string).or_else(|| b.get("column").and_then(|n| text_of(ctx, n, "`column`")));
+    let metric = match metric_name.as_str() {
+        "row_count" => AnomalyMetric::RowCount,
+        "null_rate" => AnomalyMetric::NullRate,
+        "distinct_count" => AnomalyMetric::DistinctCount,
+        "mean" => AnomalyMetric::Mean,
+        "min" => AnomalyMetric::Min,
+        "max" => AnomalyMetric::Max,
+        "sum" => AnomalyMetric::Sum,
+        "failures" => {
+            let check = required_text(ctx, b, "check", "`anomaly` of `failures`")?;
+            AnomalyMetric::Failures { check }
+        }
+        other => {
+            ctx.error(
+                b.get("metric")?.pos,
+                format!("unknown anomaly metric `{other}`"),
+                suggestion(other, AnomalyMetric::NAMES),
+            );
+            return None;
+        }
+    };
+    match (metric.of_a_column(), &column) {
+        (true, None) => {
+            ctx.error(
+                pos,
+                format!("metric `{metric_name}` describes a column"),
+                "add `column: NAME`, or write the anomaly under the column",
+            );
+            return None;
+        }
+        (false, Some(_)) if column_of_rule.is_some() => {
+            ctx.error(
+                b.get("metric")?.pos,
+                format!("metric `{metric_name}` is not a column's"),
+                "write it in `checks:` at dataset level",
+            );
+            return None;
+        }
+        (false, Some(_)) => {
+            ctx.error(b.key_pos("column")?, format!("metric `{metric_name}` takes no `column`"), "remove `column`");
+            return None;
+        }
+        _ => {}
+    }
+    let direction = match b.get("direction") {
+        None => Direction::Both,
+        Some(n) => match n.as_text() {
+            Some("up") => Direction::Up,
+            Some("down") => Direction::Down,
+            Some("both") => Direction::Both,
+            other => {
+                let other = other.unwrap_or("");
+                ctx.error(n.pos, format!("unknown direction `{other}`"), suggestion(other, &["up", "down", "both"]));
+                return None;
+            }
+        },
+    };
+    let (method, window, min_history) = anomaly_params(ctx, b)?;
+    if name.is_none() {
+        let subject = match &metric {
+            AnomalyMetric::Failures { check } => format!("failures.{check}"),
+            other => other.name().to_string(),
+        };
+        *name = Some(match &column {
+            Some(c) => format!("{c}.anomaly.{subject}"),
+            None => format!("anomaly.{subject}"),
+        });
+    }
+    Some(CheckKind::Anomaly { column, metric, method, window, min_history, direction })
 }
 
 fn csv_of(ctx: &mut Ctx, node: &Node) -> Option<CsvOptions> {
@@ -549,6 +723,31 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
             }
             "classification" => {
                 sensitive |= text_of(ctx, value, "`classification`").is_some_and(|c| is_sensitive_class(&c));
+                continue;
+            }
+            "anomaly" => {
+                // One map, or a list of maps for several metrics.
+                let items: Vec<&Node> = match value.as_seq() {
+                    Some(items) => items.iter().collect(),
+                    None => vec![value],
+                };
+                let mut keys = ANOMALY_KEYS.to_vec();
+                keys.retain(|k| *k != "column");
+                keys.extend(["name", "severity"]);
+                for item in items {
+                    let Some(f) = fields(ctx, item, "`anomaly`", &keys) else { continue };
+                    let mut check_name = f.get("name").and_then(|n| text_of(ctx, n, "`name`"));
+                    let severity = f.get("severity").and_then(|n| severity_of(ctx, n)).unwrap_or(column_severity);
+                    if let Some(kind) = anomaly_of(ctx, &f, item.pos, Some(&name), &mut check_name) {
+                        ctx.column_checks.push(DatasetCheck {
+                            name: check_name,
+                            kind,
+                            severity,
+                            limits: Limits::default(),
+                            pos: key_node.pos,
+                        });
+                    }
+                }
                 continue;
             }
             "type" => rule_form(ctx, value, "type", &["name"], Some("name"), true).and_then(|form| {
@@ -746,13 +945,14 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
             return None;
         }
     };
-    let name = f.get("name").and_then(|n| text_of(ctx, n, "`name`"));
+    let mut name = f.get("name").and_then(|n| text_of(ctx, n, "`name`"));
     let mut severity = f.get("severity").and_then(|n| severity_of(ctx, n));
     let mut limits = limits_of(ctx, &f);
     let kind_keys: &[&str] = match kind_name {
         "row_count" => &["min", "max"],
         "freshness" => &["column", "max_age"],
         "row_count_anomaly" => &["method", "tolerance", "threshold", "window", "min_history"],
+        "anomaly" => ANOMALY_KEYS,
         "unique" => &["columns", "scope", "max_failures", "max_failure_rate"],
         "references" => &["column", "dataset", "key", "format", "csv", "max_failures", "max_failure_rate"],
         _ => &["interval", "lookback"],
@@ -802,69 +1002,10 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
             CheckKind::Freshness { column: column?, max_age_seconds: seconds?, max_age_text: age_text }
         }
         "row_count_anomaly" => {
-            let method_name =
-                b.get("method").and_then(|n| text_of(ctx, n, "`method`")).unwrap_or_else(|| "median".into());
-            let number = |ctx: &mut Ctx, key: &str| -> Option<f64> {
-                let n = b.get(key)?;
-                match n.as_f64() {
-                    Some(v) if v >= 0.0 && v.is_finite() => Some(v),
-                    _ => {
-                        ctx.error(n.pos, format!("`{key}` must be a number ≥ 0"), "");
-                        None
-                    }
-                }
-            };
-            let tolerance = number(ctx, "tolerance");
-            let threshold = number(ctx, "threshold");
-            let method = match method_name.as_str() {
-                "median" => {
-                    if let Some(p) = b.key_pos("threshold") {
-                        ctx.error(
-                            p,
-                            "`threshold` applies to methods zscore and mad",
-                            "use `tolerance` (a fraction) with method median",
-                        );
-                    }
-                    AnomalyMethod::Median { tolerance: tolerance.unwrap_or(0.3) }
-                }
-                "zscore" | "mad" => {
-                    if let Some(p) = b.key_pos("tolerance") {
-                        ctx.error(
-                            p,
-                            format!("`tolerance` applies to method median, not {method_name}"),
-                            "use `threshold` (standard deviations)",
-                        );
-                    }
-                    let threshold = threshold.unwrap_or(3.0);
-                    if method_name == "zscore" {
-                        AnomalyMethod::ZScore { threshold }
-                    } else {
-                        AnomalyMethod::Mad { threshold }
-                    }
-                }
-                other => {
-                    ctx.error(
-                        b.get("method")?.pos,
-                        format!("unknown anomaly method `{other}`"),
-                        suggestion(other, &["median", "zscore", "mad"]),
-                    );
-                    return None;
-                }
-            };
-            let positive = |ctx: &mut Ctx, key: &str, default: usize| -> usize {
-                match b.get(key).map(|n| (n, count_of(ctx, n, &format!("`{key}`")))) {
-                    Some((n, Some(0))) => {
-                        ctx.error(n.pos, format!("`{key}` must be at least 1"), "");
-                        default
-                    }
-                    Some((_, Some(v))) => v as usize,
-                    _ => default,
-                }
-            };
-            let window = positive(ctx, "window", 7);
-            let min_history = positive(ctx, "min_history", 3);
+            let (method, window, min_history) = anomaly_params(ctx, b)?;
             CheckKind::RowCountAnomaly { method, window, min_history }
         }
+        "anomaly" => anomaly_of(ctx, b, body.pos, None, &mut name)?,
         "unique" => {
             let columns: Vec<String> = match b.get("columns").and_then(|n| n.as_seq()) {
                 Some(items) if !items.is_empty() => {

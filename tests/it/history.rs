@@ -11,7 +11,7 @@ use polars::prelude::*;
 
 /// Every store to run a test against, each fresh: a SQLite file in `dir`, and a schema of its
 /// own in the PostgreSQL database when there is one.
-fn stores(dir: &Path, name: &str) -> Vec<String> {
+pub(crate) fn stores(dir: &Path, name: &str) -> Vec<String> {
     let mut out = vec![dir.join(format!("{name}.db")).to_string_lossy().into_owned()];
     match std::env::var("TOLLGATE_TEST_POSTGRES") {
         Ok(url) => {

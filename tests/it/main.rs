@@ -5,6 +5,7 @@
 mod common;
 
 mod airflow;
+mod anomaly;
 mod atomic;
 mod cli;
 mod diff;
