@@ -5,6 +5,7 @@
     ./target/release/examples/bench_generate M          # and S, L
     python3 bench/run.py M [L ...]
     python3 bench/run.py M --infer     # only infer vs check on CSV
+    python3 bench/run.py M --metrics   # only the cost of five metric anomalies
 
 DuckDB (`pip install duckdb`) is optional: without it only tollgate is measured. Peak RSS is each
 child process's ru_maxrss (what `/usr/bin/time -v` reports as "Maximum resident set size").
@@ -178,6 +179,20 @@ def bench_infer(size, repeat):
               f"  (proposal {status}; target <= 2)")
 
 
+def bench_metrics(size, repeat):
+    """bench/orders.yaml with and without five metric anomalies (target: <= 1.2x)."""
+    root = DATA / size
+    base = root / "orders.parquet.yaml"
+    (root / "orders_metrics.yaml").write_text((REPO / "bench" / "orders_metrics.yaml").read_text())
+    base.write_text((REPO / "bench" / "orders.yaml").read_text())
+    now = json.loads((root / "truth.json").read_text())["newest_created_at"]
+    plain = best_of(repeat, [str(BIN), "check", str(base), "--now", now, "--format", "json"])
+    metrics = best_of(repeat, [str(BIN), "check", str(root / "orders_metrics.yaml"), "--now", now, "--format", "json"])
+    print(f"\n== {size}: 10 checks without / with 5 metric anomalies ==")
+    print(f"without {plain[0]:.2f} s {plain[1]:.0f} MiB; with {metrics[0]:.2f} s {metrics[1]:.0f} MiB; "
+          f"ratio {metrics[0] / plain[0]:.2f} (target <= 1.2)")
+
+
 def bench_validate():
     times = [run([str(BIN), "validate", "contracts/orders.yaml"])[0] for _ in range(20)]
     print(f"\n== validate contracts/orders.yaml: median {statistics.median(times)*1000:.1f} ms over 20 runs (target <= 20 ms) ==")
@@ -194,11 +209,15 @@ def main():
     for size in sizes:
         if not (DATA / size / "truth.json").exists():
             sys.exit(f"generate the data first: ./target/release/examples/bench_generate {size}")
-        if "--infer" not in sys.argv:
+        if "--infer" not in sys.argv and "--metrics" not in sys.argv:
             bench_size(size, repeat, have_duckdb)
     if "--infer" in sys.argv:
         for size in sizes:
             bench_infer(size, repeat)
+        return
+    if "--metrics" in sys.argv:
+        for size in sizes:
+            bench_metrics(size, repeat)
         return
     if "L" in sizes:
         bench_row_count_only(repeat)
