@@ -113,7 +113,7 @@ fn history_from_the_store_for_a_table_overwritten_daily() {
     let contract = dir.path().join("c.yaml");
     std::fs::write(
         &contract,
-        "contract: daily\ndataset: {path: today.parquet}\nschema:\n  columns:\n    - {name: amount, range: {min: 0}, anomaly: {metric: mean, method: median, tolerance: 0.5, min_history: 3}}\nchecks:\n  - anomaly: {metric: failures, check: amount.range, method: mad, threshold: 3}\n",
+        "contract: daily\ndataset: {path: today.parquet}\nschema:\n  columns:\n    - {name: amount, range: {min: 0}, anomaly: [{metric: mean, method: median, tolerance: 0.5, min_history: 3}, {metric: sum, method: zscore, threshold: 3, min_history: 3}]}\nchecks:\n  - anomaly: {metric: failures, check: amount.range, method: mad, threshold: 3}\n",
     )
     .unwrap();
     for store in stores(dir.path(), "overwritten") {
@@ -131,12 +131,16 @@ fn history_from_the_store_for_a_table_overwritten_daily() {
             statuses.push((
                 check(&doc, "amount.anomaly.mean")["status"].as_str().unwrap().to_string(),
                 check(&doc, "anomaly.failures.amount.range")["status"].as_str().unwrap().to_string(),
+                check(&doc, "amount.anomaly.sum")["status"].as_str().unwrap().to_string(),
             ));
         }
         let mean: Vec<&str> = statuses.iter().map(|s| s.0.as_str()).collect();
         assert_eq!(mean, ["skipped", "skipped", "skipped", "pass", "pass", "fail"], "{store}");
         let failures: Vec<&str> = statuses.iter().map(|s| s.1.as_str()).collect();
         assert_eq!(failures, ["skipped", "skipped", "skipped", "pass", "pass", "pass"], "{store}: one failure a day");
+        // The same sum every day: a zero spread, which only the same sum passes.
+        let sum: Vec<&str> = statuses.iter().map(|s| s.2.as_str()).collect();
+        assert_eq!(sum, ["skipped", "skipped", "skipped", "pass", "pass", "fail"], "{store}");
         // The recorded series, each point judged as the check judged it.
         let listed = tollgate(&[
             "history",
@@ -175,7 +179,9 @@ fn history_from_the_store_for_a_table_overwritten_daily() {
             tollgate(&["history", contract.to_str().unwrap(), "--history", &store, "--metric", "amount.mean"]);
         assert_eq!(unknown.code, 2);
         assert!(
-            unknown.stderr.contains("its anomaly checks: anomaly.failures.amount.range, amount.anomaly.mean"),
+            unknown
+                .stderr
+                .contains("its anomaly checks: anomaly.failures.amount.range, amount.anomaly.mean, amount.anomaly.sum"),
             "{}",
             unknown.stderr
         );
