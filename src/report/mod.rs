@@ -149,10 +149,23 @@ pub fn redact(result: &mut ResultReport, contract: &crate::contract::Contract) {
                 fields.insert("value".into(), Value::from(REDACTED));
             }
         }
-        if let Some(crate::contract::CheckKind::Freshness { max_age_text, .. }) = declared.map(|d| &d.kind) {
-            if let Some(age) = check.observed.as_f64() {
-                check.message = crate::checks::freshness::message(None, age, max_age_text);
+        match declared.map(|d| &d.kind) {
+            Some(crate::contract::CheckKind::Freshness { max_age_text, .. }) => {
+                if let Some(age) = check.observed.as_f64() {
+                    check.message = crate::checks::freshness::message(None, age, max_age_text);
+                }
             }
+            // A column's min or max is one of its values: the figures go, the verdict stays.
+            Some(crate::contract::CheckKind::Anomaly {
+                metric: metric @ (crate::contract::AnomalyMetric::Min | crate::contract::AnomalyMetric::Max),
+                ..
+            }) => {
+                check.observed = Value::Null;
+                check.details = None;
+                check.message =
+                    format!("{} of a sensitive column: {} ({})", metric.name(), check.status.name(), REDACTED);
+            }
+            _ => {}
         }
     }
 }

@@ -321,3 +321,29 @@ schema:
     assert_eq!(check(&doc, "amount.range")["sample"].as_array().unwrap().len(), 5);
     assert!(check(&doc, "status.pattern")["sample"].as_array().unwrap().iter().all(|v| v != "<redacted>"));
 }
+
+#[test]
+fn a_sensitive_columns_min_and_max_are_not_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c.yaml");
+    std::fs::write(
+        &c,
+        format!(
+            "contract: s\ndataset: {{path: {}}}\nschema:\n  columns:\n    - {{name: amount, sensitive: true, anomaly: [{{metric: max}}, {{metric: mean}}]}}\n",
+            repo().join("fixtures/orders.parquet").display()
+        ),
+    )
+    .unwrap();
+    let shown = tollgate(&["check", c.to_str().unwrap(), "-f", "json", "--show-sensitive"]);
+    assert!(shown.stdout.contains("20000"), "the max is 20000: {}", shown.stdout);
+    for format in ["json", "table", "markdown", "junit", "github"] {
+        let r = tollgate(&["check", c.to_str().unwrap(), "-f", format]);
+        assert!(!r.stdout.contains("20000"), "{format}: {}", r.stdout);
+    }
+    let doc = tollgate(&["check", c.to_str().unwrap(), "-f", "json"]).json();
+    assert_eq!(check(&doc, "amount.anomaly.max")["message"], "max of a sensitive column: skipped (<redacted>)");
+    assert!(
+        check(&doc, "amount.anomaly.mean")["message"].as_str().unwrap().starts_with("mean of `amount` is "),
+        "an aggregate, not a value"
+    );
+}
