@@ -263,7 +263,8 @@ fn anomaly_history(
                 scans.push(dataset.scan(&p.files, typed)?.with_column(lit(i as u32).alias(PARTITION_TAG)));
             }
             let files: Vec<PathBuf> = earlier.iter().flat_map(|p| p.files.clone()).collect();
-            let union = concat(scans, UnionArgs { to_supertypes: true, ..Default::default() })
+            // Diagonal: a partition written before a column existed has it as nulls.
+            let union = concat(scans, UnionArgs { to_supertypes: true, diagonal: true, ..Default::default() })
                 .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
             let df = collect(union.group_by([col(PARTITION_TAG)]).agg(exprs), dataset, &files)?;
             let tags = df.column(PARTITION_TAG).map_err(|e| DataError::new(&dataset.display, e.to_string()))?.clone();
