@@ -103,16 +103,7 @@ pub fn threshold(check: &DatasetCheck) -> Value {
             t.insert("max_age".into(), json!(max_age_text));
             t.insert("max_age_seconds".into(), json!(max_age_seconds));
         }
-        CheckKind::RowCountAnomaly { method, window, min_history } => {
-            t.insert("method".into(), json!(method.name()));
-            match method {
-                crate::contract::AnomalyMethod::Median { tolerance } => t.insert("tolerance".into(), json!(tolerance)),
-                crate::contract::AnomalyMethod::ZScore { threshold }
-                | crate::contract::AnomalyMethod::Mad { threshold } => t.insert("threshold".into(), json!(threshold)),
-            };
-            t.insert("window".into(), json!(window));
-            t.insert("min_history".into(), json!(min_history));
-        }
+        CheckKind::RowCountAnomaly { method, window, min_history } => band_json(*method, *window, *min_history, &mut t),
         CheckKind::Unique { columns, .. } => {
             t.insert("columns".into(), json!(columns));
             limits_json(&check.limits, &mut t);
@@ -141,18 +132,29 @@ pub fn threshold(check: &DatasetCheck) -> Value {
             if let crate::contract::AnomalyMetric::Failures { check } = metric {
                 t.insert("check".into(), json!(check));
             }
-            t.insert("method".into(), json!(method.name()));
-            match method {
-                crate::contract::AnomalyMethod::Median { tolerance } => t.insert("tolerance".into(), json!(tolerance)),
-                crate::contract::AnomalyMethod::ZScore { threshold }
-                | crate::contract::AnomalyMethod::Mad { threshold } => t.insert("threshold".into(), json!(threshold)),
-            };
-            t.insert("window".into(), json!(window));
-            t.insert("min_history".into(), json!(min_history));
+            band_json(*method, *window, *min_history, &mut t);
             t.insert("direction".into(), json!(direction.name()));
         }
     }
     Value::Object(t)
+}
+
+/// The band parameters of an anomaly check, for its `threshold`.
+fn band_json(
+    method: crate::contract::AnomalyMethod,
+    window: usize,
+    min_history: usize,
+    t: &mut serde_json::Map<String, Value>,
+) {
+    t.insert("method".into(), json!(method.name()));
+    match method {
+        crate::contract::AnomalyMethod::Median { tolerance } => t.insert("tolerance".into(), json!(tolerance)),
+        crate::contract::AnomalyMethod::ZScore { threshold } | crate::contract::AnomalyMethod::Mad { threshold } => {
+            t.insert("threshold".into(), json!(threshold))
+        }
+    };
+    t.insert("window".into(), json!(window));
+    t.insert("min_history".into(), json!(min_history));
 }
 
 /// The column a dataset check is about, for the report's `column` field.
