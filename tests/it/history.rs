@@ -234,7 +234,14 @@ fn a_server_that_goes_away_is_a_clear_exit_3_without_the_password() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Stop the server once the run has recorded something (it records one result at a time).
+    for _ in 0..300 {
+        let listed = tollgate(&["history", contract.to_str().unwrap(), "--history", &url, "-f", "json"]);
+        if listed.code == 0 && listed.json().as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     server.ctl("stop");
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
