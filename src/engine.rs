@@ -218,10 +218,12 @@ fn metrics_of(result: &ResultReport) -> Vec<(String, f64)> {
 /// partitions (at most the largest `window` of them) are measured in one grouped pass over the
 /// columns the metrics name (row counts from footers); the history store fills the partition
 /// values the folder lacks, and is the only source of another check's failures.
+#[allow(clippy::too_many_arguments)]
 fn anomaly_history(
     contract: &Contract,
     dataset: &Dataset,
     partition: Option<&Partition>,
+    earlier_rows: &[(String, u64)],
     inputs: &HashMap<String, ColumnInput>,
     typed: &[(String, DeclaredType)],
     options: &Options,
@@ -275,20 +277,17 @@ fn anomaly_history(
                 let none = HashMap::new();
                 for (id, metric, first) in &slots {
                     let facts = Facts { rows, floats: &pass.floats[*first..], failures: &none };
-                    if let Some(v) = crate::checks::anomaly::value(metric, &pass.ints[*first..], facts.floats, &facts) {
+                    if let Some(v) = crate::checks::anomaly::value(metric, &pass.ints[*first..], &facts) {
                         out.entry(id.clone()).or_default().push((earlier[tag as usize].raw.clone(), v));
                     }
                 }
             }
         }
-        // Row counts from footers (or a count of CSV rows).
-        if anomalies.iter().any(|a| matches!(a.2, AnomalyMetric::RowCount)) {
-            let rows = earlier_rows(dataset, checked)?;
-            for (id, _, metric, window) in &anomalies {
-                if matches!(metric, AnomalyMetric::RowCount) {
-                    let start = rows.len().saturating_sub(*window);
-                    out.insert(id.clone(), rows[start..].iter().map(|(p, r)| (p.clone(), *r as f64)).collect());
-                }
+        // Row counts from footers (or a count of CSV rows), read by the caller.
+        for (id, _, metric, window) in &anomalies {
+            if matches!(metric, AnomalyMetric::RowCount) {
+                let start = earlier_rows.len().saturating_sub(*window);
+                out.insert(id.clone(), earlier_rows[start..].iter().map(|(p, r)| (p.clone(), *r as f64)).collect());
             }
         }
     }
@@ -298,18 +297,26 @@ fn anomaly_history(
             let recorded = store
                 .series(&contract.name, &format!("{id}.value"), &label)
                 .map_err(|e| DataError::new(&e.store, e.message))?;
-            let series = out.entry(id.clone()).or_default();
-            for (p, v) in recorded {
-                if !series.iter().any(|(h, _)| *h == p) {
-                    series.push((p, v));
-                }
-            }
+            fill_from_store(out.entry(id.clone()).or_default(), recorded, dataset);
         }
     }
-    for series in out.values_mut() {
-        series.sort_by(|(a, _), (b, _)| dataset.value_of(a).cmp(&dataset.value_of(b)));
-    }
     Ok(out)
+}
+
+/// Adds the history store's values for the partitions `series` lacks (the folder's own
+/// partitions win) and puts the series in partition order: a table overwritten daily has no
+/// earlier partitions, a staging folder only some.
+fn fill_from_store<T>(
+    series: &mut Vec<(String, T)>,
+    recorded: impl IntoIterator<Item = (String, T)>,
+    dataset: &Dataset,
+) {
+    for (partition, value) in recorded {
+        if !series.iter().any(|(p, _)| *p == partition) {
+            series.push((partition, value));
+        }
+    }
+    series.sort_by(|(a, _), (b, _)| dataset.value_of(a).cmp(&dataset.value_of(b)));
 }
 
 /// Rows of each partition before `checked`, oldest first: Parquet from footers, CSV by counting.
@@ -720,23 +727,23 @@ fn plan_checks(
     }
 
     let wants_history = contract.checks.iter().any(|c| matches!(c.kind, CheckKind::RowCountAnomaly { .. }));
-    let mut history = match partition {
-        Some(p) if wants_history => earlier_rows(dataset, p)?,
+    let wants_rows = wants_history
+        || contract
+            .checks
+            .iter()
+            .any(|c| matches!(c.kind, CheckKind::Anomaly { metric: crate::contract::AnomalyMetric::RowCount, .. }));
+    // Earlier partitions' row counts, read once for every check that wants them.
+    let earlier = match partition {
+        Some(p) if wants_rows => earlier_rows(dataset, p)?,
         _ => Vec::new(),
     };
+    let mut history = if wants_history { earlier.clone() } else { Vec::new() };
     if let (true, Some(store)) = (wants_history, store) {
-        // The store fills what the folder lacks (a table overwritten daily has no earlier
-        // partitions; a staging folder only some): by partition value, sibling partitions winning.
         let label = history_label(partition, options);
         let recorded = store.series(&contract.name, "rows", &label).map_err(|e| DataError::new(&e.store, e.message))?;
-        for (p, rows) in recorded {
-            if !history.iter().any(|(h, _)| *h == p) {
-                history.push((p, rows.max(0.0) as u64));
-            }
-        }
-        history.sort_by(|(a, _), (b, _)| dataset.value_of(a).cmp(&dataset.value_of(b)));
+        fill_from_store(&mut history, recorded.into_iter().map(|(p, rows)| (p, rows.max(0.0) as u64)), dataset);
     }
-    let metric_history = anomaly_history(contract, dataset, partition, &inputs, typed, options, store)?;
+    let metric_history = anomaly_history(contract, dataset, partition, &earlier, &inputs, typed, options, store)?;
     let mut referenced_keys = HashMap::new();
     let mut unique_elsewhere: HashMap<String, Option<Expr>> = HashMap::new();
     for check in &contract.checks {
@@ -752,6 +759,7 @@ fn plan_checks(
     }
 
     let data_columns: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+    let checked_files = footers_of.or(partition.map(|p| p.files.as_slice())).unwrap_or(&dataset.files);
     let mut pending = Vec::new();
     if let Some(schema_spec) = &contract.schema {
         let drift = match partition {
@@ -759,11 +767,10 @@ fn plan_checks(
             None => Vec::new(),
         };
         let key = dataset.partition_key.as_deref();
-        let checked_files = footers_of.or(partition.map(|p| p.files.as_slice())).unwrap_or(&dataset.files);
         let absent = dataset.columns_absent_from(checked_files)?;
         pending.push(schema_check(contract, schema, key, &drift, &absent, schema_spec.pos.line));
     }
-    let unreadable = match footers_of.or(partition.map(|p| p.files.as_slice())).unwrap_or(&dataset.files).first() {
+    let unreadable = match checked_files.first() {
         Some(first) => dataset.unreadable_columns(first)?,
         None => Vec::new(),
     };

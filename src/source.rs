@@ -284,14 +284,7 @@ impl Dataset {
                     }
                 }
             }
-            let raws: Vec<String> = by_value.keys().cloned().collect();
-            dataset.partition_type = type_partitions(&raws);
-            let mut partitions: Vec<Partition> = by_value
-                .into_iter()
-                .map(|(raw, files)| Partition { value: typed_value(&raw, dataset.partition_type), raw, files })
-                .collect();
-            partitions.sort_by(|a, b| a.value.cmp(&b.value));
-            dataset.partitions = partitions;
+            dataset.set_partitions(by_value.into_iter().collect());
         }
         // Every footer is read (and kept) before any scan: a malformed one is reported here, with
         // its file, rather than inside a query.
@@ -316,25 +309,31 @@ impl Dataset {
         if self.format == Format::Csv {
             validate_csv_structure(&files, &self.csv)?;
         }
-        self.partitions.retain(|p| p.raw != value);
-        let mut raws: Vec<String> = self.partitions.iter().map(|p| p.raw.clone()).collect();
-        raws.push(value.to_string());
-        self.partition_type = type_partitions(&raws);
-        for p in &mut self.partitions {
-            p.value = typed_value(&p.raw, self.partition_type);
-        }
-        self.partitions.push(Partition {
-            raw: value.to_string(),
-            value: typed_value(value, self.partition_type),
-            files: files.clone(),
-        });
-        self.partitions.sort_by(|a, b| a.value.cmp(&b.value));
+        let mut parts: Vec<(String, Vec<PathBuf>)> = std::mem::take(&mut self.partitions)
+            .into_iter()
+            .filter(|p| p.raw != value)
+            .map(|p| (p.raw, p.files))
+            .collect();
+        parts.push((value.to_string(), files.clone()));
+        self.set_partitions(parts);
         self.files = self.partitions.iter().flat_map(|p| p.files.clone()).collect();
         if self.format == Format::Parquet {
             self.parquet_rows(&files)?;
         }
         self.candidate = Some((value.to_string(), candidate.to_path_buf()));
         Ok(self)
+    }
+
+    /// Types the partition values by what all of them look like and orders them by that type.
+    fn set_partitions(&mut self, parts: Vec<(String, Vec<PathBuf>)>) {
+        let raws: Vec<String> = parts.iter().map(|(raw, _)| raw.clone()).collect();
+        self.partition_type = type_partitions(&raws);
+        let mut partitions: Vec<Partition> = parts
+            .into_iter()
+            .map(|(raw, files)| Partition { value: typed_value(&raw, self.partition_type), raw, files })
+            .collect();
+        partitions.sort_by(|a, b| a.value.cmp(&b.value));
+        self.partitions = partitions;
     }
 
     /// A partition value as written, typed like the dataset's partitions (for ordering).
@@ -354,11 +353,16 @@ impl Dataset {
         Ok(footer)
     }
 
+    /// The Arrow schema one Parquet file's footer declares (read once; see [`Dataset::footer`]).
+    fn arrow_schema(&self, file: &Path) -> Result<ArrowSchema, DataError> {
+        let footer = self.footer(file)?;
+        polars::io::parquet::read::infer_schema(&footer)
+            .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))
+    }
+
     /// Column types of one Parquet file, from its footer.
     pub fn parquet_schema(&self, file: &Path) -> Result<Vec<(String, DataType)>, DataError> {
-        let footer = self.footer(file)?;
-        let schema = polars::io::parquet::read::infer_schema(&footer)
-            .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))?;
+        let schema = self.arrow_schema(file)?;
         Ok(schema
             .iter_values()
             .map(|field| {
@@ -374,9 +378,7 @@ impl Dataset {
 
     /// Column names and Polars types of one Parquet file, as Polars' scan reads them.
     fn scan_schema(&self, file: &Path) -> Result<Vec<(PlSmallStr, DataType)>, DataError> {
-        let footer = self.footer(file)?;
-        let schema = polars::io::parquet::read::infer_schema(&footer)
-            .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))?;
+        let schema = self.arrow_schema(file)?;
         Ok(schema.iter_values().map(|f| (f.name.clone(), DataType::from_arrow_field(f))).collect())
     }
 
@@ -436,9 +438,7 @@ impl Dataset {
         if self.format != Format::Parquet {
             return Ok(Vec::new());
         }
-        let footer = self.footer(file)?;
-        let schema = polars::io::parquet::read::infer_schema(&footer)
-            .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))?;
+        let schema = self.arrow_schema(file)?;
         Ok(schema
             .iter_values()
             .filter(|f| matches!(f.dtype(), ArrowDataType::Interval(_)))
@@ -456,9 +456,7 @@ impl Dataset {
     /// Columns Polars would read as `datetime[ms]` although the file stores a Parquet DATE
     /// (Arrow's date64, which pyarrow writes as DATE plus an Arrow schema hint).
     fn date64_columns(&self, file: &Path) -> Result<Vec<String>, DataError> {
-        let footer = self.footer(file)?;
-        let schema = polars::io::parquet::read::infer_schema(&footer)
-            .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))?;
+        let schema = self.arrow_schema(file)?;
         Ok(schema.iter_values().filter(|f| *f.dtype() == ArrowDataType::Date64).map(|f| f.name.to_string()).collect())
     }
 

@@ -26,8 +26,9 @@ pub fn aggregates(metric: &AnomalyMetric, value: Expr) -> Vec<Expr> {
     }
 }
 
-/// The metric's value from its aggregates' results (`ints`/`floats` in [`aggregates`] order).
-pub fn value(metric: &AnomalyMetric, ints: &[Option<i64>], floats: &[Option<f64>], facts: &Facts) -> Option<f64> {
+/// The metric's value from its aggregates' results (`ints`, and `facts.floats`, in
+/// [`aggregates`] order).
+pub fn value(metric: &AnomalyMetric, ints: &[Option<i64>], facts: &Facts) -> Option<f64> {
     match metric {
         AnomalyMetric::RowCount => Some(facts.rows as f64),
         AnomalyMetric::Failures { check } => facts.failures.get(check).copied().flatten().map(|f| f as f64),
@@ -37,7 +38,7 @@ pub fn value(metric: &AnomalyMetric, ints: &[Option<i64>], floats: &[Option<f64>
         }
         AnomalyMetric::DistinctCount => ints.first().copied().flatten().map(|n| n as f64),
         AnomalyMetric::Mean | AnomalyMetric::Min | AnomalyMetric::Max | AnomalyMetric::Sum => {
-            floats.first().copied().flatten()
+            facts.floats.first().copied().flatten()
         }
     }
 }
@@ -102,7 +103,7 @@ pub fn plan(id: &str, column: Option<&str>, p: Params, ctx: &CheckContext) -> Re
     Ok(Planned {
         aggregates,
         finish: Box::new(move |ints, facts| {
-            let Some(current) = value(&metric, ints, facts.floats, facts) else {
+            let Some(current) = value(&metric, ints, facts) else {
                 return Measured {
                     skipped: Some(format!("no {metric_name} to judge: the data has no value for it")),
                     failures: None,
