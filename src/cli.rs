@@ -634,14 +634,25 @@ fn use_server(contract: &mut Contract, name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn format_name(format: OutputFormat) -> &'static str {
-    match format {
-        OutputFormat::Table => "table",
-        OutputFormat::Json => "json",
-        OutputFormat::Junit => "junit",
-        OutputFormat::Markdown => "markdown",
-        OutputFormat::Github => "github",
+/// The format's name as the command line spells it (derived from the clap definition).
+fn format_name(format: OutputFormat) -> String {
+    format.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
+}
+
+/// Opens a store to read it; `Err` is the exit code, the reason said. Reading must not create
+/// a store: a typo would report "0 metrics" from a new empty file.
+fn open_existing(store: &str) -> Result<Box<dyn history::HistoryStore>, i32> {
+    if !history::is_remote(store) && !Path::new(store).exists() {
+        errln!(
+            "error: history store {store} does not exist\n   = help: `tollgate check CONTRACT --history {store}` \
+             creates it on its first run (a file path; a postgres:// store is created on first use)"
+        );
+        return Err(EXIT_DATA);
     }
+    history::open(store).map_err(|e| {
+        errln!("error: {e}");
+        EXIT_DATA
+    })
 }
 
 fn list_history(contract: &Path, store: &str, format: TextFormat) -> i32 {
@@ -649,21 +660,14 @@ fn list_history(contract: &Path, store: &str, format: TextFormat) -> i32 {
         Ok(contracts) => contracts,
         Err(invalid) => return report_invalid(&invalid, OutputFormat::Table),
     };
-    // Listing must not create a store: a typo would report "0 metrics" from a new empty file.
-    if !history::is_remote(store) && !Path::new(store).exists() {
-        errln!(
-            "error: history store {store} does not exist\n   = help: `tollgate check CONTRACT --history {store}` \
-             creates it on its first run (a file path; a postgres:// store is created on first use)"
-        );
-        return EXIT_DATA;
-    }
     let name = &contracts[0].name;
-    let metrics = match history::open(store).and_then(|s| s.list(name)) {
-        Ok(m) => m,
-        Err(e) => {
+    let metrics = match open_existing(store).map(|s| s.list(name)) {
+        Ok(Ok(m)) => m,
+        Ok(Err(e)) => {
             errln!("error: {e}");
             return EXIT_DATA;
         }
+        Err(code) => return code,
     };
     match format {
         TextFormat::Json => {
@@ -712,16 +716,13 @@ fn metric_series(contract: &Path, store: &str, id: &str, format: TextFormat) -> 
     let contract::CheckKind::Anomaly { method, window, min_history, direction, .. } = &check.kind else {
         return EXIT_USAGE;
     };
-    if !history::is_remote(store) && !Path::new(store).exists() {
-        errln!("error: history store {store} does not exist");
-        return EXIT_DATA;
-    }
-    let series = match history::open(store).and_then(|s| s.series(&c.name, &format!("{id}.value"), "\u{10ffff}")) {
-        Ok(series) => series,
-        Err(e) => {
+    let series = match open_existing(store).map(|s| s.series(&c.name, &format!("{id}.value"), "\u{10ffff}")) {
+        Ok(Ok(series)) => series,
+        Ok(Err(e)) => {
             errln!("error: {e}");
             return EXIT_DATA;
         }
+        Err(code) => return code,
     };
     let points = crate::checks::anomaly::judge_series(&series, *method, *window, *min_history, *direction);
     match format {
