@@ -240,12 +240,15 @@ fn eight_concurrent_writers_all_land() {
                     "--now",
                     &format!("2026-04-0{}T00:00:00Z", 1 + i % 4),
                 ])
+                .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
-    for mut child in children {
-        assert_eq!(child.wait().unwrap().code(), Some(1), "the example contract fails one check");
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "the example contract fails one check: {stderr}");
     }
     let listed =
         tollgate(&["history", c.to_str().unwrap(), "--history", store.to_str().unwrap(), "--format", "json"]).json();
