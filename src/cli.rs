@@ -639,9 +639,12 @@ fn format_name(format: OutputFormat) -> String {
     format.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
 }
 
-/// Opens a store to read it; `Err` is the exit code, the reason said. Reading must not create
-/// a store: a typo would report "0 metrics" from a new empty file.
-fn open_existing(store: &str) -> Result<Box<dyn history::HistoryStore>, i32> {
+/// Reads an existing store; `Err` is the exit code, the reason said. Reading must not create a
+/// store: a typo would report "0 metrics" from a new empty file.
+fn read_store<T>(
+    store: &str,
+    read: impl FnOnce(&dyn history::HistoryStore) -> Result<T, history::HistoryError>,
+) -> Result<T, i32> {
     if !history::is_remote(store) && !Path::new(store).exists() {
         errln!(
             "error: history store {store} does not exist\n   = help: `tollgate check CONTRACT --history {store}` \
@@ -649,7 +652,7 @@ fn open_existing(store: &str) -> Result<Box<dyn history::HistoryStore>, i32> {
         );
         return Err(EXIT_DATA);
     }
-    history::open(store).map_err(|e| {
+    history::open(store).and_then(|s| read(s.as_ref())).map_err(|e| {
         errln!("error: {e}");
         EXIT_DATA
     })
@@ -661,12 +664,8 @@ fn list_history(contract: &Path, store: &str, format: TextFormat) -> i32 {
         Err(invalid) => return report_invalid(&invalid, OutputFormat::Table),
     };
     let name = &contracts[0].name;
-    let metrics = match open_existing(store).map(|s| s.list(name)) {
-        Ok(Ok(m)) => m,
-        Ok(Err(e)) => {
-            errln!("error: {e}");
-            return EXIT_DATA;
-        }
+    let metrics = match read_store(store, |s| s.list(name)) {
+        Ok(m) => m,
         Err(code) => return code,
     };
     match format {
@@ -716,12 +715,9 @@ fn metric_series(contract: &Path, store: &str, id: &str, format: TextFormat) -> 
     let contract::CheckKind::Anomaly { method, window, min_history, direction, .. } = &check.kind else {
         return EXIT_USAGE;
     };
-    let series = match open_existing(store).map(|s| s.series(&c.name, &format!("{id}.value"), "\u{10ffff}")) {
-        Ok(Ok(series)) => series,
-        Ok(Err(e)) => {
-            errln!("error: {e}");
-            return EXIT_DATA;
-        }
+    // Every recorded value: no partition value sorts after U+10FFFF.
+    let series = match read_store(store, |s| s.series(&c.name, &format!("{id}.value"), "\u{10ffff}")) {
+        Ok(series) => series,
         Err(code) => return code,
     };
     let points = crate::checks::anomaly::judge_series(&series, *method, *window, *min_history, *direction);

@@ -57,24 +57,25 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub(super) fn warn(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
+    fn diagnostic(&self, pos: Pos, message: impl Into<String>, help: impl Into<String>) -> Diagnostic {
         let help = help.into();
-        self.warnings.push(Diagnostic {
+        Diagnostic {
             file: self.file.to_path_buf(),
             pos,
             message: message.into(),
             help: if help.is_empty() { None } else { Some(help) },
-        });
+        }
+    }
+
+    /// Read but without effect: `validate` prints it; the contract stays valid.
+    pub(super) fn warn(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
+        let d = self.diagnostic(pos, message, help);
+        self.warnings.push(d);
     }
 
     pub(super) fn error(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
-        let help = help.into();
-        self.diagnostics.push(Diagnostic {
-            file: self.file.to_path_buf(),
-            pos,
-            message: message.into(),
-            help: if help.is_empty() { None } else { Some(help) },
-        });
+        let d = self.diagnostic(pos, message, help);
+        self.diagnostics.push(d);
     }
 }
 
