@@ -64,6 +64,7 @@ Examples:
   tollgate history contracts/orders_daily.yaml --history tollgate.db --format json
   tollgate history contracts/orders_daily.yaml --history tollgate.db -f json | jq '.[] | select(.metric == \"rows\")'
   tollgate history contracts/metrics.yaml --history tollgate.db --metric amount.anomaly.mean
+  tollgate history contracts/orders_daily.yaml --history tollgate.db --format html > history.html
 
 Exit codes: 0 listed; 2 invalid contract; 3 the store does not exist or cannot be read.")]
     History {
@@ -72,9 +73,9 @@ Exit codes: 0 listed; 2 invalid contract; 3 the store does not exist or cannot b
         /// The history store: a SQLite file written by `check --history`, or a postgres:// URL.
         #[arg(long)]
         history: String,
-        /// table for people, json for programs.
-        #[arg(short, long, value_enum, default_value_t = TextFormat::Table)]
-        format: TextFormat,
+        /// table for people, json for programs, html for one page with a chart per metric.
+        #[arg(short, long, value_enum, default_value_t = HistoryFormat::Table)]
+        format: HistoryFormat,
         /// An `anomaly` check's id (e.g. amount.anomaly.mean): its recorded series, each point
         /// with the band the check computes from the points before it.
         #[arg(long)]
@@ -225,11 +226,20 @@ pub struct CheckArgs {
     pub show_sensitive: bool,
 }
 
-/// Formats of `history` and `diff`, which have no JUnit, GitHub or Markdown form.
+/// Formats of `diff`, which has no JUnit, GitHub, Markdown or HTML form.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextFormat {
     Table,
     Json,
+}
+
+/// Formats of `history`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryFormat {
+    Table,
+    Json,
+    /// One self-contained page, a chart per metric.
+    Html,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -251,6 +261,8 @@ pub enum OutputFormat {
     Junit,
     Markdown,
     Github,
+    /// One self-contained page with charts (for `check`; `validate` prints diagnostics only).
+    Html,
 }
 
 /// `--report FORMAT=FILE`: one more report file, in addition to stdout and `--output`.
@@ -262,8 +274,10 @@ pub struct ExtraReport {
 
 fn parse_extra_report(text: &str) -> Result<ExtraReport, String> {
     let (format, path) = text.split_once('=').ok_or("write FORMAT=FILE, e.g. junit=report.xml")?;
-    let format = OutputFormat::from_str(format, true)
-        .map_err(|_| format!("unknown format `{format}` (table, json, junit, markdown, github)"))?;
+    let format = OutputFormat::from_str(format, true).map_err(|_| {
+        let names: Vec<String> = OutputFormat::value_variants().iter().copied().map(format_name).collect();
+        format!("unknown format `{format}` ({})", names.join(", "))
+    })?;
     if path.is_empty() {
         return Err("the file name is empty".into());
     }
@@ -372,7 +386,7 @@ fn report_invalid(invalid: &[InvalidContract], format: OutputFormat) -> i32 {
     match format {
         OutputFormat::Json => output::print(&report::json::render_invalid(invalid)),
         OutputFormat::Github => output::print(&report::github::render_invalid(invalid)),
-        OutputFormat::Table | OutputFormat::Junit | OutputFormat::Markdown => {}
+        OutputFormat::Table | OutputFormat::Junit | OutputFormat::Markdown | OutputFormat::Html => {}
     }
     EXIT_USAGE
 }
@@ -409,14 +423,20 @@ fn validate(paths: &[PathBuf], format: OutputFormat) -> i32 {
     EXIT_OK
 }
 
-fn render(report: &Report, format: OutputFormat, style: &report::table::Style) -> String {
+fn render(report: &Report, format: OutputFormat, style: &report::table::Style, page: &report::html::Page) -> String {
     match format {
         OutputFormat::Table => report::table::render(report, style),
         OutputFormat::Json => report::json::render(report),
         OutputFormat::Junit => report::junit::render(report),
         OutputFormat::Markdown => report::markdown::render(report),
         OutputFormat::Github => report::github::render(report),
+        OutputFormat::Html => report::html::render(report, page),
     }
+}
+
+/// The time a report or page was made, as the HTML page states it.
+fn generated_at() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Polars' Parquet footer decoder panics on some malformed footers. `source` catches those and
@@ -585,11 +605,18 @@ fn check(args: &CheckArgs) -> i32 {
     if data_error {
         code = EXIT_DATA;
     }
+    // The HTML page links each check to its contract line, so it carries the contracts' text.
+    let sources: std::collections::BTreeMap<String, String> = contracts
+        .iter()
+        .filter_map(|c| Some((c.file.to_string_lossy().into_owned(), std::fs::read_to_string(&c.file).ok()?)))
+        .collect();
+    let generated = generated_at();
+    let page = |exit_code| report::html::Page { exit_code, generated_at: &generated, sources: &sources };
     let files = args.output.iter().map(|p| (args.format, p)).chain(args.reports.iter().map(|r| (r.format, &r.path)));
     let mut written = Vec::new();
     for (format, path) in files {
         // Files get no colour and the default width: they are read later, elsewhere.
-        match output::write(path, render(&report, format, &report::table::Style::default()).as_bytes()) {
+        match output::write(path, render(&report, format, &report::table::Style::default(), &page(code)).as_bytes()) {
             Ok(()) => written.push(format!("{} report to {}", format_name(format), path.display())),
             Err(e) => {
                 errln!("error: {e}");
@@ -599,7 +626,7 @@ fn check(args: &CheckArgs) -> i32 {
     }
     if !args.quiet {
         let format = if args.output.is_some() { OutputFormat::Table } else { args.format };
-        output::print(&render(&report, format, &style));
+        output::print(&render(&report, format, &style, &page(code)));
         if format == OutputFormat::Table {
             for w in written {
                 outln!("wrote the {w}");
@@ -658,7 +685,7 @@ fn read_store<T>(
     })
 }
 
-fn list_history(contract: &Path, store: &str, format: TextFormat) -> i32 {
+fn list_history(contract: &Path, store: &str, format: HistoryFormat) -> i32 {
     let contracts = match load_all(&[contract.to_path_buf()]) {
         Ok(contracts) => contracts,
         Err(invalid) => return report_invalid(&invalid, OutputFormat::Table),
@@ -669,14 +696,38 @@ fn list_history(contract: &Path, store: &str, format: TextFormat) -> i32 {
         Err(code) => return code,
     };
     match format {
-        TextFormat::Json => {
+        HistoryFormat::Html => {
+            // One chart per metric; an anomaly check's `.value` series shows each point's band.
+            let mut by_metric: std::collections::BTreeMap<&str, Vec<(String, f64)>> = Default::default();
+            for m in &metrics {
+                by_metric.entry(&m.metric).or_default().push((m.partition.clone(), m.value));
+            }
+            let charts: Vec<(String, Vec<report::svg::Point>)> = by_metric
+                .into_iter()
+                .map(|(metric, series)| {
+                    let judged = metric
+                        .strip_suffix(".value")
+                        .and_then(|id| contracts[0].checks.iter().find(|d| d.id() == id))
+                        .and_then(|check| match &check.kind {
+                            contract::CheckKind::Anomaly { method, window, min_history, direction, .. } => Some(
+                                crate::checks::anomaly::judge_series(&series, *method, *window, *min_history, *direction),
+                            ),
+                            _ => None,
+                        });
+                    let plain = || series.iter().map(|(p, v)| serde_json::json!({"partition": p, "value": v})).collect();
+                    (metric.to_string(), report::html::judged_points(&judged.unwrap_or_else(plain)))
+                })
+                .collect();
+            output::print(&report::html::render_history(name, &history::shown(store), &generated_at(), &charts));
+        }
+        HistoryFormat::Json => {
             let rows: Vec<_> = metrics
                 .iter()
                 .map(|m| serde_json::json!({"contract": m.contract, "partition": m.partition, "metric": m.metric, "value": m.value, "recorded_at": m.recorded_at}))
                 .collect();
             outln!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
         }
-        TextFormat::Table => {
+        HistoryFormat::Table => {
             let mut table = comfy_table::Table::new();
             table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(vec![
                 "partition",
@@ -695,7 +746,7 @@ fn list_history(contract: &Path, store: &str, format: TextFormat) -> i32 {
 
 /// `history --metric ID`: the anomaly check's recorded values, each with the band and verdict
 /// the check computes from the values before it (its method, window, min_history, direction).
-fn metric_series(contract: &Path, store: &str, id: &str, format: TextFormat) -> i32 {
+fn metric_series(contract: &Path, store: &str, id: &str, format: HistoryFormat) -> i32 {
     let contracts = match load_all(&[contract.to_path_buf()]) {
         Ok(contracts) => contracts,
         Err(invalid) => return report_invalid(&invalid, OutputFormat::Table),
@@ -722,10 +773,14 @@ fn metric_series(contract: &Path, store: &str, id: &str, format: TextFormat) -> 
     };
     let points = crate::checks::anomaly::judge_series(&series, *method, *window, *min_history, *direction);
     match format {
-        TextFormat::Json => {
+        HistoryFormat::Html => {
+            let charts = vec![(id.to_string(), report::html::judged_points(&points))];
+            output::print(&report::html::render_history(&c.name, &history::shown(store), &generated_at(), &charts));
+        }
+        HistoryFormat::Json => {
             outln!("{}", serde_json::to_string_pretty(&points).unwrap_or_default());
         }
-        TextFormat::Table => {
+        HistoryFormat::Table => {
             let mut table = comfy_table::Table::new();
             table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(vec![
                 "partition",

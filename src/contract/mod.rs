@@ -9,7 +9,7 @@ pub mod yaml;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, InvalidContract};
-pub use parse::parse_contract;
+pub use parse::{parse_contract, parse_duration};
 pub use yaml::{Pos, Scalar};
 
 use types::DeclaredType;

@@ -1,9 +1,11 @@
 //! The report model (SPEC §3) and its renderers, one file per format.
 
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod svg;
 pub mod table;
 
 use serde::Serialize;

@@ -29,7 +29,7 @@ fn failures_text(f: Option<u64>) -> String {
 }
 
 /// Order of appearance: what needs attention first.
-fn rank(status: Status) -> u8 {
+pub(super) fn rank(status: Status) -> u8 {
     match status {
         Status::Error => 0,
         Status::Fail => 1,
@@ -52,7 +52,7 @@ fn status_cell(status: Status, style: &Style) -> Cell {
 }
 
 /// A pass that tolerated failures says what allowed it: "2 duplicates …, allowed 2".
-fn tolerance(check: &CheckReport) -> Option<String> {
+pub(super) fn tolerance(check: &CheckReport) -> Option<String> {
     if check.status != Status::Pass || check.failures.unwrap_or(0) == 0 {
         return None;
     }
@@ -68,7 +68,7 @@ fn tolerance(check: &CheckReport) -> Option<String> {
 
 /// `-50.0 ×2 (first at row 12)`; the file is named relative to the dataset when it is inside it
 /// (`dt=2026-01-03/part-0.parquet row 4`), and not at all when it is the dataset.
-fn sample_line(sample: &Value, dataset: &str) -> String {
+pub(super) fn sample_line(sample: &Value, dataset: &str) -> String {
     let value = sample.get("value").map(Value::to_string).unwrap_or_default();
     let count = sample.get("count").and_then(Value::as_u64).unwrap_or(1);
     let file = match sample.get("file").and_then(Value::as_str) {
@@ -167,7 +167,7 @@ fn render_result(result: &ResultReport, style: &Style, out: &mut String) {
 }
 
 /// "12 partitions: 1 passed, 11 failed" across results, when there is more than one.
-fn overall(report: &Report) -> Option<String> {
+pub(super) fn overall(report: &Report) -> Option<String> {
     if report.results.len() < 2 {
         return None;
     }

@@ -12,6 +12,7 @@ mod diff;
 mod faults;
 mod formats;
 mod history;
+mod html;
 mod infer;
 mod interop;
 mod odcs;
