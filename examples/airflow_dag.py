@@ -16,7 +16,8 @@ A failed check moves the candidate to rejected/ so it cannot poison later runs.
 Configuration (environment, so one file serves every deployment and the test suite):
   TOLLGATE_BIN      the tollgate executable (default: `tollgate` on PATH)
   TOLLGATE_ROOT     the folder holding contracts/orders.yaml (dataset.path: ../production),
-                    staging/, production/, rejected/ and reports/ (default /data/orders)
+                    staging/, production/, rejected/ and reports/ (default /data/orders);
+                    reports/orders-DATE.json for programs, reports/orders-DATE.html for people
   TOLLGATE_HISTORY  optional --history store shared by all workers: a postgres:// URL (workers
                     on several hosts), or a SQLite file on one machine
   ORDERS_LOAD       the command that writes staging/dt=DATE (default: none; data arrives by
@@ -97,6 +98,8 @@ with DAG(
             "--now", dt.datetime.now(dt.timezone.utc).isoformat(),
             "--quarantine", str(REJECTED / "rows"),
             "--report", f"json={report}",
+            # The page the person on call opens: one self-contained file, charts included.
+            "--report", f"html={report.with_suffix('.html')}",
             "--color", "never",
         ]
         if HISTORY:

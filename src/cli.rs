@@ -709,12 +709,19 @@ fn list_history(contract: &Path, store: &str, format: HistoryFormat) -> i32 {
                         .strip_suffix(".value")
                         .and_then(|id| contracts[0].checks.iter().find(|d| d.id() == id))
                         .and_then(|check| match &check.kind {
-                            contract::CheckKind::Anomaly { method, window, min_history, direction, .. } => Some(
-                                crate::checks::anomaly::judge_series(&series, *method, *window, *min_history, *direction),
-                            ),
+                            contract::CheckKind::Anomaly { method, window, min_history, direction, .. } => {
+                                Some(crate::checks::anomaly::judge_series(
+                                    &series,
+                                    *method,
+                                    *window,
+                                    *min_history,
+                                    *direction,
+                                ))
+                            }
                             _ => None,
                         });
-                    let plain = || series.iter().map(|(p, v)| serde_json::json!({"partition": p, "value": v})).collect();
+                    let plain =
+                        || series.iter().map(|(p, v)| serde_json::json!({"partition": p, "value": v})).collect();
                     (metric.to_string(), report::html::judged_points(&judged.unwrap_or_else(plain)))
                 })
                 .collect();

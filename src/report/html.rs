@@ -249,7 +249,9 @@ fn controls(report: &Report) -> String {
             status.name()
         ));
     }
-    out.push_str("<input type=\"search\" name=\"q\" placeholder=\"Search checks\" aria-label=\"Search checks\">\n</form>\n");
+    out.push_str(
+        "<input type=\"search\" name=\"q\" placeholder=\"Search checks\" aria-label=\"Search checks\">\n</form>\n",
+    );
     out
 }
 
@@ -320,7 +322,12 @@ fn render_result(i: usize, result: &ResultReport, source: Option<&String>, body:
     for c in checks {
         let id = match source {
             Some(src) if c.line > 0 => {
-                format!("<a href=\"#{src}-L{}\" title=\"line {} of the contract\"><code>{}</code></a>", c.line, c.line, escape(&c.id))
+                format!(
+                    "<a href=\"#{src}-L{}\" title=\"line {} of the contract\"><code>{}</code></a>",
+                    c.line,
+                    c.line,
+                    escape(&c.id)
+                )
             }
             _ => format!("<code>{}</code>", escape(&c.id)),
         };
@@ -388,7 +395,10 @@ fn chart(result: usize, c: &CheckReport, partition: Option<&str>) -> Option<Stri
                 status: Some(c.status),
             };
             let note = format!(" — {} earlier value(s) and this one", points.len());
-            Some(figure(svg::anomaly(&format!("{} over its history window", c.id), &points, today, Band::of(details)), note))
+            Some(figure(
+                svg::anomaly(&format!("{} over its history window", c.id), &points, today, Band::of(details)),
+                note,
+            ))
         }
         ("missing_partitions", _) => {
             let from = chrono::NaiveDate::parse_from_str(details.get("from")?.as_str()?, "%Y-%m-%d").ok()?;
@@ -468,6 +478,9 @@ mod tests {
 
     #[test]
     fn escape_covers_markup_and_quotes() {
-        assert_eq!(escape(r#"<script>alert("x")</script> & 'y'"#), "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;");
+        assert_eq!(
+            escape(r#"<script>alert("x")</script> & 'y'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
     }
 }

@@ -311,7 +311,11 @@ mod tests {
         let y = |v: f64| 16.0 + (hi - v) / (hi - lo) * 160.0;
         // Today is the 4th of 4 slots of 140 px: x = 64 + 3.5·140.
         assert!(svg.contains(&format!("class=\"point fail today\" cx=\"554.0\" cy=\"{:.1}\"", y(40.0))), "{svg}");
-        assert!(svg.contains(&format!("class=\"band\" x=\"64\" y=\"{:.1}\" width=\"560\" height=\"{:.1}\"", y(130.0), y(70.0) - y(130.0))));
+        assert!(svg.contains(&format!(
+            "class=\"band\" x=\"64\" y=\"{:.1}\" width=\"560\" height=\"{:.1}\"",
+            y(130.0),
+            y(70.0) - y(130.0)
+        )));
         assert!(svg.contains("data-lower=\"70.0\" data-upper=\"130.0\""));
         assert!(svg.contains(&format!("y1=\"{:.1}\"", y(100.0))));
     }
@@ -330,6 +334,13 @@ mod tests {
         // Domain 0..10, its top widened by 0.8: 0 sits on the axis at y = 176.
         let zero = 176.0;
         let top_b = 16.0 + (10.8 - 5.0) / 10.8 * 160.0;
-        assert!(svg.contains(&format!("y=\"{:.1}\" width=\"196.0\" height=\"{:.1}\" data-partition=\"b\"", top_b, zero - top_b)), "{svg}");
+        assert!(
+            svg.contains(&format!(
+                "y=\"{:.1}\" width=\"196.0\" height=\"{:.1}\" data-partition=\"b\"",
+                top_b,
+                zero - top_b
+            )),
+            "{svg}"
+        );
     }
 }

@@ -167,6 +167,10 @@ fn the_recipe_gates_promotion_in_a_real_airflow() {
         .collect();
     assert_eq!(rejected.len(), 1);
     assert_eq!(check_of(&af.report("2026-01-05"), "amount.range")["failures"], 3);
+    // The HTML page beside it, for the person on call: same verdict, the failing check first.
+    let page = std::fs::read_to_string(af.path("reports/orders-2026-01-05.html")).unwrap();
+    assert!(page.contains("data-exit-code=\"1\""));
+    assert!(page.contains("<tr class=\"check s-fail\" data-status=\"fail\" data-id=\"amount.range\">"));
 
     // A key already in an earlier production day fails `unique` (scope dataset).
     write_day(&af.path("staging/dt=2026-01-05"), 5, 1, 0); // id 5 is production's 2026-01-01

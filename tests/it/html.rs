@@ -122,7 +122,11 @@ fn the_console_check_catches_a_script_error_and_a_blocked_request() {
     )
     .unwrap();
     let rendered = browser.render(&page);
-    assert!(rendered.console.iter().any(|l| l.contains("violates the following Content Security Policy")), "{:?}", rendered.console);
+    assert!(
+        rendered.console.iter().any(|l| l.contains("violates the following Content Security Policy")),
+        "{:?}",
+        rendered.console
+    );
     assert!(rendered.console.iter().any(|l| l.contains("ReferenceError")), "{:?}", rendered.console);
 }
 
@@ -193,7 +197,10 @@ fn the_anomaly_chart_draws_the_json_reports_band_and_point() {
     let today = Regex::new(r#"class="point fail today" cx="([\d.]+)" cy="([\d.]+)""#).unwrap().captures(chart).unwrap();
     assert!((number(&today[1]) - (64.0 + (n - 0.5) * 560.0 / n)).abs() < 0.06, "{}", &today[1]);
     assert!((number(&today[2]) - y(40.0)).abs() < 0.06, "{} vs {}", &today[2], y(40.0));
-    let band = Regex::new(r#"class="band" x="64" y="([\d.]+)" width="560" height="([\d.]+)""#).unwrap().captures(chart).unwrap();
+    let band = Regex::new(r#"class="band" x="64" y="([\d.]+)" width="560" height="([\d.]+)""#)
+        .unwrap()
+        .captures(chart)
+        .unwrap();
     assert!((number(&band[1]) - y(upper)).abs() < 0.06);
     assert!((number(&band[2]) - (y(lower) - y(upper))).abs() < 0.11);
 }
@@ -323,9 +330,11 @@ fn history_page_charts_every_metric_with_the_bands_of_anomaly_checks() {
     assert_eq!(attributes(&page.stdout, "figure", "data-metric"), metrics.iter().copied().collect::<Vec<_>>());
 
     // The anomaly's series: each point's value, band and verdict as `history --metric` judges them.
-    let judged =
-        tollgate_in(dir.path(), &["history", "c.yaml", "--history", "h.db", "--metric", "amount.anomaly.mean", "-f", "json"])
-            .json();
+    let judged = tollgate_in(
+        dir.path(),
+        &["history", "c.yaml", "--history", "h.db", "--metric", "amount.anomaly.mean", "-f", "json"],
+    )
+    .json();
     let judged = judged.as_array().unwrap();
     assert_eq!(judged.len(), 7);
     let chart = figure(&page.stdout, "metric-amount.anomaly.mean.value");
@@ -343,7 +352,9 @@ fn history_page_charts_every_metric_with_the_bands_of_anomaly_checks() {
 fn html_snapshots() {
     let volatile = |html: &str| {
         let html = Regex::new(r"\d+ ms").unwrap().replace_all(html, "[ms] ms").into_owned();
-        let html = Regex::new(r"<td class=.num.>\d+</td></tr>").unwrap().replace_all(&html, "<td class=\"num\">[ms]</td></tr>");
+        let html = Regex::new(r"<td class=.num.>\d+</td></tr>")
+            .unwrap()
+            .replace_all(&html, "<td class=\"num\">[ms]</td></tr>");
         Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").unwrap().replace_all(&html, "[generated]").into_owned()
     };
     let dir = tempfile::tempdir().unwrap();
