@@ -6,6 +6,8 @@
     python3 bench/run.py M [L ...]
     python3 bench/run.py M --infer     # only infer vs check on CSV
     python3 bench/run.py M --metrics   # only the cost of five metric anomalies
+    python3 bench/run.py M --s3        # the M Parquet data served by moto's S3 server, over s3://
+                                       # (needs `moto_server` on PATH or MOTO_SERVER=path/to/it)
 
 DuckDB (`pip install duckdb`) is optional: without it only tollgate is measured. Peak RSS is each
 child process's ru_maxrss (what `/usr/bin/time -v` reports as "Maximum resident set size").
@@ -41,10 +43,10 @@ FROM read_parquet('{path}/**/*.parquet', hive_partitioning = true)
 """
 
 
-def run(cmd, cwd=REPO):
+def run(cmd, cwd=REPO, env=None):
     """Runs cmd; returns (seconds, peak RSS in MiB, exit code, stdout)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     out = proc.stdout.read()
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -55,9 +57,9 @@ def run(cmd, cwd=REPO):
     return seconds, usage.ru_maxrss / 1024.0, code, out.decode(errors="replace")
 
 
-def best_of(n, cmd):
+def best_of(n, cmd, env=None):
     """The fastest of n runs (and its RSS), after the page cache is warm."""
-    runs = [run(cmd) for _ in range(n)]
+    runs = [run(cmd, env=env) for _ in range(n)]
     return min(runs, key=lambda r: r[0])
 
 
@@ -193,6 +195,74 @@ def bench_metrics(size, repeat):
           f"ratio {metrics[0] / plain[0]:.2f} (target <= 1.2)")
 
 
+def bench_s3(size, repeat):
+    """The M Parquet data uploaded to a local moto S3 server and checked over s3://, beside the
+    same checks on the local files. moto is a Python process serving from memory on the same
+    2 cores, so this measures tollgate's request pattern more than a real store's bandwidth."""
+    import shutil
+    import socket
+    import urllib.request
+
+    moto = os.environ.get("MOTO_SERVER") or shutil.which("moto_server")
+    if not moto:
+        sys.exit("moto_server not found: pip install 'moto[server]' or set MOTO_SERVER")
+    root = DATA / size
+    truth = json.loads((root / "truth.json").read_text())
+    now = truth["newest_created_at"]
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    server = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+
+        def put(key, body):
+            request = urllib.request.Request(f"{endpoint}/bench/{key}", data=body, method="PUT")
+            urllib.request.urlopen(request, timeout=300)
+
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/bench", data=b"", method="PUT"))
+        uploaded = 0
+        for file in sorted((root / "parquet").rglob("*.parquet")):
+            body = file.read_bytes()
+            put(file.relative_to(root).as_posix(), body)
+            uploaded += len(body)
+        env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
+                   AWS_REGION="us-east-1", AWS_ALLOW_HTTP="true")
+        s3_root = root / "s3"
+        s3_root.mkdir(exist_ok=True)
+        for name in ("orders.yaml", "orders_anomaly.yaml"):
+            text = (REPO / "bench" / name).read_text().replace("path: parquet", "path: s3://bench/parquet")
+            (s3_root / name).write_text(text)
+        local_parquet, _, local_anomaly = contracts_for(root)
+        print(f"\n== {size} over s3:// (moto on 127.0.0.1, {uploaded / 1e6:.0f} MB in {truth['partitions']} objects) ==")
+        rows = []
+        for where, contracts, env_ in (
+            ("local files", [local_parquet, local_anomaly], None),
+            ("s3:// (moto)", [s3_root / "orders.yaml", s3_root / "orders_anomaly.yaml"], env),
+        ):
+            cmd = [str(BIN), "check", *map(str, contracts), "--now", now, "--format", "json"]
+            secs, rss, code, out = best_of(repeat, cmd, env=env_)
+            problems, anomaly = verify(json.loads(out), truth)
+            verdict = "counts == truth" if not problems else "MISMATCH: " + "; ".join(problems)
+            rows.append((f"10 checks + row_count_anomaly, {where}", secs, rss, verdict))
+            data = "s3://bench/parquet" if env_ else str(root / "parquet")
+            secs, rss, code, out = best_of(repeat, [str(BIN), "check", "bench/row_count_only.yaml", "--data", data, "--format", "json"], env=env_)
+            rows.append((f"row_count only (footers), {where}", secs, rss, f"rows {json.loads(out)['results'][0]['rows']:,}"))
+        print("| what | wall s | peak MiB | |\n|---|---:|---:|---|")
+        for what, secs, rss, note in rows:
+            print(f"| {what} | {secs:.2f} | {rss:.0f} | {note} |")
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def bench_validate():
     times = [run([str(BIN), "validate", "contracts/orders.yaml"])[0] for _ in range(20)]
     print(f"\n== validate contracts/orders.yaml: median {statistics.median(times)*1000:.1f} ms over 20 runs (target <= 20 ms) ==")
@@ -209,8 +279,12 @@ def main():
     for size in sizes:
         if not (DATA / size / "truth.json").exists():
             sys.exit(f"generate the data first: ./target/release/examples/bench_generate {size}")
-        if "--infer" not in sys.argv and "--metrics" not in sys.argv:
+        if "--infer" not in sys.argv and "--metrics" not in sys.argv and "--s3" not in sys.argv:
             bench_size(size, repeat, have_duckdb)
+    if "--s3" in sys.argv:
+        for size in sizes:
+            bench_s3(size, repeat)
+        return
     if "--infer" in sys.argv:
         for size in sizes:
             bench_infer(size, repeat)

@@ -61,7 +61,6 @@ pub enum Command {
     #[command(after_help = "\
 Examples:
   tollgate history contracts/orders_daily.yaml --history tollgate.db
-  tollgate history contracts/orders_daily.yaml --history tollgate.db --format json
   tollgate history contracts/orders_daily.yaml --history tollgate.db -f json | jq '.[] | select(.metric == \"rows\")'
   tollgate history contracts/metrics.yaml --history tollgate.db --metric amount.anomaly.mean
   tollgate history contracts/orders_daily.yaml --history tollgate.db --format html > history.html
@@ -238,7 +237,7 @@ pub enum TextFormat {
 pub enum HistoryFormat {
     Table,
     Json,
-    /// One self-contained page, a chart per metric.
+    // One self-contained page, a chart per metric.
     Html,
 }
 
@@ -261,7 +260,8 @@ pub enum OutputFormat {
     Junit,
     Markdown,
     Github,
-    /// One self-contained page with charts (for `check`; `validate` prints diagnostics only).
+    // One self-contained page with charts (for `check`; `validate` prints diagnostics only). A
+    // plain comment: a doc comment would turn --help into the long "possible values" layout.
     Html,
 }
 
@@ -648,7 +648,7 @@ fn use_server(contract: &mut Contract, name: &str) -> Result<(), String> {
     };
     let Some(path) = server.path.clone() else {
         return Err(format!(
-            "--server {name}: server `{name}` ({file}:{}) has no local `path`; use --data PATH",
+            "--server {name}: server `{name}` ({file}:{}) has neither a local `path` nor an object-store `location`; use --data PATH",
             server.pos.line
         ));
     };
@@ -658,6 +658,7 @@ fn use_server(contract: &mut Contract, name: &str) -> Result<(), String> {
     contract.dataset.format = server.format;
     contract.dataset.pos = server.pos;
     contract.dataset.path = path;
+    contract.dataset.storage_options = server.storage_options.clone();
     Ok(())
 }
 

@@ -100,7 +100,9 @@ pub fn check_with_history(
     // A contract's own path that leads nowhere: point at the line that wrote it, as a
     // contract error would, and show where it led.
     let is_glob = contract.dataset.path.contains(['*', '?', '[']);
-    if options.data.is_none() && !is_glob && !path.exists() {
+    if crate::remote::is_url(&path) {
+        crate::remote::set_options(&path, &contract.dataset.storage_options);
+    } else if options.data.is_none() && !is_glob && !path.exists() {
         let pos = contract.dataset.pos;
         return Err(DataError::new(
             &display,
@@ -356,15 +358,21 @@ fn engine_for(dataset: &Dataset, files: &[PathBuf], builds_hash_set: bool) -> En
     }
     let small = match dataset.format {
         Format::Parquet => dataset.parquet_rows(files).is_ok_and(|rows| rows <= IN_MEMORY_ROWS),
-        Format::Csv => {
-            files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(u64::MAX)).sum::<u64>()
-                <= IN_MEMORY_CSV_BYTES
-        }
+        Format::Csv => files.iter().map(|f| file_size(f).unwrap_or(u64::MAX)).sum::<u64>() <= IN_MEMORY_CSV_BYTES,
     };
     if small && builds_hash_set {
         Engine::InMemory
     } else {
         Engine::Streaming
+    }
+}
+
+/// A data file's size: the file's, or the object's (from its listing).
+fn file_size(file: &Path) -> Option<u64> {
+    if crate::remote::is_url(file) {
+        crate::remote::size(file).ok()
+    } else {
+        std::fs::metadata(file).map(|m| m.len()).ok()
     }
 }
 

@@ -21,6 +21,8 @@ pub mod output;
 #[cfg(feature = "engine")]
 pub mod quarantine;
 #[cfg(feature = "engine")]
+pub mod remote;
+#[cfg(feature = "engine")]
 pub mod report;
 #[cfg(feature = "engine")]
 pub mod rules;

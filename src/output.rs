@@ -31,6 +31,9 @@ pub struct WriteError {
 
 /// The io error without any path std or a crate may have put in it.
 fn describe(e: &io::Error) -> String {
+    if let Some(upload) = e.get_ref().and_then(|inner| inner.downcast_ref::<crate::source::DataError>()) {
+        return upload.message.clone();
+    }
     match e.kind() {
         io::ErrorKind::NotFound => "its folder does not exist".into(),
         io::ErrorKind::PermissionDenied => "permission denied".into(),
@@ -53,12 +56,17 @@ pub enum Target {
     Replace(PathBuf),
     /// Write in place: a device, FIFO, socket or `/dev/fd/N`.
     InPlace(PathBuf),
+    /// An object-store URL: one PUT, which makes the object appear whole or not at all.
+    Object(PathBuf),
 }
 
 /// Decides how `path` is written. No file is created or changed.
 pub fn target_of(path: &Path) -> io::Result<Target> {
     if path.as_os_str() == "-" {
         return Ok(Target::Stdout);
+    }
+    if crate::remote::is_url(path) {
+        return Ok(Target::Object(path.to_path_buf()));
     }
     // Following every link: `/dev/stdout` -> `/proc/self/fd/1` -> a pipe or the shell's file.
     match std::fs::metadata(path) {
@@ -110,6 +118,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
             file.write_all(bytes).and_then(|_| file.flush()).map_err(fail)
         }
         Target::Replace(p) => replace(&p, |file| file.write_all(bytes)).map_err(fail),
+        Target::Object(url) => crate::remote::write(&url, bytes.to_vec()).map_err(|e| fail(io::Error::other(e))),
     }
 }
 

@@ -24,6 +24,40 @@ fn file_name(stem: &str) -> String {
     format!("{safe}.parquet")
 }
 
+/// Streams `lf` into the Parquet file `path`.
+fn sink(lf: LazyFrame, path: &Path) -> PolarsResult<()> {
+    lf.sink(
+        SinkDestination::File { target: SinkTarget::Path(PlRefPath::new(path.to_string_lossy().as_ref())) },
+        FileWriteFormat::Parquet(Arc::new(ParquetWriteOptions::default())),
+        UnifiedSinkArgs::default(),
+    )
+    .and_then(|lf| lf.collect_with_engine(Engine::Streaming))
+    .map(|_| ())
+}
+
+/// Writes `lf` to `dir/name` whole or not at all, returning where and how many rows: locally
+/// through a temporary file renamed into place; on object storage from a local temporary file
+/// uploaded with one PUT (an object appears whole or not at all).
+fn write_atomically(lf: LazyFrame, dir: &Path, name: &str) -> Result<(PathBuf, u64), DataError> {
+    if crate::remote::is_url(dir) {
+        let url = dir.join(name);
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = std::env::temp_dir().join(format!(".tollgate-{}-{n}.parquet", std::process::id()));
+        let written = sink(lf, &tmp)
+            .map_err(|e| DataError::new(&url, e.to_string()))
+            .and_then(|_| Ok((parquet_rows(std::slice::from_ref(&tmp))?, std::fs::read(&tmp))))
+            .and_then(|(rows, bytes)| Ok((rows, bytes.map_err(|e| DataError::new(&url, e.to_string()))?)));
+        let _ = std::fs::remove_file(&tmp);
+        let (rows, bytes) = written?;
+        crate::remote::write(&url, bytes)?;
+        return Ok((url, rows));
+    }
+    let path = sink_atomically(lf, dir, name)?;
+    let rows = parquet_rows(std::slice::from_ref(&path))?;
+    Ok((path, rows))
+}
+
 /// Streams `lf` into `dir/name` through a temporary file in the same folder, then renames it.
 fn sink_atomically(lf: LazyFrame, dir: &Path, name: &str) -> Result<PathBuf, DataError> {
     std::fs::create_dir_all(dir).map_err(|e| DataError::new(dir, e.to_string()))?;
@@ -31,19 +65,12 @@ fn sink_atomically(lf: LazyFrame, dir: &Path, name: &str) -> Result<PathBuf, Dat
     // A symlink is followed (the link stays); a device or FIFO is no place for a Parquet file.
     let target = match crate::output::target_of(&named).map_err(|e| DataError::new(&named, e.to_string()))? {
         crate::output::Target::Replace(path) => path,
-        crate::output::Target::Stdout | crate::output::Target::InPlace(_) => {
+        crate::output::Target::Stdout | crate::output::Target::InPlace(_) | crate::output::Target::Object(_) => {
             return Err(DataError::new(&named, "not a regular file; name a folder where a Parquet file can be written"))
         }
     };
     let tmp = crate::output::temporary_beside(&target);
-    let result = lf
-        .sink(
-            SinkDestination::File { target: SinkTarget::Path(PlRefPath::new(tmp.to_string_lossy().as_ref())) },
-            FileWriteFormat::Parquet(Arc::new(ParquetWriteOptions::default())),
-            UnifiedSinkArgs::default(),
-        )
-        .and_then(|lf| lf.collect_with_engine(Engine::Streaming));
-    if let Err(e) = result {
+    if let Err(e) = sink(lf, &tmp) {
         let _ = std::fs::remove_file(&tmp);
         return Err(DataError::new(&target, e.to_string()));
     }
@@ -69,19 +96,13 @@ pub fn split(lf: &LazyFrame, rules: &[(String, Expr)], stem: &str, targets: &Tar
     let broken = col(FAILED_RULES).list().len().gt(lit(0));
     let mut out = serde_json::Map::new();
     if let Some(dir) = targets.quarantine {
-        let path = sink_atomically(flagged.clone().filter(broken.clone()), dir, &file_name(stem))?;
-        out.insert(
-            "quarantine".into(),
-            json!({"path": path.to_string_lossy(), "rows": parquet_rows(std::slice::from_ref(&path))?}),
-        );
+        let (path, rows) = write_atomically(flagged.clone().filter(broken.clone()), dir, &file_name(stem))?;
+        out.insert("quarantine".into(), json!({"path": path.to_string_lossy(), "rows": rows}));
     }
     if let Some(dir) = targets.clean {
         let clean = flagged.filter(broken.not()).drop(cols([FAILED_RULES]));
-        let path = sink_atomically(clean, dir, &file_name(stem))?;
-        out.insert(
-            "clean".into(),
-            json!({"path": path.to_string_lossy(), "rows": parquet_rows(std::slice::from_ref(&path))?}),
-        );
+        let (path, rows) = write_atomically(clean, dir, &file_name(stem))?;
+        out.insert("clean".into(), json!({"path": path.to_string_lossy(), "rows": rows}));
     }
     Ok(Value::Object(out))
 }

@@ -23,8 +23,11 @@ impl DataError {
     }
 }
 
-/// `a/b/../c` → `a/c`, without touching the file system.
+/// `a/b/../c` → `a/c`, without touching the file system. URLs stay as written.
 pub fn normalize(path: &Path) -> PathBuf {
+    if crate::remote::is_url(path) {
+        return path.to_path_buf();
+    }
     let mut out: Vec<Component> = Vec::new();
     for c in path.components() {
         match c {
@@ -108,8 +111,13 @@ fn format_from_name(path: &Path) -> Option<Format> {
 fn sniff_format(path: &Path) -> Format {
     use std::io::Read;
     let mut magic = [0u8; 4];
-    match std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)) {
-        Ok(()) if &magic == b"PAR1" => Format::Parquet,
+    let read = if crate::remote::is_url(path) {
+        crate::remote::read_range(path, 0..4).ok().filter(|b| b.len() == 4).map(|b| magic.copy_from_slice(&b))
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).ok()
+    };
+    match read {
+        Some(()) if &magic == b"PAR1" => Format::Parquet,
         _ => Format::Csv,
     }
 }
@@ -140,7 +148,23 @@ pub fn discover(path: &Path, declared: Option<Format>) -> Result<(Format, Vec<Pa
     let text = path.to_string_lossy();
     let mut candidates = Vec::new();
     let single_file;
-    if is_glob(&text) {
+    if let Some(scheme) = crate::remote::unsupported_scheme(path) {
+        return Err(DataError::new(
+            path,
+            format!(
+                "`{scheme}://` is not a store tollgate reads; it reads local paths and {} URLs",
+                crate::remote::SCHEMES
+            ),
+        ));
+    }
+    if crate::remote::is_url(path) {
+        // Listed, never downloaded: the objects under the URL (or matching its glob).
+        candidates = if is_glob(&text) { crate::remote::glob(path)? } else { crate::remote::list(path)? };
+        single_file = candidates.len() == 1 && candidates[0] == Path::new(text.trim_end_matches('/'));
+        if candidates.is_empty() {
+            return Err(DataError::new(path, "no object matches"));
+        }
+    } else if is_glob(&text) {
         let paths = glob::glob(&text).map_err(|e| DataError::new(path, format!("invalid glob: {e}")))?;
         for p in paths.flatten() {
             if p.is_dir() {
@@ -289,6 +313,7 @@ impl Dataset {
         // Every footer is read (and kept) before any scan: a malformed one is reported here, with
         // its file, rather than inside a query.
         if format == Format::Parquet {
+            dataset.prefetch_footers(&dataset.files)?;
             dataset.parquet_rows(&dataset.files)?;
         }
         Ok(dataset)
@@ -339,6 +364,25 @@ impl Dataset {
     /// A partition value as written, typed like the dataset's partitions (for ordering).
     pub fn value_of(&self, raw: &str) -> PartitionValue {
         typed_value(raw, self.partition_type)
+    }
+
+    /// Reads the footers of object-store files on several threads (each is two ranged GETs, so
+    /// the round trips overlap); local footers are read as asked.
+    fn prefetch_footers(&self, files: &[PathBuf]) -> Result<(), DataError> {
+        let remote: Vec<&PathBuf> = files.iter().filter(|f| crate::remote::is_url(f)).collect();
+        if remote.len() < 2 {
+            return Ok(());
+        }
+        let chunk = remote.len().div_ceil(16);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = remote
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().try_for_each(|f| self.footer(f).map(|_| ()))))
+                .collect();
+            handles
+                .into_iter()
+                .try_for_each(|h| h.join().unwrap_or_else(|_| Err(DataError::new("", "footer read failed"))))
+        })
     }
 
     /// The footer of one Parquet file, read once per dataset.
@@ -503,6 +547,11 @@ impl Dataset {
         }
     }
 
+    /// The settings Polars needs to scan `file` when it is on object storage.
+    fn cloud_options(&self, file: &Path) -> Result<Option<polars::io::cloud::CloudOptions>, DataError> {
+        crate::remote::is_url(file).then(|| crate::remote::polars_options(file)).transpose()
+    }
+
     /// Lazily scans `files`. CSV columns named in `typed` are read as text so their values can be
     /// parse-checked against the declared type.
     pub fn scan(&self, files: &[PathBuf], typed: &[(String, DeclaredType)]) -> Result<LazyFrame, DataError> {
@@ -517,6 +566,7 @@ impl Dataset {
                     glob: false,
                     allow_missing_columns: union.is_some(),
                     schema: union.map(Arc::new),
+                    cloud_options: self.cloud_options(&first)?,
                     ..Default::default()
                 };
                 let lf = LazyFrame::scan_parquet_sources(sources, args)
@@ -536,8 +586,10 @@ impl Dataset {
                 let text_columns: Schema =
                     typed.iter().map(|(name, _)| Field::new(name.as_str().into(), DataType::String)).collect();
                 let nulls: Vec<PlSmallStr> = csv.null_values.iter().map(|s| s.as_str().into()).collect();
+                let cloud = self.cloud_options(&first)?;
                 let csv_reader = |sources: ScanSources| {
                     LazyCsvReader::new_with_sources(sources)
+                        .with_cloud_options(cloud.clone())
                         .with_has_header(csv.header)
                         .with_separator(csv.delimiter)
                         .with_quote_char(csv.quote)
@@ -611,9 +663,33 @@ fn line_at(file: &Path, offset: u64) -> u64 {
     1 + before.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
+/// A local copy of an object, deleted when dropped.
+struct Downloaded(PathBuf);
+
+impl Drop for Downloaded {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `file` itself, or for an object a local copy (streamed to the temporary folder).
+fn local_copy(file: &Path) -> Result<(PathBuf, Option<Downloaded>), DataError> {
+    if !crate::remote::is_url(file) {
+        return Ok((file.to_path_buf(), None));
+    }
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let local = std::env::temp_dir().join(format!(".tollgate-{}-{n}.csv", std::process::id()));
+    let guard = Downloaded(local.clone());
+    crate::remote::download(file, &local)?;
+    Ok((local, Some(guard)))
+}
+
 fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataError> {
     for f in files {
-        let file = std::fs::File::open(f).map_err(|e| DataError::new(f, e.to_string()))?;
+        // An object's bytes are checked from a local copy; errors still name the URL.
+        let (local, _copy) = local_copy(f)?;
+        let file = std::fs::File::open(&local).map_err(|e| DataError::new(f, e.to_string()))?;
         let mut reader = ::csv::ReaderBuilder::new()
             .delimiter(csv.delimiter)
             .quoting(csv.quote.is_some())
@@ -632,7 +708,7 @@ fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataErr
             }
             // Counted from the byte offset, on the error path only: the reader's own line count
             // is one short in CRLF files.
-            let line = || record.position().map(|p| line_at(f, p.byte())).unwrap_or(0);
+            let line = || record.position().map(|p| line_at(&local, p.byte())).unwrap_or(0);
             if record.len() == 1 && record.get(0).is_some_and(|v| v.is_empty()) {
                 continue; // a blank line
             }
@@ -666,6 +742,9 @@ fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataErr
 fn read_footer(file: &Path) -> Result<FileMetadataRef, DataError> {
     use std::io::{Read, Seek, SeekFrom};
     let unreadable = |why: String| DataError::new(file, format!("not a readable Parquet file ({why})"));
+    if crate::remote::is_url(file) {
+        return decode_footer(file, read_remote_footer(file)?);
+    }
     let mut f = std::fs::File::open(file).map_err(|e| DataError::new(file, e.to_string()))?;
     let size = f.metadata().map_err(|e| DataError::new(file, e.to_string()))?.len();
     if size < 12 {
@@ -684,6 +763,29 @@ fn read_footer(file: &Path) -> Result<FileMetadataRef, DataError> {
     f.seek(SeekFrom::End(-(footer_len as i64)))
         .and_then(|_| f.read_exact(&mut footer))
         .map_err(|e| unreadable(e.to_string()))?;
+    decode_footer(file, footer)
+}
+
+/// An object's footer in two ranged GETs: the last 8 bytes (the footer's length; the object's
+/// size comes with them), then exactly the footer.
+fn read_remote_footer(file: &Path) -> Result<Vec<u8>, DataError> {
+    let unreadable = |why: String| DataError::new(file, format!("not a readable Parquet file ({why})"));
+    let (tail, size) = crate::remote::read_suffix(file, 8)?;
+    if size < 12 || tail.len() < 8 {
+        return Err(unreadable(format!("{size} bytes is too short for a Parquet file")));
+    }
+    if &tail[4..] != b"PAR1" {
+        return Err(unreadable("the file does not end with PAR1".into()));
+    }
+    let footer_len = 8 + u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    if footer_len + 4 > size {
+        return Err(unreadable(format!("the footer claims {footer_len} bytes of a {size}-byte file")));
+    }
+    crate::remote::read_range(file, size - footer_len..size)
+}
+
+fn decode_footer(file: &Path, footer: Vec<u8>) -> Result<FileMetadataRef, DataError> {
+    let unreadable = |why: String| DataError::new(file, format!("not a readable Parquet file ({why})"));
     // The decoder panics on some malformed footers (see `cli::quiet_footer_decoder_panics`).
     let decoded = std::panic::catch_unwind(|| {
         polars_parquet::parquet::read::deserialize_metadata(polars_buffer::Buffer::from_vec(footer))

@@ -37,7 +37,8 @@ impl Contract {
 
     pub fn resolve(&self, path: &str) -> PathBuf {
         let p = Path::new(path);
-        if p.is_absolute() {
+        // An object-store URL (`s3://bucket/orders`) is absolute too.
+        if p.is_absolute() || path.contains("://") {
             p.to_path_buf()
         } else {
             self.dir().join(p)
@@ -82,8 +83,10 @@ impl Default for CsvOptions {
 #[derive(Debug, Clone)]
 pub struct ServerSpec {
     pub name: String,
-    /// The local path, if the server has one (`path`).
+    /// The data's path, if the server has one: a local `path`, or an object-store `location`.
     pub path: Option<String>,
+    /// An object-store server's settings (`endpointUrl` → `endpoint`).
+    pub storage_options: std::collections::BTreeMap<String, String>,
     /// `format` as written (ODCS servers also say `avro`, `json`, `delta`, …).
     pub format_text: Option<String>,
     pub format: Option<Format>,
@@ -98,6 +101,8 @@ pub struct DatasetSpec {
     pub format: Option<Format>,
     pub partition_key: Option<String>,
     pub csv: CsvOptions,
+    /// Non-secret object-store settings for a URL `path` (endpoint, region, path_style, …).
+    pub storage_options: std::collections::BTreeMap<String, String>,
     /// Where the path is written (for "no such file" errors).
     pub pos: Pos,
 }

@@ -388,6 +388,12 @@ fn sla_checks(ctx: &mut Ctx, root: &Node, checks: &mut Vec<DatasetCheck>) {
     }
 }
 
+/// A URL of a store tollgate reads (`s3://`, `gs://`, `az://`, `abfss://`, `https://`, …).
+fn is_object_store_url(text: &str) -> bool {
+    let scheme = text.split_once("://").map(|(s, _)| s.to_ascii_lowercase()).unwrap_or_default();
+    ["s3", "s3a", "gs", "gcs", "az", "azure", "abfs", "abfss", "adl", "http", "https"].contains(&scheme.as_str())
+}
+
 /// A property is sensitive when its `classification` says so, or a custom property
 /// (`pii`, `sensitive`, `classification`) does.
 fn sensitive_property(property: &Node) -> bool {
@@ -431,7 +437,9 @@ pub fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> 
         .iter()
         .map(|s| ServerSpec {
             name: text(s, "server").unwrap_or_default(),
-            path: text(s, "path"),
+            // A local server's `path`; an object-store server's (s3, azure, …) `location` URL.
+            path: text(s, "path").or_else(|| text(s, "location").filter(|l| is_object_store_url(l))),
+            storage_options: text(s, "endpointUrl").map(|e| [("endpoint".to_string(), e)].into()).unwrap_or_default(),
             format_text: text(s, "format"),
             format: match text(s, "format").as_deref() {
                 Some("parquet") => Some(Format::Parquet),
@@ -447,12 +455,14 @@ pub fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> 
         format_of(ctx, node);
     }
     let path_pos = first.and_then(|i| get(&all_servers[i], "path")).map(|n| n.pos).unwrap_or(root.pos);
+    let storage_options = first.map(|i| servers[i].storage_options.clone()).unwrap_or_default();
     let dataset = DatasetSpec {
         path: first.and_then(|i| servers[i].path.clone()).unwrap_or_default(),
         format: first.and_then(|i| servers[i].format),
         servers,
         partition_key: None,
         csv: CsvOptions::default(),
+        storage_options,
         pos: path_pos,
     };
     let mut checks: Vec<DatasetCheck> = Vec::new();

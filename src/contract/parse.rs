@@ -8,7 +8,29 @@ use super::yaml::{self, Node, NodeKind, Pos, Scalar};
 use super::*;
 
 const TOP_KEYS: &[&str] = &["contract", "version", "owner", "description", "dataset", "schema", "checks"];
-const DATASET_KEYS: &[&str] = &["path", "format", "partitioning", "csv"];
+const DATASET_KEYS: &[&str] = &["path", "format", "partitioning", "csv", "storage_options"];
+
+/// Settings a contract may not hold in `storage_options`: a contract is shared and versioned, so
+/// secrets come from the environment or credential files.
+const SECRET_STORAGE_KEYS: &[&str] = &[
+    "access_key_id",
+    "aws_access_key_id",
+    "secret_access_key",
+    "aws_secret_access_key",
+    "session_token",
+    "aws_session_token",
+    "token",
+    "account_key",
+    "azure_storage_account_key",
+    "access_key",
+    "sas_token",
+    "azure_storage_sas_token",
+    "client_secret",
+    "azure_client_secret",
+    "service_account_key",
+    "google_service_account_key",
+    "password",
+];
 const CSV_KEYS: &[&str] = &["delimiter", "header", "null_values", "quote"];
 const PARTITIONING_KEYS: &[&str] = &["style", "key"];
 const SCHEMA_KEYS: &[&str] = &["strict", "columns"];
@@ -625,8 +647,49 @@ fn dataset_of(ctx: &mut Ctx, node: &Node) -> Option<DatasetSpec> {
         required_text(ctx, &p, "key", "`partitioning`")
     });
     let csv = f.get("csv").and_then(|n| csv_of(ctx, n)).unwrap_or_default();
+    let storage_options = f.get("storage_options").map(|n| storage_options_of(ctx, n)).unwrap_or_default();
     let pos = f.get("path").map(|n| n.pos).unwrap_or(f.pos);
-    Some(DatasetSpec { servers: Vec::new(), path: path?, format, partition_key, csv, pos })
+    Some(DatasetSpec { servers: Vec::new(), path: path?, format, partition_key, csv, storage_options, pos })
+}
+
+/// `storage_options`: non-secret object-store settings (endpoint, region, path_style, …), each a
+/// scalar; a secret key is refused with where to put it instead.
+fn storage_options_of(ctx: &mut Ctx, node: &Node) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let Some(entries) = node.as_map() else {
+        ctx.error(
+            node.pos,
+            format!("`storage_options` must be a mapping, found {}", node.type_name()),
+            "write `storage_options: {endpoint: http://127.0.0.1:9000, region: us-east-1}`",
+        );
+        return out;
+    };
+    for (key, value) in entries {
+        let Some(name) = key.as_text() else {
+            ctx.error(key.pos, "`storage_options` has a key that is not a name", "keys must be plain words");
+            continue;
+        };
+        let name = name.to_ascii_lowercase();
+        if SECRET_STORAGE_KEYS.contains(&name.as_str()) {
+            ctx.error(
+                key.pos,
+                format!("`storage_options.{name}` is a secret, and a contract is shared and versioned"),
+                "set it in the environment (AWS_SECRET_ACCESS_KEY, AZURE_STORAGE_ACCOUNT_KEY, GOOGLE_APPLICATION_CREDENTIALS, …) or a credentials file (~/.aws/credentials)",
+            );
+            continue;
+        }
+        match value.as_text() {
+            Some(text) => {
+                out.insert(name, text.to_string());
+            }
+            None => ctx.error(
+                value.pos,
+                format!("`storage_options.{name}` must be a single value, found {}", value.type_name()),
+                "write `key: value`",
+            ),
+        }
+    }
+    out
 }
 
 fn schema_of(ctx: &mut Ctx, node: &Node) -> Option<SchemaSpec> {

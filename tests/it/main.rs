@@ -15,6 +15,7 @@ mod history;
 mod html;
 mod infer;
 mod interop;
+mod object_store;
 mod odcs;
 mod partitions;
 mod property;

@@ -251,7 +251,7 @@ fn multi_server(dir: &std::path::Path) -> std::path::PathBuf {
     std::fs::write(
         &path,
         format!(
-            "apiVersion: v3.1.0\nkind: DataContract\nid: m\nname: m\nversion: 1.0.0\nstatus: active\nservers:\n  - server: prod\n    type: local\n    path: {csv}\n    format: csv\n  - server: lake\n    type: s3\n    location: s3://bucket/orders/\n  - server: local-parquet\n    type: local\n    path: {parquet}\n    format: parquet\nschema:\n  - name: orders\n    properties:\n      - name: qty\n        logicalType: integer\n",
+            "apiVersion: v3.1.0\nkind: DataContract\nid: m\nname: m\nversion: 1.0.0\nstatus: active\nservers:\n  - server: prod\n    type: local\n    path: {csv}\n    format: csv\n  - server: lake\n    type: s3\n    location: s3://bucket/orders/\n    endpointUrl: http://127.0.0.1:9\n  - server: warehouse\n    type: postgres\n    host: db.example.com\n  - server: local-parquet\n    type: local\n    path: {parquet}\n    format: parquet\nschema:\n  - name: orders\n    properties:\n      - name: qty\n        logicalType: integer\n",
             csv = repo().join("fixtures/orders.csv").display(),
             parquet = repo().join("fixtures/interop/pyarrow/trips.parquet").display(),
         ),
@@ -276,10 +276,24 @@ fn data_is_read_in_its_own_format_and_servers_are_chosen_by_name() {
     assert!(doc["results"][0]["dataset"].as_str().unwrap().ends_with("trips.parquet"));
     let r = tollgate(&["check", c, "--server", "staging"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("has no server `staging`; its servers: prod, lake, local-parquet"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("has no server `staging`; its servers: prod, lake, warehouse, local-parquet"),
+        "{}",
+        r.stderr
+    );
+    // An object-store server is read at its `location`, through its `endpointUrl` (nothing
+    // listens there: exit 3 naming the URL).
     let r = tollgate(&["check", c, "--server", "lake"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot read s3://bucket/orders"), "{}", r.stderr);
+    let r = tollgate(&["check", c, "--server", "warehouse"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("server `lake`") && r.stderr.contains("has no local `path`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("server `warehouse`")
+            && r.stderr.contains("has neither a local `path` nor an object-store `location`"),
+        "{}",
+        r.stderr
+    );
     let r = tollgate(&["check", "contracts/orders.yaml", "--server", "prod"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("has no `servers`"), "{}", r.stderr);
