@@ -341,8 +341,9 @@ fn build(root: &str) -> Result<Store, DataError> {
             }
         }
         Scheme::Http => {
-            let builder =
-                HttpBuilder::new().with_url(root).with_retry(retry).with_client_options(client_options(&options));
+            // An `http://` URL was written on purpose: plain HTTP is allowed for it.
+            let client = client_options(&options).with_allow_http(root.starts_with("http://"));
+            let builder = HttpBuilder::new().with_url(root).with_retry(retry).with_client_options(client);
             Store {
                 client: Arc::new(builder.build().map_err(invalid)?),
                 scheme,

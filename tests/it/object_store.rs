@@ -60,6 +60,23 @@ impl Bucket {
         response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
     }
 
+    /// An unsigned PUT readable by anyone (`x-amz-acl: public-read`): a plain HTTP file.
+    fn put_public(&self, key: &str, body: &[u8]) -> u16 {
+        let address = self.endpoint.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).unwrap();
+        write!(
+            stream,
+            "PUT /{}/{key} HTTP/1.1\r\nHost: {address}\r\nx-amz-acl: public-read\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.name,
+            body.len()
+        )
+        .unwrap();
+        stream.write_all(body).unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    }
+
     /// Uploads every file under `dir` as `prefix/<relative path>`.
     fn upload_tree(&self, dir: &Path, prefix: &str) {
         for entry in walk(dir) {
@@ -516,4 +533,73 @@ fn unknown_buckets_missing_credentials_and_other_schemes_are_clear() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("secret.yaml:6:5"), "{}", run.stderr);
     assert!(!run.stderr.contains("abc\n"));
+}
+
+#[test]
+fn profiles_odcs_servers_and_plain_http_files() {
+    let Some(bucket) = bucket_with_fixtures("tollgate-ways-in") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        "contract: w\ndataset: {path: unused.parquet}\nchecks:\n  - row_count: {min: 1}\n",
+    )
+    .unwrap();
+
+    // Keys from a named profile in ~/.aws/credentials, none in the environment.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/credentials"),
+        format!("[default]\naws_access_key_id = wrong\n[lake]\naws_access_key_id = test\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    std::fs::write(home.path().join(".aws/config"), "[profile lake]\nregion = us-east-1\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["check", "c.yaml", "--data", &bucket.url("fixtures/orders.parquet"), "-f", "json"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_PROFILE", "lake")
+        .env("AWS_ENDPOINT_URL", &bucket.endpoint)
+        .env("AWS_ALLOW_HTTP", "true")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("\"rows\": 1000") && !stdout.contains(SECRET));
+
+    // An ODCS v3 S3 server: its `location` and `endpointUrl` (no AWS_ENDPOINT_URL set).
+    std::fs::write(
+        dir.path().join("odcs.yaml"),
+        format!(
+            "apiVersion: v3.1.0\nkind: DataContract\nid: lake\nname: lake\nversion: 1.0.0\nstatus: active\nservers:\n  - server: lake\n    type: s3\n    location: {}\n    endpointUrl: {}\n    format: parquet\nschema:\n  - name: orders\n    properties:\n      - name: order_id\n        logicalType: integer\n        required: true\n",
+            bucket.url("fixtures/orders_daily/"),
+            bucket.endpoint
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["check", "odcs.yaml", "-f", "json"])
+        .current_dir(dir.path())
+        .env("HOME", home.path())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_ALLOW_HTTP", "true")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["results"][0]["rows"], 640);
+    assert_eq!(report["results"][0]["dataset"], bucket.url("fixtures/orders_daily/"));
+
+    // A single file over plain HTTP, no credentials: an object anyone may read.
+    assert_eq!(
+        bucket.put_public("public/orders.parquet", &std::fs::read(repo().join("fixtures/orders.parquet")).unwrap()),
+        200
+    );
+    let url = format!("{}/{}/public/orders.parquet", bucket.endpoint, bucket.name);
+    let run = tollgate_in(dir.path(), &["check", "c.yaml", "--data", &url, "-f", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["results"][0]["rows"], 1000);
 }
