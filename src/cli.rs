@@ -80,6 +80,16 @@ Exit codes: 0 listed; 2 invalid contract; 3 the store does not exist or cannot b
         #[arg(long)]
         metric: Option<String>,
     },
+    /// Compare two datasets without a contract: row counts, and by key the missing, extra and
+    /// duplicate keys and the values that differ (a `reconcile` check made on the spot).
+    #[command(after_help = "\
+Examples:
+  tollgate compare curated/orders legacy/orders --key order_id
+  tollgate compare s3://lake/orders/dt=2026-01-10 shadow/dt=2026-01-10 --key order_id,line --tolerance amount=0.005
+  tollgate compare a.parquet b.csv --key id --columns amount,status --format json -o diff.json
+
+Exit codes: 0 the same (within tolerances); 1 they differ; 2 bad usage; 3 a side cannot be read.")]
+    Compare(CompareArgs),
     /// Is NEW compatible with OLD? Lists every change; exit 1 when one breaks the mode.
     #[command(after_help = "\
 Examples:
@@ -225,6 +235,37 @@ pub struct CheckArgs {
     pub show_sensitive: bool,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    /// The data compared (a file, folder, glob or object-store URL): "here".
+    pub here: PathBuf,
+    /// The data it is compared with: "there".
+    pub there: PathBuf,
+    /// Key columns, comma-separated; without a key only the row counts are compared.
+    #[arg(long, value_delimiter = ',')]
+    pub key: Vec<String>,
+    /// Columns whose values are compared, comma-separated (default: every column both sides
+    /// have, the key aside).
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
+    /// COLUMN=NUMBER: how far a numeric column may differ (repeatable); COLUMN=NUMBER% relative
+    /// to the value there.
+    #[arg(long)]
+    pub tolerance: Vec<String>,
+    /// The report on stdout (or in --output).
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Write the --format report to FILE (whole or not at all); the table still goes to stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Differing keys shown per comparison (0: none).
+    #[arg(long, default_value_t = 5)]
+    pub sample: usize,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
 /// Formats of `diff`, which has no JUnit, GitHub, Markdown or HTML form.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextFormat {
@@ -332,6 +373,7 @@ fn run() -> i32 {
     match cli.command {
         Command::Validate { contracts, format } => validate(&contracts, format),
         Command::Check(args) => check(&args),
+        Command::Compare(args) => compare(&args),
         Command::History { contract, history, format, metric } => match metric {
             Some(id) => metric_series(&contract, &history, &id, format),
             None => list_history(&contract, &history, format),
@@ -485,11 +527,91 @@ fn table_style(args: &CheckArgs) -> report::table::Style {
     report::table::Style { color, width, show_passed: args.show.contains(&Show::Passed) }
 }
 
-fn check(args: &CheckArgs) -> i32 {
-    let mut contracts = match load_all(&args.contracts) {
-        Ok(contracts) => contracts,
-        Err(invalid) => return report_invalid(&invalid, args.format),
+/// `compare HERE THERE --key …`: a contract with one `reconcile` check, written on the spot and
+/// evaluated as `check` would.
+fn compare(args: &CompareArgs) -> i32 {
+    let quoted = |text: &str| serde_json::Value::from(text).to_string();
+    let columns = match &args.columns {
+        Some(columns) => columns.clone(),
+        None if args.key.is_empty() => Vec::new(),
+        None => match (engine::columns_of(&args.here), engine::columns_of(&args.there)) {
+            (Ok(here), Ok(there)) => here.into_iter().filter(|c| there.contains(c) && !args.key.contains(c)).collect(),
+            (Err(e), _) | (_, Err(e)) => {
+                errln!("error: {e}");
+                return EXIT_DATA;
+            }
+        },
     };
+    let mut tolerances = std::collections::BTreeMap::new();
+    for t in &args.tolerance {
+        let parsed = t.split_once('=').and_then(|(column, value)| match value.strip_suffix('%') {
+            Some(pct) => pct.trim().parse::<f64>().ok().map(|v| (column, format!("{{relative: {}}}", v / 100.0))),
+            None => value.trim().parse::<f64>().ok().map(|v| (column, v.to_string())),
+        });
+        match parsed {
+            Some((column, value)) => {
+                tolerances.insert(column.to_string(), value);
+            }
+            None => {
+                errln!("error: --tolerance `{t}`: write COLUMN=NUMBER or COLUMN=NUMBER%, e.g. amount=0.005");
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let mut yaml = format!(
+        "contract: compare\ndataset: {{path: {}}}\nchecks:\n  - reconcile:\n      with: {{path: {}}}\n",
+        quoted(&args.here.to_string_lossy()),
+        quoted(&args.there.to_string_lossy())
+    );
+    if !args.key.is_empty() {
+        let key: Vec<String> = args.key.iter().map(|k| quoted(k)).collect();
+        yaml.push_str(&format!("      key: [{}]\n", key.join(", ")));
+        if !columns.is_empty() {
+            yaml.push_str("      columns:\n");
+            for c in &columns {
+                let options = tolerances.get(c).map(|t| format!("{{tolerance: {t}}}")).unwrap_or_else(|| "{}".into());
+                yaml.push_str(&format!("        {}: {options}\n", quoted(c)));
+            }
+        }
+    }
+    let contract = match contract::parse_contract(&yaml, Path::new("compare")) {
+        Ok(contract) => contract,
+        Err(invalid) => return report_invalid(&[invalid], args.format),
+    };
+    let check_args = CheckArgs {
+        contracts: Vec::new(),
+        data: None,
+        server: None,
+        partition: None,
+        all_partitions: false,
+        candidate: None,
+        now: None,
+        format: args.format,
+        output: args.output.clone(),
+        fail_on: FailOn::Error,
+        sample: args.sample,
+        quiet: args.quiet,
+        history: None,
+        quarantine: None,
+        clean: None,
+        no_statistics: false,
+        reports: Vec::new(),
+        color: ColorChoice::Auto,
+        show: Vec::new(),
+        show_sensitive: false,
+    };
+    evaluate(vec![contract], &check_args)
+}
+
+fn check(args: &CheckArgs) -> i32 {
+    match load_all(&args.contracts) {
+        Ok(contracts) => evaluate(contracts, args),
+        Err(invalid) => report_invalid(&invalid, args.format),
+    }
+}
+
+/// Evaluates loaded contracts as `check` does: data, reports, exit code.
+fn evaluate(mut contracts: Vec<Contract>, args: &CheckArgs) -> i32 {
     if let Some(name) = &args.server {
         for c in &mut contracts {
             if let Err(message) = use_server(c, name) {

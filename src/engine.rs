@@ -80,6 +80,17 @@ pub fn history_label(partition: Option<&Partition>, options: &Options) -> String
     partition.map(|p| p.raw.clone()).unwrap_or_else(|| options.now.date_naive().to_string())
 }
 
+/// The columns of the data at `path` (its own format), for `compare` without `--columns`.
+pub fn columns_of(path: &Path) -> Result<Vec<String>, DataError> {
+    let display = normalize(path).to_string_lossy().into_owned();
+    let dataset = Dataset::open(path, display, None, Default::default(), None)?;
+    let schema = dataset
+        .scan(&dataset.files, &[])?
+        .collect_schema()
+        .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+}
+
 /// Like [`check_contract`], reading anomaly history from and recording metrics to `store`.
 pub fn check_with_history(
     contract: &Contract,
@@ -778,6 +789,9 @@ fn plan_checks(
         let absent = dataset.columns_absent_from(checked_files)?;
         pending.push(schema_check(contract, schema, key, &drift, &absent, schema_spec.pos.line));
     }
+    // `reconcile`: the other side is read and matched here, once per group, before planning.
+    let here_files = partition.map(|p| p.files.as_slice()).unwrap_or(&dataset.files);
+    let reconciled = checks::reconcile_all(contract, dataset, here_files, partition, options.sample)?;
     let unreadable = match checked_files.first() {
         Some(first) => dataset.unreadable_columns(first)?,
         None => Vec::new(),
@@ -814,6 +828,7 @@ fn plan_checks(
         unique_elsewhere: &unique_elsewhere,
         data_columns: &data_columns,
         metric_history: &metric_history,
+        reconciled: &reconciled,
     };
     for check in &contract.checks {
         let state = match checks::plan(check, &ctx) {
@@ -907,6 +922,11 @@ fn conclude(
         };
         failures.insert(p.id.clone(), measured.failures);
         let rows = match (&evidence, status) {
+            (Some(Evidence::Known(known)), Status::Warn | Status::Fail) => known
+                .iter()
+                .take(options.sample)
+                .map(|(value, count)| SampleRow { value: value.clone(), count: *count, first_row: None })
+                .collect(),
             (Some(e), Status::Warn | Status::Fail) if options.sample > 0 && measured.failures.unwrap_or(0) > 0 => {
                 sample(e)?
             }
@@ -1405,6 +1425,8 @@ fn samples_after(
     let (flag, keys) = match evidence {
         Evidence::Where { failing, value } => (failing.clone(), vec![value.clone()]),
         Evidence::Duplicates { keys, present } => (present.clone(), keys.clone()),
+        // Gathered by the check itself; `conclude` never asks for these.
+        Evidence::Known(_) => return Ok(Vec::new()),
     };
     let mut columns = vec![flag.alias("__flag")];
     columns.extend(keys.iter().enumerate().map(|(i, k)| k.clone().alias(format!("k{i}"))));

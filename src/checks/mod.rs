@@ -5,6 +5,7 @@ pub mod anomaly;
 pub mod freshness;
 mod metric;
 mod missing_partitions;
+mod reconcile;
 mod references;
 mod row_count;
 pub mod row_count_anomaly;
@@ -37,7 +38,11 @@ pub struct CheckContext<'a> {
     /// Earlier values of each `anomaly` check's metric (by check id), oldest first: the earlier
     /// partitions' where they could be measured, the history store's for the rest.
     pub metric_history: &'a HashMap<String, Vec<(String, f64)>>,
+    /// Each `reconcile` group's comparison, by group name.
+    pub reconciled: &'a HashMap<String, Result<reconcile::Reconciled, String>>,
 }
+
+pub use reconcile::compare_all as reconcile_all;
 
 #[allow(clippy::large_enum_variant)] // short-lived, one per check
 pub enum Planning {
@@ -67,6 +72,7 @@ pub fn plan(check: &DatasetCheck, ctx: &CheckContext) -> Planning {
             metric::plan(column.as_deref(), metric, *condition, *percent, ctx)
         }
         CheckKind::Unsupported { reason } => return Planning::Skipped(reason.clone()),
+        CheckKind::Reconcile { group, part, .. } => return reconcile::plan(group, part, check.limits, ctx),
         CheckKind::MissingPartitions { interval_days, lookback } => {
             return missing_partitions::plan(*interval_days, *lookback, ctx)
         }
@@ -120,6 +126,38 @@ pub fn threshold(check: &DatasetCheck) -> Value {
             t.insert("unit".into(), json!(if *percent { "percent" } else { "rows" }));
         }
         CheckKind::Unsupported { .. } => {}
+        CheckKind::Reconcile { with, key, part, .. } => {
+            t.insert("with".into(), json!(with.path));
+            if !key.is_empty() {
+                t.insert("key".into(), json!(key));
+            }
+            match part {
+                crate::contract::ReconcilePart::RowCount { max_difference, max_difference_rate } => {
+                    if let Some(d) = max_difference {
+                        t.insert("max_difference".into(), json!(d));
+                    }
+                    if let Some(r) = max_difference_rate {
+                        t.insert("max_difference_rate".into(), json!(r));
+                    }
+                }
+                crate::contract::ReconcilePart::Values { column, tolerance } => {
+                    t.insert("column".into(), json!(column));
+                    match tolerance {
+                        crate::contract::Tolerance::Exact => {}
+                        crate::contract::Tolerance::Absolute(v) => {
+                            t.insert("tolerance".into(), json!(v));
+                        }
+                        crate::contract::Tolerance::Relative(v) => {
+                            t.insert("tolerance".into(), json!({"relative": v}));
+                        }
+                    }
+                    limits_json(&check.limits, &mut t);
+                }
+                crate::contract::ReconcilePart::MissingKeys
+                | crate::contract::ReconcilePart::ExtraKeys
+                | crate::contract::ReconcilePart::DuplicateKeys => limits_json(&check.limits, &mut t),
+            }
+        }
         CheckKind::MissingPartitions { interval_days, lookback } => {
             t.insert("interval".into(), json!(format!("{interval_days}d")));
             t.insert("lookback".into(), json!(lookback));
@@ -162,6 +200,9 @@ pub fn column_of(check: &DatasetCheck) -> Option<String> {
     match &check.kind {
         CheckKind::Freshness { column, .. } | CheckKind::References { column, .. } => Some(column.clone()),
         CheckKind::Metric { column, .. } | CheckKind::Anomaly { column, .. } => column.clone(),
+        CheckKind::Reconcile { part: crate::contract::ReconcilePart::Values { column, .. }, .. } => {
+            Some(column.clone())
+        }
         _ => None,
     }
 }

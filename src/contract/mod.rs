@@ -312,6 +312,67 @@ pub enum CheckKind {
     Unsupported {
         reason: String,
     },
+    /// One comparison of a `reconcile` check (its `group`, the check's name) of the data with
+    /// another dataset, `with`.
+    Reconcile {
+        group: String,
+        with: ReconcileWith,
+        key: Vec<String>,
+        part: ReconcilePart,
+    },
+}
+
+/// The other side of a `reconcile`: a dataset as `dataset:` declares one, or another contract's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconcileWith {
+    /// A path or URL, relative to this contract; or, with `contract`, that contract's file.
+    pub path: String,
+    /// `with: {contract: FILE}`: the data is that contract's dataset.
+    pub contract: bool,
+    pub format: Option<Format>,
+    pub partition_key: Option<String>,
+    pub csv: Option<CsvOptions>,
+    pub storage_options: std::collections::BTreeMap<String, String>,
+}
+
+/// What one `reconcile` comparison counts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReconcilePart {
+    /// |rows here − rows there| against `max_difference` rows and `max_difference_rate`
+    /// (of the rows there); both absent: the counts must be equal.
+    RowCount { max_difference: Option<u64>, max_difference_rate: Option<f64> },
+    /// Keys there that are absent here.
+    MissingKeys,
+    /// Keys here that are absent there.
+    ExtraKeys,
+    /// Rows whose key occurs more than once on either side.
+    DuplicateKeys,
+    /// Rows of matching keys whose `column` differs beyond `tolerance`.
+    Values { column: String, tolerance: Tolerance },
+}
+
+impl ReconcilePart {
+    /// The part of the check id after the group name.
+    pub fn suffix(&self) -> String {
+        match self {
+            ReconcilePart::RowCount { .. } => "row_count".into(),
+            ReconcilePart::MissingKeys => "missing_keys".into(),
+            ReconcilePart::ExtraKeys => "extra_keys".into(),
+            ReconcilePart::DuplicateKeys => "duplicate_keys".into(),
+            ReconcilePart::Values { column, .. } => format!("values.{column}"),
+        }
+    }
+}
+
+/// How close two values of a compared column must be.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tolerance {
+    /// Equal (nulls equal nulls).
+    Exact,
+    /// |here − there| ≤ this.
+    Absolute(f64),
+    /// |here − there| ≤ this × |there|.
+    Relative(f64),
 }
 
 /// What an `anomaly` check watches.
@@ -466,6 +527,13 @@ impl CheckKind {
                 }
                 all
             }
+            CheckKind::Reconcile { key, part, .. } => {
+                let mut all: Vec<&str> = key.iter().map(String::as_str).collect();
+                if let ReconcilePart::Values { column, .. } = part {
+                    all.push(column);
+                }
+                all
+            }
             CheckKind::RowCount { .. }
             | CheckKind::RowCountAnomaly { .. }
             | CheckKind::MissingPartitions { .. }
@@ -484,6 +552,7 @@ impl CheckKind {
             CheckKind::Anomaly { .. } => "anomaly",
             CheckKind::Metric { metric, .. } => metric.name(),
             CheckKind::Unsupported { .. } => "unsupported",
+            CheckKind::Reconcile { .. } => "reconcile",
         }
     }
 }

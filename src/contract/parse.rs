@@ -53,9 +53,21 @@ const COLUMN_KEYS: &[&str] = &[
 const ANOMALY_KEYS: &[&str] =
     &["metric", "column", "check", "method", "tolerance", "threshold", "window", "min_history", "direction"];
 const LIMIT_KEYS: &[&str] = &["max_failures", "max_failure_rate", "severity"];
-const CHECK_KINDS: &[&str] =
-    &["row_count", "freshness", "row_count_anomaly", "unique", "references", "missing_partitions", "anomaly"];
+const CHECK_KINDS: &[&str] = &[
+    "row_count",
+    "freshness",
+    "row_count_anomaly",
+    "unique",
+    "references",
+    "missing_partitions",
+    "anomaly",
+    "reconcile",
+];
+const RECONCILE_KEYS: &[&str] =
+    &["with", "key", "row_count", "missing_keys", "extra_keys", "duplicate_keys", "columns"];
+const RECONCILE_WITH_KEYS: &[&str] = &["path", "contract", "format", "partitioning", "csv", "storage_options"];
 const CHECK_KEYS: &[&str] = &[
+    "reconcile",
     "row_count",
     "freshness",
     "row_count_anomaly",
@@ -976,20 +988,222 @@ fn checks_of(ctx: &mut Ctx, node: &Node) -> Vec<DatasetCheck> {
     };
     let mut checks: Vec<DatasetCheck> = Vec::new();
     for item in items {
-        let Some(check) = check_of(ctx, item) else { continue };
-        let id = check.id();
-        if checks.iter().any(|c| c.id() == id) {
-            let help = if check.name.is_none() {
-                format!("give each `{id}` check its own `name:`")
-            } else {
-                "choose another name".to_string()
-            };
-            ctx.error(check.pos, format!("two checks have the id `{id}`"), help);
-            continue;
+        // `reconcile` declares one check per comparison.
+        let declared = match item.as_map().is_some_and(|m| m.iter().any(|(k, _)| k.as_text() == Some("reconcile"))) {
+            true => reconcile_of(ctx, item),
+            false => check_of(ctx, item).into_iter().collect(),
+        };
+        for check in declared {
+            let id = check.id();
+            if checks.iter().any(|c| c.id() == id) {
+                let help = if check.name.is_none() {
+                    format!("give each `{id}` check its own `name:`")
+                } else {
+                    "choose another name".to_string()
+                };
+                ctx.error(check.pos, format!("two checks have the id `{id}`"), help);
+                continue;
+            }
+            checks.push(check);
         }
-        checks.push(check);
     }
     checks
+}
+
+/// `reconcile: {with, key, row_count, missing_keys, extra_keys, duplicate_keys, columns}`: one
+/// check per comparison, ids `<name>.<part>` (name: `reconcile` unless given).
+fn reconcile_of(ctx: &mut Ctx, item: &Node) -> Vec<DatasetCheck> {
+    let Some(f) = fields(ctx, item, "a check", CHECK_KEYS) else { return Vec::new() };
+    if let Some((other, key, _)) = f.entries.iter().find(|(k, _, _)| *k != "reconcile" && CHECK_KINDS.contains(k)) {
+        ctx.error(
+            key.pos,
+            format!("a check has more than one kind (`reconcile` and `{other}`)"),
+            "write each check as its own list item",
+        );
+        return Vec::new();
+    }
+    let Some(body_node) = f.get("reconcile") else { return Vec::new() };
+    let pos = f.entries.iter().find(|(k, _, _)| *k == "reconcile").map(|(_, k, _)| k.pos).unwrap_or(item.pos);
+    let group = f.get("name").and_then(|n| text_of(ctx, n, "`name`")).unwrap_or_else(|| "reconcile".into());
+    let severity = f.get("severity").and_then(|n| severity_of(ctx, n)).unwrap_or_default();
+    let Some(b) = fields(ctx, body_node, "`reconcile`", RECONCILE_KEYS) else { return Vec::new() };
+    let with = match b.get("with") {
+        None => {
+            ctx.error(
+                b.pos,
+                "`reconcile` needs `with` (the dataset to compare with)",
+                "add `with: {path: ../legacy/orders}`",
+            );
+            None
+        }
+        Some(node) => reconcile_with_of(ctx, node),
+    };
+    let key: Vec<String> = match b.get("key") {
+        None => Vec::new(),
+        Some(node) => match (node.as_seq(), node.as_text()) {
+            (Some(items), _) => items.iter().filter_map(|n| text_of(ctx, n, "a `key` column")).collect(),
+            (None, Some(one)) => vec![one.to_string()],
+            (None, None) => {
+                ctx.error(node.pos, "`key` must be a column or a list of columns", "write `key: [order_id]`");
+                Vec::new()
+            }
+        },
+    };
+    let mut parts: Vec<(ReconcilePart, Limits, Pos)> = Vec::new();
+    // Row counts are always compared: equal unless a difference is allowed.
+    let row_count = match b.get("row_count") {
+        None => ReconcilePart::RowCount { max_difference: None, max_difference_rate: None },
+        Some(node) => {
+            let r = fields(ctx, node, "`row_count` of `reconcile`", &["max_difference", "max_difference_rate"]);
+            ReconcilePart::RowCount {
+                max_difference: r
+                    .as_ref()
+                    .and_then(|r| r.get("max_difference"))
+                    .and_then(|n| count_of(ctx, n, "`max_difference`")),
+                max_difference_rate: r
+                    .as_ref()
+                    .and_then(|r| r.get("max_difference_rate"))
+                    .and_then(|n| rate_of(ctx, n, "`max_difference_rate`")),
+            }
+        }
+    };
+    parts.push((row_count, Limits::default(), b.get("row_count").map(|n| n.pos).unwrap_or(pos)));
+    let with_key = ["missing_keys", "extra_keys", "duplicate_keys", "columns"];
+    if key.is_empty() {
+        for name in with_key {
+            if let Some(node) = b.get(name) {
+                ctx.error(
+                    node.pos,
+                    format!("`{name}` compares rows by key, and `reconcile` has no `key`"),
+                    "add `key: [COLUMN, ...]`",
+                );
+            }
+        }
+    } else {
+        for (name, part) in [
+            ("missing_keys", ReconcilePart::MissingKeys),
+            ("extra_keys", ReconcilePart::ExtraKeys),
+            ("duplicate_keys", ReconcilePart::DuplicateKeys),
+        ] {
+            let limits = match b.get(name) {
+                None => Limits::default(),
+                Some(node) => fields(ctx, node, &format!("`{name}`"), &["max_failures", "max_failure_rate"])
+                    .map(|l| limits_of(ctx, &l))
+                    .unwrap_or_default(),
+            };
+            parts.push((part, limits, b.get(name).map(|n| n.pos).unwrap_or(pos)));
+        }
+        if let Some(columns) = b.get("columns") {
+            match columns.as_map() {
+                None => ctx.error(
+                    columns.pos,
+                    "`columns` must map column names to options",
+                    "write `columns: {amount: {tolerance: 0.005}, status: {}}`",
+                ),
+                Some(entries) => {
+                    for (name_node, options) in entries {
+                        let Some(column) = name_node.as_text().map(str::to_string) else { continue };
+                        let mut tolerance = Tolerance::Exact;
+                        let mut limits = Limits::default();
+                        if !options.is_null() {
+                            if let Some(o) = fields(
+                                ctx,
+                                options,
+                                &format!("`columns.{column}`"),
+                                &["tolerance", "max_failures", "max_failure_rate"],
+                            ) {
+                                limits = limits_of(ctx, &o);
+                                if let Some(t) = o.get("tolerance") {
+                                    tolerance = tolerance_of(ctx, t);
+                                }
+                            }
+                        }
+                        parts.push((ReconcilePart::Values { column, tolerance }, limits, name_node.pos));
+                    }
+                }
+            }
+        }
+    }
+    let Some(with) = with else { return Vec::new() };
+    parts
+        .into_iter()
+        .map(|(part, limits, pos)| DatasetCheck {
+            name: Some(format!("{group}.{}", part.suffix())),
+            kind: CheckKind::Reconcile { group: group.clone(), with: with.clone(), key: key.clone(), part },
+            severity,
+            limits,
+            pos,
+        })
+        .collect()
+}
+
+/// `tolerance: 0.005` (absolute) or `tolerance: {relative: 0.001}`.
+fn tolerance_of(ctx: &mut Ctx, node: &Node) -> Tolerance {
+    if let Some(v) = node.as_f64() {
+        if v >= 0.0 {
+            return Tolerance::Absolute(v);
+        }
+    }
+    if let Some(r) = node.as_map().and_then(|_| fields(ctx, node, "`tolerance`", &["relative", "absolute"])) {
+        match (r.get("relative").and_then(Node::as_f64), r.get("absolute").and_then(Node::as_f64)) {
+            (Some(v), None) if v >= 0.0 => return Tolerance::Relative(v),
+            (None, Some(v)) if v >= 0.0 => return Tolerance::Absolute(v),
+            _ => {}
+        }
+    }
+    ctx.error(
+        node.pos,
+        "`tolerance` must be a number ≥ 0 or `{relative: NUMBER}`",
+        "write `tolerance: 0.005` or `tolerance: {relative: 0.001}`",
+    );
+    Tolerance::Exact
+}
+
+/// `with: PATH`, `with: {path, format, partitioning, csv, storage_options}` or `with: {contract: FILE}`.
+fn reconcile_with_of(ctx: &mut Ctx, node: &Node) -> Option<ReconcileWith> {
+    let mut with = ReconcileWith {
+        path: String::new(),
+        contract: false,
+        format: None,
+        partition_key: None,
+        csv: None,
+        storage_options: Default::default(),
+    };
+    if let Some(text) = node.as_str() {
+        with.path = text.to_string();
+        return Some(with);
+    }
+    let w = fields(ctx, node, "`with`", RECONCILE_WITH_KEYS)?;
+    match (w.get("path"), w.get("contract")) {
+        (Some(p), None) => with.path = text_of(ctx, p, "`with.path`")?,
+        (None, Some(c)) => {
+            with.path = text_of(ctx, c, "`with.contract`")?;
+            with.contract = true;
+            if let Some((name, key, _)) = w.entries.iter().find(|(k, _, _)| *k != "contract") {
+                ctx.error(
+                    key.pos,
+                    format!("`with.{name}` comes from the other contract"),
+                    "keep `contract:` alone, or write `path:` instead",
+                );
+            }
+        }
+        _ => {
+            ctx.error(
+                w.pos,
+                "`with` needs exactly one of `path` and `contract`",
+                "write `with: {path: ../legacy/orders}`",
+            );
+            return None;
+        }
+    }
+    with.format = w.get("format").and_then(|n| format_of(ctx, n));
+    with.csv = w.get("csv").and_then(|n| csv_of(ctx, n));
+    with.storage_options = w.get("storage_options").map(|n| storage_options_of(ctx, n)).unwrap_or_default();
+    with.partition_key = w.get("partitioning").and_then(|n| {
+        let p = fields(ctx, n, "`partitioning`", PARTITIONING_KEYS)?;
+        required_text(ctx, &p, "key", "`partitioning`")
+    });
+    Some(with)
 }
 
 fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {

@@ -71,6 +71,8 @@ pub enum Evidence {
     Where { failing: Expr, value: Expr },
     /// Keys that occur more than once (filtered to rows where `present` holds).
     Duplicates { keys: Vec<Expr>, present: Expr },
+    /// Samples the check gathered itself (value, count), most telling first (`reconcile`).
+    Known(Vec<(Value, u64)>),
 }
 
 /// A check compiled to aggregates. `finish` receives their values in order.

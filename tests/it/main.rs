@@ -20,5 +20,6 @@ mod odcs;
 mod partitions;
 mod property;
 mod quarantine;
+mod reconcile;
 mod rules;
 mod snapshots;
