@@ -520,7 +520,8 @@ mod tests {
     fn differs(a: Vec<Option<f64>>, b: Vec<Option<f64>>, tolerance: Tolerance) -> Vec<bool> {
         let df = df!("a" => a, "b" => b).unwrap();
         let out = df.lazy().select([equal(col("a"), col("b"), tolerance, true).not().alias("d")]).collect().unwrap();
-        out.column("d").unwrap().bool().unwrap().into_iter().map(|v| v.unwrap()).collect()
+        let d = out.column("d").unwrap();
+        (0..d.len()).map(|i| matches!(d.get(i).unwrap(), AnyValue::Boolean(true))).collect()
     }
 
     #[test]
