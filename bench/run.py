@@ -6,6 +6,8 @@
     python3 bench/run.py M [L ...]
     python3 bench/run.py M --infer     # only infer vs check on CSV
     python3 bench/run.py M --metrics   # only the cost of five metric anomalies
+    python3 bench/run.py M --reconcile # reconcile against a copy with 0.1% of rows dropped, added,
+                                       # changed (needs duckdb), beside DuckDB's full outer join
     python3 bench/run.py M --s3        # the M Parquet data served by moto's S3 server, over s3://
                                        # (needs `moto_server` on PATH or MOTO_SERVER=path/to/it)
 
@@ -263,6 +265,65 @@ def bench_s3(size, repeat):
         server.wait()
 
 
+RECONCILE_TRUTH = """
+WITH dup AS (SELECT order_id FROM read_parquet('{here}/**/*.parquet') WHERE order_id IS NOT NULL
+             GROUP BY order_id HAVING count(*) > 1)
+SELECT
+  (SELECT count(*) FROM read_parquet('{here}/**/*.parquet') WHERE order_id % 1000 = 1 AND order_id NOT IN (SELECT order_id FROM dup)) AS dropped,
+  (SELECT count(*) FROM read_parquet('{here}/**/*.parquet') WHERE order_id % 1000 = 2 AND amount IS NOT NULL AND order_id NOT IN (SELECT order_id FROM dup)) AS changed,
+  (SELECT count(*) FROM read_parquet('{here}/**/*.parquet') WHERE order_id % 1000 = 3 AND order_id NOT IN (SELECT order_id FROM dup)) AS added,
+  (SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM read_parquet('{here}/**/*.parquet') WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(*) > 1)) AS duplicate_rows
+"""
+RECONCILE_QUERY = """
+WITH h AS (SELECT DISTINCT ON (order_id) order_id, amount FROM read_parquet('{here}/**/*.parquet') WHERE order_id IS NOT NULL),
+     t AS (SELECT DISTINCT ON (order_id) order_id, amount FROM read_parquet('{there}/**/*.parquet') WHERE order_id IS NOT NULL)
+SELECT count(*) FILTER (WHERE h.order_id IS NULL) AS missing,
+       count(*) FILTER (WHERE t.order_id IS NULL) AS extra,
+       count(*) FILTER (WHERE h.order_id IS NOT NULL AND t.order_id IS NOT NULL AND h.amount IS DISTINCT FROM t.amount) AS differ
+FROM h FULL OUTER JOIN t ON h.order_id = t.order_id
+"""
+
+
+def bench_reconcile(size, repeat):
+    """reconcile of the M Parquet data against a shadow copy: 0.1% of the rows dropped (order_id %
+    1000 = 1), 0.1% changed (amount + 1 where % 1000 = 2), 0.1% added (copies of % 1000 = 3 under
+    new ids); ids that occur twice are left alone so the truth is exact. Targets: within 3x of
+    DuckDB's full outer join computing the same counts, peak RSS <= 2 GiB."""
+    import duckdb
+
+    root = DATA / size
+    here, shadow = root / "parquet", root / "shadow"
+    if not (shadow / "done").exists():
+        con = duckdb.connect()
+        dup = f"(SELECT order_id FROM read_parquet('{here}/**/*.parquet') WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(*) > 1)"
+        con.execute(f"""
+            COPY (
+              SELECT * REPLACE (CASE WHEN order_id % 1000 = 2 AND order_id NOT IN {dup} THEN amount + 1 ELSE amount END AS amount)
+              FROM read_parquet('{here}/**/*.parquet', hive_partitioning = true)
+              WHERE NOT (order_id % 1000 = 1 AND order_id NOT IN {dup}) OR order_id IS NULL
+              UNION ALL
+              SELECT * REPLACE (order_id + 1000000000000 AS order_id)
+              FROM read_parquet('{here}/**/*.parquet', hive_partitioning = true)
+              WHERE order_id % 1000 = 3 AND order_id NOT IN {dup}
+            ) TO '{shadow}' (FORMAT parquet, PARTITION_BY (dt), OVERWRITE_OR_IGNORE)""")
+        (shadow / "done").write_text("")
+    con = duckdb.connect()
+    truth = dict(zip(["dropped", "changed", "added", "duplicate_rows"],
+                     con.execute(RECONCILE_TRUTH.format(here=here)).fetchone()))
+    cmd = [str(BIN), "compare", str(here), str(shadow), "--key", "order_id", "--columns", "amount", "--format", "json"]
+    secs, rss, code, out = best_of(repeat, cmd)
+    checks = {c["id"]: c["failures"] for c in json.loads(out)["results"][0]["checks"]}
+    got = {"dropped": checks["reconcile.extra_keys"], "added": checks["reconcile.missing_keys"],
+           "changed": checks["reconcile.values.amount"], "duplicate_rows": checks["reconcile.duplicate_keys"] // 2}
+    verdict = "counts == truth" if got == truth else f"MISMATCH: tollgate {got} != truth {truth}"
+    d_secs, d_rss, _, d_out = best_of(repeat, duckdb_cmd(RECONCILE_QUERY.format(here=here, there=shadow)))
+    print(f"\n== {size}: reconcile against a shadow copy (truth {truth}) ==")
+    print("| what | wall s | peak MiB | |\n|---|---:|---:|---|")
+    print(f"| tollgate compare --key order_id --columns amount | {secs:.2f} | {rss:.0f} | {verdict} |")
+    print(f"| DuckDB full outer join of distinct keys | {d_secs:.2f} | {d_rss:.0f} | {d_out.strip()} |")
+    print(f"ratio {secs / d_secs:.2f} (target <= 3); peak {rss:.0f} MiB (target <= 2048)")
+
+
 def bench_validate():
     times = [run([str(BIN), "validate", "contracts/orders.yaml"])[0] for _ in range(20)]
     print(f"\n== validate contracts/orders.yaml: median {statistics.median(times)*1000:.1f} ms over 20 runs (target <= 20 ms) ==")
@@ -279,11 +340,15 @@ def main():
     for size in sizes:
         if not (DATA / size / "truth.json").exists():
             sys.exit(f"generate the data first: ./target/release/examples/bench_generate {size}")
-        if "--infer" not in sys.argv and "--metrics" not in sys.argv and "--s3" not in sys.argv:
+        if not {"--infer", "--metrics", "--s3", "--reconcile"} & set(sys.argv):
             bench_size(size, repeat, have_duckdb)
     if "--s3" in sys.argv:
         for size in sizes:
             bench_s3(size, repeat)
+        return
+    if "--reconcile" in sys.argv:
+        for size in sizes:
+            bench_reconcile(size, repeat)
         return
     if "--infer" in sys.argv:
         for size in sizes:

@@ -81,27 +81,6 @@ fn split(url: &str) -> (String, String) {
 static OPTIONS: OnceLock<Mutex<HashMap<String, BTreeMap<String, String>>>> = OnceLock::new();
 static STORES: OnceLock<Mutex<HashMap<String, Arc<Store>>>> = OnceLock::new();
 
-/// Settings a contract may not hold: secrets come from the environment or credential files.
-pub const SECRET_KEYS: &[&str] = &[
-    "access_key_id",
-    "aws_access_key_id",
-    "secret_access_key",
-    "aws_secret_access_key",
-    "session_token",
-    "aws_session_token",
-    "token",
-    "account_key",
-    "azure_storage_account_key",
-    "access_key",
-    "sas_token",
-    "azure_storage_sas_token",
-    "client_secret",
-    "azure_client_secret",
-    "service_account_key",
-    "google_service_account_key",
-    "password",
-];
-
 pub fn set_options(url: &Path, options: &BTreeMap<String, String>) {
     let Some(text) = url.to_str() else { return };
     let (root, _) = split(text);

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::svg::{self, Band, Point};
 use super::table::{overall, rank, sample_line, tolerance};
-use super::{CheckReport, Report, ResultReport, Status};
+use super::{escape, CheckReport, Report, ResultReport, Status};
 
 /// What the page states beyond the report model.
 pub struct Page<'a> {
@@ -20,22 +20,6 @@ pub struct Page<'a> {
     pub generated_at: &'a str,
     /// Each contract's text by its `contract_path`, for the links from checks to their lines.
     pub sources: &'a BTreeMap<String, String>,
-}
-
-/// Text made safe for HTML element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 const STYLE: &str = r#"
@@ -480,7 +464,7 @@ mod tests {
     fn escape_covers_markup_and_quotes() {
         assert_eq!(
             escape(r#"<script>alert("x")</script> & 'y'"#),
-            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &apos;y&apos;"
         );
     }
 }

@@ -2,24 +2,7 @@
 //! fail → `<failure>`, error → `<error>`, skipped → `<skipped/>`; a warning passes with its
 //! message in `<system-out>`.
 
-use super::{Report, ResultReport, Status};
-
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 cannot carry most control characters, even escaped.
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::{escape, Report, ResultReport, Status};
 
 pub fn suite_name(r: &ResultReport) -> String {
     match &r.partition {

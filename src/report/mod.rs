@@ -125,6 +125,25 @@ impl Report {
     }
 }
 
+/// Text made safe for XML and HTML, in element content and quoted attribute values; control
+/// characters XML 1.0 cannot carry become `\uXXXX`.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 cannot carry most control characters, even escaped.
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// What a sensitive column's values are shown as.
 pub const REDACTED: &str = "<redacted>";
 

@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use super::html::escape;
+use super::escape;
 use super::Status;
 
 pub const WIDTH: f64 = 640.0;

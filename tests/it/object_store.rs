@@ -45,29 +45,21 @@ impl Bucket {
 
     /// An unsigned PUT of `body` to `key` (the bucket itself when `key` is empty).
     fn put(&self, key: &str, body: &[u8]) -> u16 {
+        self.put_with(key, body, "")
+    }
+
+    /// An unsigned PUT readable by anyone (`x-amz-acl: public-read`): a plain HTTP file.
+    fn put_public(&self, key: &str, body: &[u8]) -> u16 {
+        self.put_with(key, body, "x-amz-acl: public-read\r\n")
+    }
+
+    fn put_with(&self, key: &str, body: &[u8], headers: &str) -> u16 {
         let address = self.endpoint.trim_start_matches("http://");
         let mut stream = TcpStream::connect(address).unwrap();
         let path = if key.is_empty() { format!("/{}", self.name) } else { format!("/{}/{key}", self.name) };
         write!(
             stream,
-            "PUT {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .unwrap();
-        stream.write_all(body).unwrap();
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response);
-        response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
-    }
-
-    /// An unsigned PUT readable by anyone (`x-amz-acl: public-read`): a plain HTTP file.
-    fn put_public(&self, key: &str, body: &[u8]) -> u16 {
-        let address = self.endpoint.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(address).unwrap();
-        write!(
-            stream,
-            "PUT /{}/{key} HTTP/1.1\r\nHost: {address}\r\nx-amz-acl: public-read\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            self.name,
+            "PUT {path} HTTP/1.1\r\nHost: {address}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
         )
         .unwrap();
