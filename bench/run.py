@@ -226,7 +226,9 @@ def bench_s3(size, repeat):
                 time.sleep(0.2)
 
         def put(key, body):
-            request = urllib.request.Request(f"{endpoint}/bench/{key}", data=body, method="PUT")
+            # Without a content type urllib says form-encoded, and the server parses the body as a form.
+            request = urllib.request.Request(f"{endpoint}/bench/{key}", data=body, method="PUT",
+                                             headers={"Content-Type": "application/octet-stream"})
             urllib.request.urlopen(request, timeout=300)
 
         urllib.request.urlopen(urllib.request.Request(f"{endpoint}/bench", data=b"", method="PUT"))

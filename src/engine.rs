@@ -792,6 +792,7 @@ fn plan_checks(
     // `reconcile`: the other side is read and matched here, once per group, before planning.
     let here_files = partition.map(|p| p.files.as_slice()).unwrap_or(&dataset.files);
     let reconciled = checks::reconcile_all(contract, dataset, here_files, partition, options.sample)?;
+    let sql_results = checks::run_sql_checks(contract, dataset, here_files, partition, &inputs, typed)?;
     let unreadable = match checked_files.first() {
         Some(first) => dataset.unreadable_columns(first)?,
         None => Vec::new(),
@@ -829,6 +830,7 @@ fn plan_checks(
         data_columns: &data_columns,
         metric_history: &metric_history,
         reconciled: &reconciled,
+        sql_results: &sql_results,
     };
     for check in &contract.checks {
         let state = match checks::plan(check, &ctx) {

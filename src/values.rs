@@ -436,6 +436,7 @@ pub fn json_value(v: &AnyValue) -> Value {
         AnyValue::Binary(b) => json!(String::from_utf8_lossy(b)),
         AnyValue::BinaryOwned(b) => json!(String::from_utf8_lossy(b)),
         AnyValue::StructOwned(payload) => Value::Array(payload.0.iter().map(json_value).collect()),
+        AnyValue::Struct(..) => json_value(&v.clone().into_static()),
         // Exact, as text: a JSON number would be read back as a float and lose digits.
         AnyValue::Decimal(mantissa, _, scale) => json!(decimal_text(*mantissa, *scale)),
         other => {
@@ -452,7 +453,7 @@ pub fn json_value(v: &AnyValue) -> Value {
     }
 }
 
-fn float_json(f: f64) -> Value {
+pub fn float_json(f: f64) -> Value {
     if f.is_finite() {
         json!(f)
     } else if f.is_nan() {

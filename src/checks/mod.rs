@@ -9,6 +9,7 @@ mod reconcile;
 mod references;
 mod row_count;
 pub mod row_count_anomaly;
+mod sql;
 mod unique_key;
 
 use std::collections::HashMap;
@@ -40,9 +41,12 @@ pub struct CheckContext<'a> {
     pub metric_history: &'a HashMap<String, Vec<(String, f64)>>,
     /// Each `reconcile` group's comparison, by group name.
     pub reconciled: &'a HashMap<String, Result<reconcile::Reconciled, String>>,
+    /// Each `sql` check's number (or why there is none), by check id.
+    pub sql_results: &'a HashMap<String, Result<f64, String>>,
 }
 
 pub use reconcile::compare_all as reconcile_all;
+pub use sql::evaluate_all as run_sql_checks;
 
 #[allow(clippy::large_enum_variant)] // short-lived, one per check
 pub enum Planning {
@@ -73,6 +77,8 @@ pub fn plan(check: &DatasetCheck, ctx: &CheckContext) -> Planning {
         }
         CheckKind::Unsupported { reason } => return Planning::Skipped(reason.clone()),
         CheckKind::Reconcile { group, part, .. } => return reconcile::plan(group, part, check.limits, ctx),
+        CheckKind::Sql { condition, .. } => return sql::plan_sql(&check.id(), *condition, ctx),
+        CheckKind::WhereNot { condition, show } => sql::plan_where_not(condition, show, check.limits, ctx),
         CheckKind::MissingPartitions { interval_days, lookback } => {
             return missing_partitions::plan(*interval_days, *lookback, ctx)
         }
@@ -126,6 +132,14 @@ pub fn threshold(check: &DatasetCheck) -> Value {
             t.insert("unit".into(), json!(if *percent { "percent" } else { "rows" }));
         }
         CheckKind::Unsupported { .. } => {}
+        CheckKind::Sql { query, condition, .. } => {
+            t.insert("query".into(), json!(query));
+            t.insert("condition".into(), json!(condition.describe()));
+        }
+        CheckKind::WhereNot { condition, .. } => {
+            t.insert("condition".into(), json!(condition));
+            limits_json(&check.limits, &mut t);
+        }
         CheckKind::Reconcile { with, key, part, .. } => {
             t.insert("with".into(), json!(with.path));
             if !key.is_empty() {
@@ -203,6 +217,7 @@ pub fn column_of(check: &DatasetCheck) -> Option<String> {
         CheckKind::Reconcile { part: crate::contract::ReconcilePart::Values { column, .. }, .. } => {
             Some(column.clone())
         }
+        CheckKind::Sql { column, .. } => column.clone(),
         _ => None,
     }
 }

@@ -258,56 +258,66 @@ pub fn compare(
     let here = cast_keys(here_lf.select(wanted.clone()));
     let there = cast_keys(there_lf.select(wanted));
 
-    // Rows without a full key cannot be matched; rows sharing a key are reported, and only the
-    // first of them is compared (never an N×M join).
-    let unkeyed = |lf: LazyFrame, name: &str| -> Result<u64, DataError> {
-        Ok(count(&run(lf.filter(full_key.clone().not()).select([len().alias("n")]), name)?, "n"))
+    // Each side once: one group-by over the rows with a full key gives the distinct keys, each
+    // key's row count (duplicates: never an N×M join) and its first row's values. Rows without a
+    // full key cannot be matched: rows − rows grouped.
+    let grouped = |lf: LazyFrame, marker: &str, rename: bool, name: &str| -> Result<DataFrame, DataError> {
+        let mut aggs = vec![len().alias(marker)];
+        aggs.extend(compared.iter().map(|(c, _, _)| {
+            let first = col(c.as_str()).first();
+            if rename {
+                first.alias(there_name(c))
+            } else {
+                first
+            }
+        }));
+        run(lf.filter(full_key.clone()).group_by(key_cols.clone()).agg(aggs), name)
     };
-    let unkeyed_pair = (unkeyed(here.clone(), &dataset.display)?, unkeyed(there.clone(), &there_display)?);
-    let here = here.filter(full_key.clone());
-    let there = there.filter(full_key.clone());
-    let duplicated = |lf: LazyFrame, name: &str| -> Result<DataFrame, DataError> {
-        let by: Vec<PlSmallStr> =
-            std::iter::once("n".into()).chain(key.iter().map(|k| PlSmallStr::from(k.as_str()))).collect();
-        let descending: Vec<bool> = std::iter::once(true).chain(key.iter().map(|_| false)).collect();
-        run(
-            lf.group_by(key_cols.clone())
-                .agg([len().alias("n")])
-                .filter(col("n").gt(lit(1)))
-                .sort(by, SortMultipleOptions::default().with_order_descending_multi(descending)),
-            name,
-        )
+    let here_groups = grouped(here, HERE, false, &dataset.display)?;
+    let there_groups = grouped(there, THERE, true, &there_display)?;
+    let sum_of = |df: &DataFrame, marker: &str, more_than_one: bool| -> Result<u64, DataError> {
+        let n = col(marker).cast(DataType::UInt64);
+        let counted = if more_than_one { n.clone().filter(n.gt(lit(1))) } else { n };
+        Ok(count(&run(df.clone().lazy().select([counted.sum().alias("s")]), &dataset.display)?, "s"))
     };
-    let dup_here = duplicated(here.clone(), &dataset.display)?;
-    let dup_there = duplicated(there.clone(), &there_display)?;
-    let dup_rows = |df: &DataFrame| -> u64 {
-        df.column("n").ok().and_then(|c| c.as_materialized_series().sum::<u64>().ok()).unwrap_or(0)
-    };
+    let unkeyed_pair = (
+        here_rows.saturating_sub(sum_of(&here_groups, HERE, false)?),
+        there_rows.saturating_sub(sum_of(&there_groups, THERE, false)?),
+    );
+    // Duplicate keys, most repeated first (ties by key): here's, then there's.
     let mut dup_samples = Vec::new();
-    for df in [&dup_here, &dup_there] {
-        for row in 0..df.height().min(sample) {
-            dup_samples.push((
-                key_json(df, key, row),
-                df.column("n").ok().and_then(|c| c.get(row).ok()).and_then(|v| v.extract::<u64>()).unwrap_or(0),
-            ));
+    for (df, marker) in [(&here_groups, HERE), (&there_groups, THERE)] {
+        let by: Vec<PlSmallStr> =
+            std::iter::once(PlSmallStr::from(marker)).chain(key.iter().map(|k| PlSmallStr::from(k.as_str()))).collect();
+        let descending: Vec<bool> = std::iter::once(true).chain(key.iter().map(|_| false)).collect();
+        let top = run(
+            df.clone()
+                .lazy()
+                .filter(col(marker).gt(lit(1)))
+                .sort(by, SortMultipleOptions::default().with_order_descending_multi(descending))
+                .limit(sample as IdxSize),
+            &dataset.display,
+        )?;
+        for row in 0..top.height() {
+            let n = top.column(marker).ok().and_then(|c| c.get(row).ok()).and_then(|v| v.extract::<u64>()).unwrap_or(0);
+            dup_samples.push((key_json(&top, key, row), n));
         }
     }
     dup_samples.truncate(sample);
+    let duplicate_rows = (sum_of(&here_groups, HERE, true)?, sum_of(&there_groups, THERE, true)?);
 
-    let key_names = || cols(key.iter().map(|k| k.as_str()).collect::<Vec<_>>());
-    let here = here.unique_stable(Some(key_names()), UniqueKeepStrategy::First);
-    let there = there.unique_stable(Some(key_names()), UniqueKeepStrategy::First);
-    let renames: Vec<Expr> = compared.iter().map(|(c, _, _)| col(c.as_str()).alias(there_name(c))).collect();
-    let mut there_columns = key_cols.clone();
-    there_columns.extend(renames);
-    let here = here.with_column(lit(true).alias(HERE));
-    let there = there.select(there_columns).with_column(lit(true).alias(THERE));
-    let joined = here.join(
-        there,
-        key_cols.clone(),
-        key_cols.clone(),
-        JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
-    );
+    // One full join of the distinct keys, kept in memory: the counts and the samples both read it.
+    // The markers (row counts) are null on the side a key is absent from.
+    let joined = run(
+        here_groups.lazy().join(
+            there_groups.lazy(),
+            key_cols.clone(),
+            key_cols.clone(),
+            JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
+        ),
+        &dataset.display,
+    )?
+    .lazy();
     let both = col(HERE).is_not_null().and(col(THERE).is_not_null());
     let mut flags = Vec::new();
     for (i, (c, tolerance, float)) in compared.iter().enumerate() {
@@ -377,7 +387,7 @@ pub fn compare(
         unkeyed: unkeyed_pair,
         missing: (missing, missing_samples),
         extra: (extra, extra_samples),
-        duplicates: (dup_rows(&dup_here), dup_rows(&dup_there), dup_samples),
+        duplicates: (duplicate_rows.0, duplicate_rows.1, dup_samples),
         matched: count(&totals, "matched"),
         values,
     });

@@ -312,6 +312,22 @@ pub enum CheckKind {
     Unsupported {
         reason: String,
     },
+    /// `sql`: a read-only query over the checked data (placeholders already resolved) that
+    /// returns one number, compared with `condition`. `tables`: the names the data is known by
+    /// in the query (the contract's name; in ODCS also the schema object's `name` and
+    /// `physicalName`).
+    Sql {
+        query: String,
+        condition: Condition,
+        tables: Vec<String>,
+        column: Option<String>,
+    },
+    /// `where_not`: rows where the SQL expression `condition` is false or null fail; samples show
+    /// the `show` columns (default: the columns the condition names).
+    WhereNot {
+        condition: String,
+        show: Vec<String>,
+    },
     /// One comparison of a `reconcile` check (its `group`, the check's name) of the data with
     /// another dataset, `with`.
     Reconcile {
@@ -527,6 +543,8 @@ impl CheckKind {
                 }
                 all
             }
+            CheckKind::Sql { column, .. } => column.iter().map(String::as_str).collect(),
+            CheckKind::WhereNot { show, .. } => show.iter().map(String::as_str).collect(),
             CheckKind::Reconcile { key, part, .. } => {
                 let mut all: Vec<&str> = key.iter().map(String::as_str).collect();
                 if let ReconcilePart::Values { column, .. } = part {
@@ -553,6 +571,8 @@ impl CheckKind {
             CheckKind::Metric { metric, .. } => metric.name(),
             CheckKind::Unsupported { .. } => "unsupported",
             CheckKind::Reconcile { .. } => "reconcile",
+            CheckKind::Sql { .. } => "sql",
+            CheckKind::WhereNot { .. } => "where_not",
         }
     }
 }

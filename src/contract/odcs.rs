@@ -173,7 +173,7 @@ fn literals(node: Option<&Node>) -> Vec<Literal> {
 }
 
 /// One `quality` entry, at property level (`column`) or schema level.
-fn quality_rule(ctx: &mut Ctx, rule: &Node, column: Option<&str>) -> Option<DatasetCheck> {
+fn quality_rule(ctx: &mut Ctx, rule: &Node, column: Option<&str>, tables: &[String]) -> Option<DatasetCheck> {
     let kind = text(rule, "type").unwrap_or_else(|| "library".into());
     let metric_node = get(rule, "metric").or_else(|| get(rule, "rule"));
     let metric_name = metric_node.and_then(|n| n.as_text()).map(str::to_string);
@@ -182,6 +182,34 @@ fn quality_rule(ctx: &mut Ctx, rule: &Node, column: Option<&str>) -> Option<Data
         None => suffix.to_string(),
     };
     let id = text(rule, "id").or_else(|| text(rule, "name"));
+    if kind == "sql" {
+        let Some(query_node) = get(rule, "query") else {
+            ctx.error(
+                rule.pos,
+                "an ODCS `sql` rule needs `query`",
+                "write `query: SELECT count(*) FROM {object} WHERE …`",
+            );
+            return None;
+        };
+        let query = text_of(ctx, query_node, "`query`")?;
+        let table = tables.first().cloned().unwrap_or_else(|| "data".into());
+        let query = super::parse::resolve_placeholders(&query, &table, column);
+        super::parse::check_read_only(ctx, &query, query_node.pos)?;
+        let has_operator =
+            rule.as_map().is_some_and(|m| m.iter().any(|(k, _)| k.as_text().is_some_and(|k| k.starts_with("must"))));
+        if !has_operator {
+            ctx.error(rule.pos, "an ODCS `sql` rule needs an operator for its number", "add e.g. `mustBe: 0`");
+            return None;
+        }
+        let condition = condition(ctx, rule, &Metric::Nulls)?;
+        return Some(DatasetCheck {
+            name: Some(id.unwrap_or_else(|| base("sql"))),
+            kind: CheckKind::Sql { query, condition, tables: tables.to_vec(), column: column.map(str::to_string) },
+            severity: severity(rule),
+            limits: Limits::default(),
+            pos: rule.pos,
+        });
+    }
     if kind != "library" {
         return Some(DatasetCheck {
             name: Some(id.unwrap_or_else(|| base(&kind))),
@@ -388,6 +416,15 @@ fn sla_checks(ctx: &mut Ctx, root: &Node, checks: &mut Vec<DatasetCheck>) {
     }
 }
 
+/// The names an ODCS `sql` rule may call the checked data by: the schema object's `name` and
+/// `physicalName`, and the contract's name.
+fn table_names(object: &Node, contract: &str) -> Vec<String> {
+    let mut names: Vec<String> = [text(object, "name"), text(object, "physicalName")].into_iter().flatten().collect();
+    names.push(contract.to_string());
+    names.dedup();
+    names
+}
+
 /// A URL of a store tollgate reads (`s3://`, `gs://`, `az://`, `abfss://`, `https://`, …).
 fn is_object_store_url(text: &str) -> bool {
     let scheme = text.split_once("://").map(|(s, _)| s.to_ascii_lowercase()).unwrap_or_default();
@@ -470,6 +507,7 @@ pub fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> 
     let objects = get(root, "schema").and_then(Node::as_seq).unwrap_or_default();
     let schema_pos = get(root, "schema").map(|n| n.pos).unwrap_or(root.pos);
     if let Some(object) = objects.first() {
+        let tables = table_names(object, &name);
         let mut primary: Vec<(i64, String)> = Vec::new();
         for property in get(object, "properties").and_then(Node::as_seq).unwrap_or_default() {
             let Some(col) = text(property, "name") else {
@@ -511,7 +549,7 @@ pub fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> 
                 type_options(ctx, options, &mut rules);
             }
             for q in get(property, "quality").and_then(Node::as_seq).unwrap_or_default() {
-                checks.extend(quality_rule(ctx, q, Some(&col)));
+                checks.extend(quality_rule(ctx, q, Some(&col), &tables));
             }
             let sensitive = sensitive_property(property);
             columns.push(ColumnSpec { name: col, declared_type: declared, rules, sensitive, pos: property.pos });
@@ -537,7 +575,7 @@ pub fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> 
             }),
         }
         for q in get(object, "quality").and_then(Node::as_seq).unwrap_or_default() {
-            checks.extend(quality_rule(ctx, q, None));
+            checks.extend(quality_rule(ctx, q, None, &tables));
         }
         for extra in &objects[1..] {
             checks.push(DatasetCheck {
@@ -551,8 +589,9 @@ pub fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> 
             });
         }
     }
+    let tables = objects.first().map(|o| table_names(o, &name)).unwrap_or_else(|| vec![name.clone()]);
     for q in get(root, "quality").and_then(Node::as_seq).unwrap_or_default() {
-        checks.extend(quality_rule(ctx, q, None));
+        checks.extend(quality_rule(ctx, q, None, &tables));
     }
     sla_checks(ctx, root, &mut checks);
     // Ids must be unique; ODCS does not promise it, so later twins get a suffix.

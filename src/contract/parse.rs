@@ -62,12 +62,16 @@ const CHECK_KINDS: &[&str] = &[
     "missing_partitions",
     "anomaly",
     "reconcile",
+    "sql",
+    "where_not",
 ];
 const RECONCILE_KEYS: &[&str] =
     &["with", "key", "row_count", "missing_keys", "extra_keys", "duplicate_keys", "columns"];
 const RECONCILE_WITH_KEYS: &[&str] = &["path", "contract", "format", "partitioning", "csv", "storage_options"];
 const CHECK_KEYS: &[&str] = &[
     "reconcile",
+    "sql",
+    "where_not",
     "row_count",
     "freshness",
     "row_count_anomaly",
@@ -88,6 +92,8 @@ pub(super) struct Ctx<'a> {
     pub(super) warnings: Vec<Diagnostic>,
     /// Dataset checks written under a column (`anomaly:`), appended after `checks:`.
     pub(super) column_checks: Vec<DatasetCheck>,
+    /// The contract's name, once read: the table name of its `sql` checks.
+    pub(super) contract_name: Option<String>,
 }
 
 impl Ctx<'_> {
@@ -313,7 +319,8 @@ fn compare_literals(a: &Literal, b: &Literal) -> Option<std::cmp::Ordering> {
 }
 
 pub fn parse_contract(text: &str, file: &Path) -> Result<Contract, InvalidContract> {
-    let mut ctx = Ctx { file, diagnostics: Vec::new(), warnings: Vec::new(), column_checks: Vec::new() };
+    let mut ctx =
+        Ctx { file, diagnostics: Vec::new(), warnings: Vec::new(), column_checks: Vec::new(), contract_name: None };
     // Editors on Windows save a byte-order mark; it is not part of the first key.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let root = match yaml::parse(text) {
@@ -379,6 +386,7 @@ fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> {
             );
         }
     }
+    ctx.contract_name = name.clone();
     let version = top.get("version").and_then(|n| text_of(ctx, n, "`version`"));
     let owner = top.get("owner").and_then(|n| text_of(ctx, n, "`owner`"));
     let description = top.get("description").and_then(|n| text_of(ctx, n, "`description`"));
@@ -1010,6 +1018,150 @@ fn checks_of(ctx: &mut Ctx, node: &Node) -> Vec<DatasetCheck> {
     checks
 }
 
+/// `min`/`max`/`equals`/`between` of a native `sql` check, as a condition on its number.
+fn sql_bounds(ctx: &mut Ctx, b: &Fields, pos: Pos) -> Option<Condition> {
+    let number = |ctx: &mut Ctx, key: &str| -> Option<f64> {
+        let n = b.get(key)?;
+        let v = n.as_f64();
+        if v.is_none() {
+            ctx.error(n.pos, format!("`{key}` must be a number"), format!("write `{key}: 0`"));
+        }
+        v
+    };
+    let (min, max, equals) = (number(ctx, "min"), number(ctx, "max"), number(ctx, "equals"));
+    let between = match b.get("between") {
+        None => None,
+        Some(n) => match n.as_seq() {
+            Some([a, c]) if a.as_f64().is_some() && c.as_f64().is_some() => Some((a.as_f64()?, c.as_f64()?)),
+            _ => {
+                ctx.error(n.pos, "`between` takes two numbers", "write `between: [0, 10]`");
+                return None;
+            }
+        },
+    };
+    match (min, max, equals, between) {
+        (None, None, Some(x), None) => Some(Condition::Equal(x)),
+        (None, None, None, Some((a, c))) => Some(Condition::Between(a, c)),
+        (Some(a), Some(c), None, None) => Some(Condition::Between(a, c)),
+        (Some(a), None, None, None) => Some(Condition::GreaterOrEqual(a)),
+        (None, Some(c), None, None) => Some(Condition::LessOrEqual(c)),
+        (None, None, None, None) => {
+            ctx.error(
+                pos,
+                "`sql` needs a bound on its number",
+                "add `max: 0`, `min: 1`, `equals: 0` or `between: [0, 10]`",
+            );
+            None
+        }
+        _ => {
+            ctx.error(
+                pos,
+                "`sql` takes `min` and/or `max`, or `equals`, or `between`",
+                "keep one way of bounding the number",
+            );
+            None
+        }
+    }
+}
+
+/// The name the checked data has in a native contract's SQL: the contract's name.
+fn ctx_contract_name(ctx: &Ctx) -> String {
+    ctx.contract_name.clone().unwrap_or_else(|| "data".into())
+}
+
+/// `{object}`/`${object}` → the table's (quoted) name; `{column}`/`${column}` → the column's.
+pub(super) fn resolve_placeholders(query: &str, table: &str, column: Option<&str>) -> String {
+    let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+    let mut out = query.replace("${object}", &quote(table)).replace("{object}", &quote(table));
+    if let Some(c) = column {
+        out = out.replace("${column}", &quote(c)).replace("{column}", &quote(c));
+    }
+    out
+}
+
+/// Only one `SELECT` (or `WITH … SELECT`) statement: a contract's SQL reads, never writes.
+pub(super) fn check_read_only(ctx: &mut Ctx, query: &str, pos: Pos) -> Option<()> {
+    use sqlparser::ast::Statement;
+    let dialect = sqlparser::dialect::GenericDialect {};
+    match sqlparser::parser::Parser::parse_sql(&dialect, query) {
+        Err(e) => {
+            ctx.error(pos, format!("the query is not valid SQL: {e}"), "tollgate runs one SELECT (Polars SQL)");
+            None
+        }
+        Ok(statements) => match statements.as_slice() {
+            [Statement::Query(_)] => Some(()),
+            [] => {
+                ctx.error(pos, "the query is empty", "write `query: SELECT count(*) FROM …`");
+                None
+            }
+            [one] => {
+                let first = one.to_string();
+                let verb = first.split_whitespace().next().unwrap_or("it").to_uppercase();
+                ctx.error(
+                    pos,
+                    format!("the query is a {verb} statement; a contract's SQL may only read"),
+                    "write one SELECT (or WITH … SELECT) that returns one number",
+                );
+                None
+            }
+            many => {
+                ctx.error(
+                    pos,
+                    format!("the query holds {} statements; a check runs exactly one", many.len()),
+                    "keep one SELECT that returns one number",
+                );
+                None
+            }
+        },
+    }
+}
+
+/// A `where_not` condition: one SQL expression. Returns the columns it names.
+fn check_sql_expression(ctx: &mut Ctx, condition: &str, pos: Pos) -> Option<Vec<String>> {
+    use sqlparser::ast::{Expr, Visit, Visitor};
+    let dialect = sqlparser::dialect::GenericDialect {};
+    let parsed = sqlparser::parser::Parser::new(&dialect).try_with_sql(condition).and_then(|mut p| {
+        let expr = p.parse_expr()?;
+        match p.peek_token().token {
+            sqlparser::tokenizer::Token::EOF => Ok(expr),
+            other => {
+                Err(sqlparser::parser::ParserError::ParserError(format!("unexpected `{other}` after the expression")))
+            }
+        }
+    });
+    let expr = match parsed {
+        Ok(expr) => expr,
+        Err(e) => {
+            ctx.error(
+                pos,
+                format!("the condition is not one SQL expression: {e}"),
+                "write e.g. `condition: \"shipped_at >= ordered_at\"`",
+            );
+            return None;
+        }
+    };
+    struct Columns(Vec<String>);
+    impl Visitor for Columns {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &Expr) -> std::ops::ControlFlow<()> {
+            let name = match expr {
+                Expr::Identifier(ident) => Some(ident.value.clone()),
+                Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()),
+                _ => None,
+            };
+            if let Some(name) = name {
+                if !self.0.contains(&name) {
+                    self.0.push(name);
+                }
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let mut columns = Columns(Vec::new());
+    let _ = expr.visit(&mut columns);
+    Some(columns.0)
+}
+
 /// `reconcile: {with, key, row_count, missing_keys, extra_keys, duplicate_keys, columns}`: one
 /// check per comparison, ids `<name>.<part>` (name: `reconcile` unless given).
 fn reconcile_of(ctx: &mut Ctx, item: &Node) -> Vec<DatasetCheck> {
@@ -1233,6 +1385,8 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
         "anomaly" => ANOMALY_KEYS,
         "unique" => &["columns", "scope", "max_failures", "max_failure_rate"],
         "references" => &["column", "dataset", "key", "format", "csv", "max_failures", "max_failure_rate"],
+        "sql" => &["name", "query", "min", "max", "equals", "between"],
+        "where_not" => &["name", "condition", "show", "max_failures", "max_failure_rate"],
         _ => &["interval", "lookback"],
     };
     let mut allowed = kind_keys.to_vec();
@@ -1308,6 +1462,34 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
             let format = b.get("format").and_then(|n| format_of(ctx, n));
             let csv = b.get("csv").and_then(|n| csv_of(ctx, n));
             CheckKind::References { column: column?, dataset: dataset?, key: key?, format, csv }
+        }
+        "sql" => {
+            if let Some(n) = b.get("name") {
+                name = text_of(ctx, n, "`name`");
+            }
+            let query_node = b.get("query");
+            let query = required_text(ctx, b, "query", "`sql`")?;
+            let condition = sql_bounds(ctx, b, body.pos)?;
+            let table = ctx_contract_name(ctx);
+            let query = resolve_placeholders(&query, &table, None);
+            check_read_only(ctx, &query, query_node.map(|n| n.pos).unwrap_or(body.pos))?;
+            CheckKind::Sql { query, condition, tables: vec![table], column: None }
+        }
+        "where_not" => {
+            if let Some(n) = b.get("name") {
+                name = text_of(ctx, n, "`name`");
+            }
+            let node = b.get("condition");
+            let condition = required_text(ctx, b, "condition", "`where_not`")?;
+            let columns = check_sql_expression(ctx, &condition, node.map(|n| n.pos).unwrap_or(body.pos))?;
+            let show = match b.get("show") {
+                None => columns,
+                Some(n) => match n.as_seq() {
+                    Some(items) => items.iter().filter_map(|i| text_of(ctx, i, "a `show` column")).collect(),
+                    None => vec![text_of(ctx, n, "`show`")?],
+                },
+            };
+            CheckKind::WhereNot { condition, show }
         }
         _ => {
             let interval_days = match b.get("interval") {

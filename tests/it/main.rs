@@ -23,3 +23,4 @@ mod quarantine;
 mod reconcile;
 mod rules;
 mod snapshots;
+mod sql;
