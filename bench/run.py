@@ -8,6 +8,7 @@
     python3 bench/run.py M --metrics   # only the cost of five metric anomalies
     python3 bench/run.py M --reconcile # reconcile against a copy with 0.1% of rows dropped, added,
                                        # changed (needs duckdb), beside DuckDB's full outer join
+    python3 bench/run.py M --sql       # bench/orders.yaml with and without two SQL checks (<= 1.3x)
     python3 bench/run.py M --s3        # the M Parquet data served by moto's S3 server, over s3://
                                        # (needs `moto_server` on PATH or MOTO_SERVER=path/to/it)
 
@@ -326,6 +327,33 @@ def bench_reconcile(size, repeat):
     print(f"ratio {secs / d_secs:.2f} (target <= 3); peak {rss:.0f} MiB (target <= 2048)")
 
 
+SQL_CHECKS = """  - sql:
+      name: paid_over_9000
+      query: "SELECT count(*) FROM bench_orders WHERE amount > 9000 AND status = 'paid'"
+      max: 100000000
+  - where_not: {name: amount_not_negative, condition: "amount >= 0 OR amount IS NULL", show: [order_id]}
+"""
+
+
+def bench_sql(size, repeat):
+    """bench/orders.yaml with and without two SQL checks: an aggregate query and a row-level
+    condition that fails on the negative amounts (so its samples are gathered). Target <= 1.3x."""
+    root = DATA / size
+    now = json.loads((root / "truth.json").read_text())["newest_created_at"]
+    base = root / "orders.parquet.yaml"
+    base.write_text((REPO / "bench" / "orders.yaml").read_text())
+    with_sql = root / "orders_sql.yaml"
+    text = base.read_text()
+    with_sql.write_text(text + ("" if text.endswith("\n") else "\n") + ("" if "checks:" in text else "checks:\n") + SQL_CHECKS)
+    plain = best_of(repeat, [str(BIN), "check", str(base), "--now", now, "--format", "json"])
+    sql = best_of(repeat, [str(BIN), "check", str(with_sql), "--now", now, "--format", "json"])
+    checks = {c["id"]: c for c in json.loads(sql[3])["results"][0]["checks"]}
+    print(f"\n== {size}: 10 checks without / with two SQL checks ==")
+    print(f"without {plain[0]:.2f} s {plain[1]:.0f} MiB; with {sql[0]:.2f} s {sql[1]:.0f} MiB; ratio {sql[0] / plain[0]:.2f} (target <= 1.3)")
+    print(f"paid_over_9000 = {checks['paid_over_9000']['observed']}; amount_not_negative failures = "
+          f"{checks['amount_not_negative']['failures']} ({checks['amount_not_negative']['status']})")
+
+
 def bench_validate():
     times = [run([str(BIN), "validate", "contracts/orders.yaml"])[0] for _ in range(20)]
     print(f"\n== validate contracts/orders.yaml: median {statistics.median(times)*1000:.1f} ms over 20 runs (target <= 20 ms) ==")
@@ -342,7 +370,7 @@ def main():
     for size in sizes:
         if not (DATA / size / "truth.json").exists():
             sys.exit(f"generate the data first: ./target/release/examples/bench_generate {size}")
-        if not {"--infer", "--metrics", "--s3", "--reconcile"} & set(sys.argv):
+        if not {"--infer", "--metrics", "--s3", "--reconcile", "--sql"} & set(sys.argv):
             bench_size(size, repeat, have_duckdb)
     if "--s3" in sys.argv:
         for size in sizes:
@@ -351,6 +379,10 @@ def main():
     if "--reconcile" in sys.argv:
         for size in sizes:
             bench_reconcile(size, repeat)
+        return
+    if "--sql" in sys.argv:
+        for size in sizes:
+            bench_sql(size, repeat)
         return
     if "--infer" in sys.argv:
         for size in sizes:
