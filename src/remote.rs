@@ -247,6 +247,11 @@ fn s3_config(options: &BTreeMap<String, String>) -> (Vec<(AmazonS3ConfigKey, Str
     (config, looked)
 }
 
+/// The options that are configuration keys of a store's client (others are tollgate's own).
+fn typed_options<K: std::str::FromStr>(options: &BTreeMap<String, String>) -> Vec<(K, String)> {
+    options.iter().filter_map(|(k, v)| Some((k.parse().ok()?, v.clone()))).collect()
+}
+
 fn build(root: &str) -> Result<Store, DataError> {
     let scheme = Scheme::of(root).ok_or_else(|| DataError::new(root, format!("tollgate reads {SCHEMES} URLs")))?;
     let options = options_of(root);
@@ -274,8 +279,7 @@ fn build(root: &str) -> Result<Store, DataError> {
             }
         }
         Scheme::Gcs => {
-            let config: Vec<(GoogleConfigKey, String)> =
-                options.iter().filter_map(|(k, v)| Some((k.parse().ok()?, v.clone()))).collect();
+            let config: Vec<(GoogleConfigKey, String)> = typed_options(&options);
             let mut builder = GoogleCloudStorageBuilder::from_env()
                 .with_url(root)
                 .with_retry(retry)
@@ -297,8 +301,7 @@ fn build(root: &str) -> Result<Store, DataError> {
             }
         }
         Scheme::Azure => {
-            let config: Vec<(AzureConfigKey, String)> =
-                options.iter().filter_map(|(k, v)| Some((k.parse().ok()?, v.clone()))).collect();
+            let config: Vec<(AzureConfigKey, String)> = typed_options(&options);
             let mut builder = MicrosoftAzureBuilder::from_env()
                 .with_url(root)
                 .with_retry(retry)
