@@ -193,7 +193,7 @@ fn odcs_sql_rules_are_evaluated() {
     // {column} and the object's physicalName resolve too.
     std::fs::write(
         dir.path().join("p.yaml"),
-        "apiVersion: v3.1.0\nkind: DataContract\nid: p\nname: p\nversion: 1.0.0\nstatus: active\nschema:\n  - name: air\n    physicalName: raw_air_quality\n    properties:\n      - name: DataValue\n        quality:\n          - type: sql\n            query: SELECT count(*) FROM raw_air_quality WHERE ${column} > 100\n            mustBeLessThan: 2\n",
+        "apiVersion: v3.1.0\nkind: DataContract\nid: p\nname: p\nversion: 1.0.0\nstatus: active\nschema:\n  - name: air\n    physicalName: raw_air_quality\n    properties:\n      - name: DataValue\n        quality:\n          - type: sql\n            query: SELECT count(*) FROM raw_air_quality WHERE ${column} > 100\n            mustBeLessThan: 2\n          - type: sql\n            name: low\n            query: SELECT count(*) FROM {object} WHERE {column} < 15\n            mustBeBetween: [2, 2]\n",
     )
     .unwrap();
     let run = tollgate_in(dir.path(), &["check", "p.yaml", "--data", "air.parquet", "-f", "json"]);
@@ -201,4 +201,7 @@ fn odcs_sql_rules_are_evaluated() {
     let c = report["results"][0]["checks"].as_array().unwrap().iter().find(|c| c["kind"] == "sql").unwrap();
     // 600 and 499.9 are above 100: 2, not less than 2.
     assert_eq!((c["status"].as_str(), c["observed"].as_f64()), (Some("fail"), Some(2.0)), "{c}");
+    // {object} and {column}: 10 and 0 are below 15.
+    let low = report["results"][0]["checks"].as_array().unwrap().iter().find(|c| c["id"] == "low").unwrap();
+    assert_eq!((low["status"].as_str(), low["observed"].as_f64()), (Some("pass"), Some(2.0)), "{low}");
 }
