@@ -18,6 +18,9 @@ pub struct KeySet {
     span: u64,
     /// Allocated by the first batch, so a plan that never runs costs nothing.
     bits: OnceLock<Vec<AtomicU64>>,
+    /// The keys `insert` saw more than once: after the pass, a duplicates sample looks up these
+    /// few keys instead of grouping every key.
+    repeated: OnceLock<Vec<AtomicU64>>,
     /// For `mark_shared` only: each key's first partition (0: not seen yet).
     owners: OnceLock<Vec<AtomicU32>>,
 }
@@ -33,12 +36,26 @@ impl KeySet {
         if span > MOST_BITS || span > 64 * stats.rows.max(1 << 20) {
             return None;
         }
-        Some(Arc::new(KeySet { column: column.to_string(), min, span, bits: OnceLock::new(), owners: OnceLock::new() }))
+        Some(Arc::new(KeySet {
+            column: column.to_string(),
+            min,
+            span,
+            bits: OnceLock::new(),
+            repeated: OnceLock::new(),
+            owners: OnceLock::new(),
+        }))
     }
 
     fn bits(&self) -> &[AtomicU64] {
-        let words = self.span.div_ceil(64) as usize;
-        self.bits.get_or_init(|| std::iter::repeat_with(|| AtomicU64::new(0)).take(words).collect())
+        Self::words(&self.bits, self.span)
+    }
+
+    fn repeated_bits(&self) -> &[AtomicU64] {
+        Self::words(&self.repeated, self.span)
+    }
+
+    fn words(cell: &OnceLock<Vec<AtomicU64>>, span: u64) -> &[AtomicU64] {
+        cell.get_or_init(|| std::iter::repeat_with(|| AtomicU64::new(0)).take(span.div_ceil(64) as usize).collect())
     }
 
     /// The key's bit and word, `None` outside the range.
@@ -54,6 +71,7 @@ impl KeySet {
         let set = Arc::clone(self);
         self.map_keys(value, &[], move |keys, _| {
             let bits = set.bits();
+            let repeated = set.repeated_bits();
             let mut outside = false;
             let first: BooleanChunked = keys
                 .iter()
@@ -61,7 +79,11 @@ impl KeySet {
                     let slot = set.slot(key?);
                     outside |= slot.is_none();
                     let (word, mask) = slot?;
-                    Some(bits[word].fetch_or(mask, Ordering::Relaxed) & mask == 0)
+                    let first = bits[word].fetch_or(mask, Ordering::Relaxed) & mask == 0;
+                    if !first {
+                        repeated[word].fetch_or(mask, Ordering::Relaxed);
+                    }
+                    Some(first)
                 })
                 .collect();
             if outside {
@@ -96,11 +118,21 @@ impl KeySet {
         })
     }
 
+    /// Per row: `insert` saw the key more than once (after the pass that inserted); null for a
+    /// null key.
+    pub fn repeated(self: &Arc<Self>, value: Expr) -> Expr {
+        self.lookup(value, |set| set.repeated_bits())
+    }
+
     /// Per row: the key is in the set; null for a null key.
     pub fn contains(self: &Arc<Self>, value: Expr) -> Expr {
+        self.lookup(value, |set| set.bits())
+    }
+
+    fn lookup(self: &Arc<Self>, value: Expr, bitmap: fn(&KeySet) -> &[AtomicU64]) -> Expr {
         let set = Arc::clone(self);
         self.map_keys(value, &[], move |keys, _| {
-            let bits = set.bits();
+            let bits = bitmap(&set);
             Ok(keys
                 .iter()
                 .map(|key| {

@@ -16,7 +16,8 @@ pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
     let value = input.value.clone();
     let present = value.clone().is_not_null();
     // Integer keys in a dense range are counted in a bitmap (see `KeySet`), others in a hash set.
-    let distinct = match input.stats.as_deref().and_then(|stats| KeySet::over(&input.name, &value, stats)) {
+    let key_set = input.stats.as_deref().and_then(|stats| KeySet::over(&input.name, &value, stats));
+    let distinct = match &key_set {
         Some(set) => count_where(set.insert(value.clone())),
         None => value.clone().drop_nulls().n_unique(),
     };
@@ -29,10 +30,14 @@ pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
         aggregates.push(count_where(predicate.clone()));
     }
     let limits = rule.limits;
-    let evidence = match &elsewhere {
-        None => Evidence::Duplicates { keys: vec![value.clone()], present },
+    let evidence = match (&elsewhere, &key_set) {
+        // The pass marked the repeated keys: the sample groups their few rows, not every key.
+        (None, Some(set)) => {
+            Evidence::Duplicates { keys: vec![value.clone()], present: present.and(set.repeated(value.clone())) }
+        }
+        (None, None) => Evidence::Duplicates { keys: vec![value.clone()], present },
         // On partitioned data the sample shows values that also occur in other partitions.
-        Some(predicate) => Evidence::Where { failing: predicate.clone(), value: value.clone() },
+        (Some(predicate), _) => Evidence::Where { failing: predicate.clone(), value: value.clone() },
     };
     // Every occurrence of a repeated value is suspect: which copy is the bad one is not knowable.
     let mut row_failure = value.clone().is_not_null().and(value.clone().is_duplicated());

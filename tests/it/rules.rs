@@ -404,3 +404,35 @@ fn samples_of_every_rule_kind_on_failing_data() {
         "(2, 1) and (4, 1), ties by value"
     );
 }
+
+#[test]
+fn duplicate_samples_from_the_key_bitmap_equal_the_grouped_ones() {
+    // With footer statistics, `unique` counts integer keys in a bitmap and marks the repeated
+    // ones, so its sample looks up those keys; without, it groups every key. Same answer.
+    let dir = tempfile::tempdir().unwrap();
+    let mut ids: Vec<i64> = (0..1000).collect();
+    ids.extend([900, 5, 900]);
+    write_parquet(&dir.path().join("d.parquet"), &mut df!("id" => ids).unwrap());
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        "contract: d\ndataset: {path: d.parquet}\nschema:\n  columns:\n    - {name: id, unique: true}\n",
+    )
+    .unwrap();
+    let samples = |extra: &[&str]| {
+        let mut args = vec!["check", "c.yaml", "-f", "json"];
+        args.extend_from_slice(extra);
+        let report = tollgate_in(dir.path(), &args).json();
+        let c = check(&report, "id.unique").clone();
+        (c["failures"].clone(), c["samples"].clone())
+    };
+    let from_bitmap = samples(&[]);
+    assert_eq!(from_bitmap.0, 3);
+    assert_eq!(
+        from_bitmap.1,
+        serde_json::json!([
+            {"value": 900, "count": 3, "file": "d.parquet", "row": 900},
+            {"value": 5, "count": 2, "file": "d.parquet", "row": 5},
+        ])
+    );
+    assert_eq!(samples(&["--no-statistics"]), from_bitmap);
+}
