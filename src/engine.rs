@@ -891,13 +891,22 @@ fn conclude(
     pass: &PassValues,
     rows: u64,
     options: &Options,
-    mut sample: impl FnMut(&Evidence) -> Result<Vec<SampleRow>, DataError>,
+    sample: impl FnOnce(&[&Evidence]) -> Result<Vec<Vec<SampleRow>>, DataError>,
     locator: &Locator,
 ) -> Result<Vec<CheckReport>, DataError> {
-    let mut reports = Vec::new();
+    // First every check is judged; then the samples of all that failed are gathered together
+    // (one extra pass for most kinds, see `samples_of`); then the reports are made, in order.
+    struct Judged {
+        pending: Pending,
+        measured: Measured,
+        status: Status,
+        evidence: Option<Evidence>,
+    }
+    let mut judged: Vec<Result<Judged, CheckReport>> = Vec::new();
     let mut failures: HashMap<String, Option<u64>> = HashMap::new();
-    for p in pending {
-        let (measured, evidence) = match p.state {
+    for mut p in pending {
+        let state = std::mem::replace(&mut p.state, State::Skipped(String::new()));
+        let (measured, evidence) = match state {
             State::Planned { planned, first } => {
                 let end = (first + planned.aggregates.len()).min(pass.ints.len());
                 let slot = first.min(end)..end;
@@ -907,12 +916,21 @@ fn conclude(
             State::Done(m) => (m, None),
             State::Error(reason) => {
                 let (id, kind, column, threshold) = (p.id, p.kind, p.column, p.threshold);
-                reports.push(empty_report(id, kind, column, p.severity, threshold, p.line, Status::Error, reason));
+                judged.push(Err(empty_report(id, kind, column, p.severity, threshold, p.line, Status::Error, reason)));
                 continue;
             }
             State::Skipped(reason) => {
                 let (id, kind, column, threshold) = (p.id, p.kind, p.column, p.threshold);
-                reports.push(empty_report(id, kind, column, p.severity, threshold, p.line, Status::Skipped, reason));
+                judged.push(Err(empty_report(
+                    id,
+                    kind,
+                    column,
+                    p.severity,
+                    threshold,
+                    p.line,
+                    Status::Skipped,
+                    reason,
+                )));
                 continue;
             }
         };
@@ -923,16 +941,42 @@ fn conclude(
             (None, false, Severity::Error) => Status::Fail,
         };
         failures.insert(p.id.clone(), measured.failures);
+        judged.push(Ok(Judged { pending: p, measured, status, evidence }));
+    }
+    // Which checks get samples gathered from the data (a check's own samples need no pass).
+    let wanted: Vec<usize> = judged
+        .iter()
+        .enumerate()
+        .filter_map(|(i, j)| {
+            let j = j.as_ref().ok()?;
+            let failing = matches!(j.status, Status::Warn | Status::Fail) && j.measured.failures.unwrap_or(0) > 0;
+            match &j.evidence {
+                Some(Evidence::Where { .. } | Evidence::Duplicates { .. }) if failing && options.sample > 0 => Some(i),
+                Some(Evidence::Where { .. } | Evidence::Duplicates { .. } | Evidence::Known(_)) | None => None,
+            }
+        })
+        .collect();
+    let evidences: Vec<&Evidence> =
+        wanted.iter().filter_map(|i| judged[*i].as_ref().ok().and_then(|j| j.evidence.as_ref())).collect();
+    let mut gathered: HashMap<usize, Vec<SampleRow>> =
+        if evidences.is_empty() { HashMap::new() } else { wanted.iter().copied().zip(sample(&evidences)?).collect() };
+
+    let mut reports = Vec::new();
+    for (i, j) in judged.into_iter().enumerate() {
+        let Judged { pending: p, measured, status, evidence } = match j {
+            Ok(j) => j,
+            Err(report) => {
+                reports.push(report);
+                continue;
+            }
+        };
         let rows = match (&evidence, status) {
             (Some(Evidence::Known(known)), Status::Warn | Status::Fail) => known
                 .iter()
                 .take(options.sample)
                 .map(|(value, count)| SampleRow { value: value.clone(), count: *count, first_row: None })
                 .collect(),
-            (Some(e), Status::Warn | Status::Fail) if options.sample > 0 && measured.failures.unwrap_or(0) > 0 => {
-                sample(e)?
-            }
-            _ => Vec::new(),
+            _ => gathered.remove(&i).unwrap_or_default(),
         };
         let mut samples = Vec::new();
         for r in &rows {
@@ -1090,7 +1134,7 @@ fn evaluate(
         &pass,
         rows,
         options,
-        |e| samples_after(&indexed, e, lit(true), options.sample, dataset, &files),
+        |evidences| samples_of(&indexed, evidences, lit(true), options.sample, dataset, &files),
         &locator,
     )?;
     let mut result = result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports);
@@ -1203,7 +1247,7 @@ fn evaluate_all(
             &pass,
             rows,
             options,
-            |e| samples_after(&indexed, e, within.clone(), options.sample, dataset, &p.files),
+            |evidences| samples_of(&indexed, evidences, within.clone(), options.sample, dataset, &p.files),
             &locator,
         )?;
         results.push(result_report(contract, dataset, Some(p), rows, elapsed, reports));
@@ -1413,40 +1457,67 @@ fn row_rules(pending: &[Pending]) -> Vec<(String, Expr)> {
         .collect()
 }
 
-/// The most frequent failing values among the rows where `within` holds, most frequent first
-/// (ties by value), at most `limit`. The failure flags are computed over all of `lf` first, so a
-/// predicate that looks across partitions (a window) still sees every partition.
-fn samples_after(
+/// The samples of several failing checks. The `Where` kinds share one extra pass: their flags
+/// and values are computed together, only rows failing one of them are kept (their value and
+/// row number), and each check's most frequent values are then counted from those rows in
+/// memory. A `Duplicates` sample groups its own keys (a key that repeats is not known per row).
+fn samples_of(
     lf: &LazyFrame,
-    evidence: &Evidence,
+    evidences: &[&Evidence],
     within: Expr,
     limit: usize,
     dataset: &Dataset,
     files: &[PathBuf],
-) -> Result<Vec<SampleRow>, DataError> {
-    let (flag, keys) = match evidence {
-        Evidence::Where { failing, value } => (failing.clone(), vec![value.clone()]),
-        Evidence::Duplicates { keys, present } => (present.clone(), keys.clone()),
-        // Gathered by the check itself; `conclude` never asks for these.
-        Evidence::Known(_) => return Ok(Vec::new()),
-    };
-    let mut columns = vec![flag.alias("__flag")];
-    columns.extend(keys.iter().enumerate().map(|(i, k)| k.clone().alias(format!("k{i}"))));
-    // `when` rather than `and`, so the optimizer cannot split `within` off and push it below the flags.
-    let keep = when(col("__flag")).then(within).otherwise(lit(false));
-    let key_columns: Vec<Expr> = (0..keys.len()).map(|i| col(format!("k{i}"))).collect();
-    let mut grouped = lf
-        .clone()
-        .with_columns(columns)
-        .filter(keep)
-        .group_by(key_columns)
-        .agg([len().alias("n"), col(ROW_INDEX).min().alias("first")]);
-    if matches!(evidence, Evidence::Duplicates { .. }) {
-        grouped = grouped.filter(col("n").gt(lit(1)));
+) -> Result<Vec<Vec<SampleRow>>, DataError> {
+    let mut out: Vec<Option<Vec<SampleRow>>> = evidences.iter().map(|_| None).collect();
+    let mut columns = Vec::new();
+    let mut shared = Vec::new();
+    for (i, evidence) in evidences.iter().enumerate() {
+        match evidence {
+            Evidence::Where { failing, value } => {
+                columns.push(failing.clone().alias(format!("__flag{i}")));
+                columns.push(value.clone().alias(format!("__value{i}")));
+                shared.push(i);
+            }
+            Evidence::Duplicates { keys, present } => {
+                out[i] = Some(duplicate_samples(lf, keys, present, within.clone(), limit, dataset, files)?)
+            }
+            // Gathered by the check itself; `conclude` never asks for these.
+            Evidence::Known(_) => out[i] = Some(Vec::new()),
+        }
     }
+    if !shared.is_empty() {
+        let any = shared.iter().map(|i| col(format!("__flag{i}"))).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
+        let mut keep: Vec<Expr> = vec![col(ROW_INDEX)];
+        keep.extend(shared.iter().flat_map(|i| [col(format!("__flag{i}")), col(format!("__value{i}"))]));
+        // `when` rather than `and`, so the optimizer cannot push `within` below the flags.
+        let failing_rows =
+            lf.clone().with_columns(columns).filter(when(any).then(within).otherwise(lit(false))).select(keep);
+        let failing_rows = collect(failing_rows, dataset, files)?;
+        for i in shared {
+            let grouped = failing_rows
+                .clone()
+                .lazy()
+                .filter(col(format!("__flag{i}")))
+                .group_by([col(format!("__value{i}")).alias("k0")])
+                .agg([len().alias("n"), col(ROW_INDEX).min().alias("first")]);
+            out[i] = Some(top_samples(grouped, 1, limit, dataset, files)?);
+        }
+    }
+    Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+/// The `limit` most frequent of `grouped` (columns `n`, `first`, `k0…`), ties by value.
+fn top_samples(
+    grouped: LazyFrame,
+    keys: usize,
+    limit: usize,
+    dataset: &Dataset,
+    files: &[PathBuf],
+) -> Result<Vec<SampleRow>, DataError> {
     let mut by: Vec<PlSmallStr> = vec!["n".into()];
-    by.extend((0..keys.len()).map(|i| PlSmallStr::from(format!("k{i}"))));
-    let descending: Vec<bool> = std::iter::once(true).chain(keys.iter().map(|_| false)).collect();
+    by.extend((0..keys).map(|i| PlSmallStr::from(format!("k{i}"))));
+    let descending: Vec<bool> = std::iter::once(true).chain((0..keys).map(|_| false)).collect();
     let sorted = grouped
         .sort(by, SortMultipleOptions::default().with_order_descending_multi(descending).with_nulls_last(true))
         .limit(limit as IdxSize);
@@ -1455,12 +1526,45 @@ fn samples_after(
         |name: &str, row: usize| df.column(name).ok().and_then(|c| c.get(row).ok()).and_then(|v| v.extract::<u64>());
     let mut out = Vec::new();
     for row in 0..df.height() {
-        let parts: Vec<Value> = (0..keys.len())
-            .map(|i| df.columns()[i].get(row).map(|v| crate::values::json_value(&v)).unwrap_or(Value::Null))
+        let parts: Vec<Value> = (0..keys)
+            .map(|i| {
+                df.column(&format!("k{i}"))
+                    .ok()
+                    .and_then(|c| c.get(row).ok())
+                    .map(|v| crate::values::json_value(&v))
+                    .unwrap_or(Value::Null)
+            })
             .collect();
         let value =
             if parts.len() == 1 { parts.into_iter().next().unwrap_or(Value::Null) } else { Value::Array(parts) };
         out.push(SampleRow { value, count: cell("n", row).unwrap_or(0), first_row: cell("first", row) });
     }
     Ok(out)
+}
+
+/// The most repeated keys among the rows where `within` and `present` hold, most repeated first
+/// (ties by key). The flags are computed over all of `lf` first, so a predicate that looks across
+/// partitions (a window) still sees every partition.
+fn duplicate_samples(
+    lf: &LazyFrame,
+    keys: &[Expr],
+    present: &Expr,
+    within: Expr,
+    limit: usize,
+    dataset: &Dataset,
+    files: &[PathBuf],
+) -> Result<Vec<SampleRow>, DataError> {
+    let mut columns = vec![present.clone().alias("__flag")];
+    columns.extend(keys.iter().enumerate().map(|(i, k)| k.clone().alias(format!("k{i}"))));
+    // `when` rather than `and`, so the optimizer cannot split `within` off and push it below the flags.
+    let keep = when(col("__flag")).then(within).otherwise(lit(false));
+    let key_columns: Vec<Expr> = (0..keys.len()).map(|i| col(format!("k{i}"))).collect();
+    let grouped = lf
+        .clone()
+        .with_columns(columns)
+        .filter(keep)
+        .group_by(key_columns)
+        .agg([len().alias("n"), col(ROW_INDEX).min().alias("first")])
+        .filter(col("n").gt(lit(1)));
+    top_samples(grouped, keys.len(), limit, dataset, files)
 }
