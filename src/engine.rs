@@ -1493,7 +1493,8 @@ fn samples_of(
         // `when` rather than `and`, so the optimizer cannot push `within` below the flags.
         let failing_rows =
             lf.clone().with_columns(columns).filter(when(any).then(within).otherwise(lit(false))).select(keep);
-        let failing_rows = collect(failing_rows, dataset, files)?;
+        // A filter and a projection, no hash set: streamed, so memory holds the failing rows only.
+        let failing_rows = collect_on(failing_rows, Engine::Streaming, dataset, files)?;
         for i in shared {
             let grouped = failing_rows
                 .clone()
