@@ -111,21 +111,30 @@ struct Store {
     no_credentials: Option<String>,
 }
 
-/// The runtime the object-store futures run on (Polars has its own for its scans).
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("tollgate-store")
-            .enable_all()
-            .build()
-            .expect("a tokio runtime")
-    })
+/// The runtime the object-store futures run on (Polars has its own for its scans); built on
+/// first use, so a local run never starts it.
+fn runtime() -> Result<&'static tokio::runtime::Runtime, String> {
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("tollgate-store")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the object-store client: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    runtime().block_on(f)
+/// Runs one request to the store of `url`; its failure as a data error about `url`.
+fn request<T>(
+    url: &str,
+    store: &Store,
+    future: impl std::future::Future<Output = Result<T, object_store::Error>>,
+) -> Result<T, DataError> {
+    runtime().map_err(|why| DataError::new(url, why))?.block_on(future).map_err(|e| failed(url, store, e))
 }
 
 /// Retries: bounded (default 3 retries within 15 s), from `max_retries` / `retry_timeout`.
@@ -407,7 +416,7 @@ pub fn size(url: &Path) -> Result<u64, DataError> {
     }
     let (root, key) = split(&text);
     let store = store(&root)?;
-    let meta = block_on(store.client.head(&object_path(&text, &key)?)).map_err(|e| failed(&text, &store, e))?;
+    let meta = request(&text, &store, store.client.head(&object_path(&text, &key)?))?;
     remember_size(&text, meta.size);
     Ok(meta.size)
 }
@@ -425,7 +434,7 @@ pub fn list(url: &Path) -> Result<Vec<PathBuf>, DataError> {
     }
     let prefix = object_path(&text, &key)?;
     let listed: Vec<object_store::ObjectMeta> =
-        block_on(store.client.list(Some(&prefix)).try_collect::<Vec<_>>()).map_err(|e| failed(&text, &store, e))?;
+        request(&text, &store, store.client.list(Some(&prefix)).try_collect::<Vec<_>>())?;
     if listed.is_empty() {
         // Not a folder: an object of that name, or nothing.
         size(url)?;
@@ -471,8 +480,7 @@ pub fn read_range(url: &Path, range: Range<u64>) -> Result<Vec<u8>, DataError> {
     let text = url.to_string_lossy();
     let (root, key) = split(&text);
     let store = store(&root)?;
-    let bytes =
-        block_on(store.client.get_range(&object_path(&text, &key)?, range)).map_err(|e| failed(&text, &store, e))?;
+    let bytes = request(&text, &store, store.client.get_range(&object_path(&text, &key)?, range))?;
     Ok(bytes.to_vec())
 }
 
@@ -482,7 +490,7 @@ pub fn read_suffix(url: &Path, n: u64) -> Result<(Vec<u8>, u64), DataError> {
     let (root, key) = split(&text);
     let store = store(&root)?;
     let location = object_path(&text, &key)?;
-    let result = block_on(async {
+    let result = request(&text, &store, async {
         let got = store
             .client
             .get_opts(&location, GetOptions { range: Some(GetRange::Suffix(n)), ..Default::default() })
@@ -490,8 +498,7 @@ pub fn read_suffix(url: &Path, n: u64) -> Result<(Vec<u8>, u64), DataError> {
         let size = got.meta.size;
         let bytes = got.bytes().await?;
         Ok::<_, object_store::Error>((bytes.to_vec(), size))
-    })
-    .map_err(|e| failed(&text, &store, e))?;
+    })?;
     remember_size(&text, result.1);
     Ok(result)
 }
@@ -504,14 +511,13 @@ pub fn download(url: &Path, to: &Path) -> Result<(), DataError> {
     let store = store(&root)?;
     let location = object_path(&text, &key)?;
     let mut file = std::fs::File::create(to).map_err(|e| DataError::new(to, e.to_string()))?;
-    block_on(async {
+    request(&text, &store, async {
         let mut stream = store.client.get(&location).await?.into_stream();
         while let Some(chunk) = stream.try_next().await? {
             file.write_all(&chunk).map_err(|e| object_store::Error::Generic { store: "local", source: Box::new(e) })?;
         }
         Ok::<_, object_store::Error>(())
     })
-    .map_err(|e| failed(&text, &store, e))
 }
 
 /// Writes a whole object with one PUT: readers see the old object or the new one, never part.
@@ -519,8 +525,7 @@ pub fn write(url: &Path, bytes: Vec<u8>) -> Result<(), DataError> {
     let text = url.to_string_lossy();
     let (root, key) = split(&text);
     let store = store(&root)?;
-    block_on(store.client.put(&object_path(&text, &key)?, PutPayload::from(bytes)))
-        .map_err(|e| failed(&text, &store, e))?;
+    request(&text, &store, store.client.put(&object_path(&text, &key)?, PutPayload::from(bytes)))?;
     Ok(())
 }
 
