@@ -9,6 +9,8 @@
     python3 bench/run.py M --reconcile # reconcile against a copy with 0.1% of rows dropped, added,
                                        # changed (needs duckdb), beside DuckDB's full outer join
     python3 bench/run.py M --sql       # bench/orders.yaml with and without two SQL checks (<= 1.3x)
+    python3 bench/run.py M --failing   # bench/orders_failing.yaml: samples on and off, Parquet and
+                                       # CSV, beside DuckDB's query (read_csv with declared types)
     python3 bench/run.py M --s3        # the M Parquet data served by moto's S3 server, over s3://
                                        # (needs `moto_server` on PATH or MOTO_SERVER=path/to/it)
 
@@ -354,6 +356,42 @@ def bench_sql(size, repeat):
           f"{checks['amount_not_negative']['failures']} ({checks['amount_not_negative']['status']})")
 
 
+DUCKDB_CSV_QUERY = DUCKDB_QUERY.replace(
+    "FROM read_parquet('{path}/**/*.parquet', hive_partitioning = true)",
+    "FROM read_csv('{path}/**/*.csv', header = true, columns = {'order_id': 'BIGINT', 'customer_id': 'BIGINT', "
+    "'amount': 'DOUBLE', 'status': 'VARCHAR', 'email': 'VARCHAR', 'country': 'VARCHAR', 'created_at': 'TIMESTAMP'})",
+)
+
+
+def bench_failing(size, repeat, have_duckdb):
+    """The failing path: every rule the data breaks fails (bench/orders_failing.yaml), with the
+    default samples and with --sample 0, on Parquet and CSV, beside DuckDB's single query (which
+    computes no samples). Counts must equal the generator's truth."""
+    root = DATA / size
+    truth = json.loads((root / "truth.json").read_text())
+    now = truth["newest_created_at"]
+    text = (REPO / "bench" / "orders_failing.yaml").read_text()
+    expect = {
+        "order_id.unique": truth["order_id_duplicates"], "amount.range": truth["amount_out_of_range"],
+        "status.accepted_values": truth["status_not_accepted"], "email.pattern": truth["email_not_matching"],
+        "country.pattern": truth["country_not_matching"],
+    }
+    print(f"\n== {size}: the failing path ({', '.join(f'{k} {v}' for k, v in expect.items())}) ==")
+    print("| data | run | wall s | peak MiB | |\n|---|---|---:|---:|---|")
+    for fmt in ("parquet", "csv"):
+        contract = root / f"orders_failing.{fmt}.yaml"
+        contract.write_text(text.replace("path: parquet", f"path: {fmt}"))
+        for label, extra in (("default (--sample 5)", []), ("--sample 0", ["--sample", "0"])):
+            secs, rss, code, out = best_of(repeat, [str(BIN), "check", str(contract), "--now", now, "--format", "json", *extra])
+            got = {c["id"]: c["failures"] for c in json.loads(out)["results"][0]["checks"]}
+            bad = [f"{k}: {got.get(k)} != {v}" for k, v in expect.items() if got.get(k) != v]
+            print(f"| {fmt} | tollgate {label} | {secs:.2f} | {rss:.0f} | {'counts == truth' if not bad else 'MISMATCH ' + '; '.join(bad)} |")
+        if have_duckdb:
+            query = (DUCKDB_QUERY if fmt == "parquet" else DUCKDB_CSV_QUERY).replace("{path}", str(root / fmt))
+            secs, rss, _, out = best_of(repeat, duckdb_cmd(query))
+            print(f"| {fmt} | DuckDB one query (no samples) | {secs:.2f} | {rss:.0f} | {json.loads(out)} |")
+
+
 def bench_validate():
     times = [run([str(BIN), "validate", "contracts/orders.yaml"])[0] for _ in range(20)]
     print(f"\n== validate contracts/orders.yaml: median {statistics.median(times)*1000:.1f} ms over 20 runs (target <= 20 ms) ==")
@@ -370,7 +408,7 @@ def main():
     for size in sizes:
         if not (DATA / size / "truth.json").exists():
             sys.exit(f"generate the data first: ./target/release/examples/bench_generate {size}")
-        if not {"--infer", "--metrics", "--s3", "--reconcile", "--sql"} & set(sys.argv):
+        if not {"--infer", "--metrics", "--s3", "--reconcile", "--sql", "--failing"} & set(sys.argv):
             bench_size(size, repeat, have_duckdb)
     if "--s3" in sys.argv:
         for size in sizes:
@@ -383,6 +421,10 @@ def main():
     if "--sql" in sys.argv:
         for size in sizes:
             bench_sql(size, repeat)
+        return
+    if "--failing" in sys.argv:
+        for size in sizes:
+            bench_failing(size, repeat, have_duckdb)
         return
     if "--infer" in sys.argv:
         for size in sizes:
