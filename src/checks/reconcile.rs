@@ -139,8 +139,11 @@ fn key_json(df: &DataFrame, key: &[String], row: usize) -> Value {
     }
 }
 
-/// Both sides equal, within `tolerance`; nulls equal nulls, NaN equals NaN.
-fn equal(here: Expr, there: Expr, tolerance: Tolerance, float: bool) -> Expr {
+/// Both sides equal, within `tolerance`; nulls equal nulls, NaN equals NaN. `as_float`: both
+/// sides are compared as f64.
+fn equal(here: Expr, there: Expr, tolerance: Tolerance, as_float: bool) -> Expr {
+    let (here, there) =
+        if as_float { (here.cast(DataType::Float64), there.cast(DataType::Float64)) } else { (here, there) };
     let both_null = here.clone().is_null().and(there.clone().is_null());
     // |x| without Polars' `abs` feature (a rebuild of Polars for one function).
     let abs = |x: Expr| when(x.clone().lt(lit(0.0))).then(lit(0.0) - x.clone()).otherwise(x);
@@ -151,7 +154,7 @@ fn equal(here: Expr, there: Expr, tolerance: Tolerance, float: bool) -> Expr {
         Tolerance::Relative(r) => difference().lt_eq(lit(r) * abs(there.clone().cast(DataType::Float64))),
     };
     let same = both_null.or(close.fill_null(lit(false)));
-    if float {
+    if as_float {
         same.or(here.is_nan().and(there.is_nan()).fill_null(lit(false)))
     } else {
         same
@@ -216,7 +219,7 @@ pub fn compare(
             (None, _) => Some(format!("`{column}` is not in {}", dataset.display)),
             (_, None) => Some(format!("`{column}` is not in {there_display}")),
             (Some(h), Some(t)) => {
-                let numeric = h.is_primitive_numeric() && t.is_primitive_numeric();
+                let numeric = h.is_numeric() && t.is_numeric();
                 if !numeric && *tolerance != Tolerance::Exact {
                     Some(format!("`{column}` is {h}; a tolerance needs numbers on both sides"))
                 } else if h != t && !numeric {
@@ -231,9 +234,12 @@ pub fn compare(
                 values.insert(column.clone(), Err(reason));
             }
             None => {
-                let float = here_schema.get(column).is_some_and(|d| d.is_float())
-                    || there_schema.get(column).is_some_and(|d| d.is_float());
-                compared.push((column.clone(), *tolerance, float));
+                // Numbers of two types (a decimal and a float, say), or floats: compared as f64.
+                let (h, t) = (here_schema.get(column), there_schema.get(column));
+                let numeric = h.is_some_and(DataType::is_numeric) && t.is_some_and(DataType::is_numeric);
+                let as_float =
+                    h.is_some_and(DataType::is_float) || t.is_some_and(DataType::is_float) || (h != t && numeric);
+                compared.push((column.clone(), *tolerance, as_float));
             }
         }
     }
@@ -286,7 +292,7 @@ pub fn compare(
     );
     // Duplicate keys, most repeated first (ties by key): here's, then there's.
     let mut dup_samples = Vec::new();
-    for (df, marker) in [(&here_groups, HERE), (&there_groups, THERE)] {
+    for (df, marker, side) in [(&here_groups, HERE, "here"), (&there_groups, THERE, "there")] {
         let by: Vec<PlSmallStr> =
             std::iter::once(PlSmallStr::from(marker)).chain(key.iter().map(|k| PlSmallStr::from(k.as_str()))).collect();
         let descending: Vec<bool> = std::iter::once(true).chain(key.iter().map(|_| false)).collect();
@@ -300,7 +306,7 @@ pub fn compare(
         )?;
         for row in 0..top.height() {
             let n = top.column(marker).ok().and_then(|c| c.get(row).ok()).and_then(|v| v.extract::<u64>()).unwrap_or(0);
-            dup_samples.push((key_json(&top, key, row), n));
+            dup_samples.push((json!({"key": key_json(&top, key, row), "side": side}), n));
         }
     }
     dup_samples.truncate(sample);

@@ -96,7 +96,7 @@ fn each_kind_of_difference_is_counted_per_partition() {
         |id: &str| day1["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["samples"].clone();
     assert_eq!(sample("legacy.missing_keys"), serde_json::json!([{"value": 3, "count": 1}]));
     assert_eq!(sample("legacy.extra_keys"), serde_json::json!([{"value": 100, "count": 1}]));
-    assert_eq!(sample("legacy.duplicate_keys"), serde_json::json!([{"value": 9, "count": 2}]));
+    assert_eq!(sample("legacy.duplicate_keys"), serde_json::json!([{"value": {"key": 9, "side": "here"}, "count": 2}]));
     assert_eq!(
         sample("legacy.values.amount"),
         serde_json::json!([{"value": {"key": 7, "here": 7.5, "there": 7.0}, "count": 1}])
@@ -336,5 +336,66 @@ proptest! {
         prop_assert_eq!(failures("reconcile.duplicate_keys"), duplicates);
         prop_assert_eq!(failures("reconcile.values.v"), differ);
         prop_assert_eq!(failures("reconcile.row_count"), (here.len() as i64 - there.len() as i64).unsigned_abs());
+    }
+}
+
+#[test]
+fn the_same_trips_written_by_five_tools_reconcile() {
+    // fixtures/interop: the same 12 trips (id 7 twice) as pyarrow, DuckDB, pandas, Polars and
+    // Spark wrote them, CSV and Parquet, each side read in its own format. Against pyarrow's
+    // Parquet every writer agrees on counts, keys and values, except one value a float cannot
+    // hold: the decimal(38,4) fare 12345678901234567890.1234 is a float in pandas' Parquet and in
+    // every CSV (whose numbers are read as floats). Exactly, that is a difference (the float is
+    // 12345678901234567168); within a relative tolerance it is not.
+    let base = repo().join("fixtures/interop/pyarrow/trips.parquet");
+    for other in [
+        "duckdb/trips.parquet",
+        "duckdb/trips.csv",
+        "pandas/trips.parquet",
+        "pandas/trips.csv",
+        "polars/trips.parquet",
+        "polars/trips.csv",
+        "pyarrow/trips.csv",
+    ] {
+        let there = repo().join("fixtures/interop").join(other);
+        let args = [
+            "compare",
+            base.to_str().unwrap(),
+            there.to_str().unwrap(),
+            "--key",
+            "id",
+            "--columns",
+            "driver,status,started_at,fare",
+            "-f",
+            "json",
+        ];
+        let run = tollgate(&args);
+        let report = run.json();
+        let got = counts(&report["results"][0]);
+        let fare_differs = other.starts_with("pandas/") || other.ends_with(".csv");
+        assert_eq!(
+            got,
+            id_counts(&[
+                ("reconcile.row_count", "pass", 0),
+                ("reconcile.missing_keys", "pass", 0),
+                ("reconcile.extra_keys", "pass", 0),
+                // id 7 twice on each side.
+                ("reconcile.duplicate_keys", "fail", 4),
+                ("reconcile.values.driver", "pass", 0),
+                ("reconcile.values.status", "pass", 0),
+                ("reconcile.values.started_at", "pass", 0),
+                ("reconcile.values.fare", if fare_differs { "fail" } else { "pass" }, u64::from(fare_differs)),
+            ]),
+            "{other}: {}",
+            run.stderr
+        );
+        if fare_differs {
+            let relative = tollgate(&[&args[..7], &["--tolerance", "fare=0.0000001%", "-f", "json"]].concat());
+            assert_eq!(
+                counts(&relative.json()["results"][0])[7],
+                ("reconcile.values.fare".into(), "pass".into(), Some(0)),
+                "{other}"
+            );
+        }
     }
 }
