@@ -122,6 +122,28 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     }
 }
 
+/// A file in the system's temporary folder, unique to this process, removed when dropped: a
+/// local copy of an object, or an output on its way to object storage.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new(extension: &str) -> Scratch {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        Scratch(std::env::temp_dir().join(format!(".tollgate-{}-{n}.{extension}", std::process::id())))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// A temporary path beside `target`, unique within this process and across processes.
 pub fn temporary_beside(target: &Path) -> PathBuf {
     static COUNTER: AtomicU32 = AtomicU32::new(0);

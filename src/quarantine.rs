@@ -41,15 +41,10 @@ fn sink(lf: LazyFrame, path: &Path) -> PolarsResult<()> {
 fn write_atomically(lf: LazyFrame, dir: &Path, name: &str) -> Result<(PathBuf, u64), DataError> {
     if crate::remote::is_url(dir) {
         let url = dir.join(name);
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = std::env::temp_dir().join(format!(".tollgate-{}-{n}.parquet", std::process::id()));
-        let written = sink(lf, &tmp)
-            .map_err(|e| DataError::new(&url, e.to_string()))
-            .and_then(|_| Ok((parquet_rows(std::slice::from_ref(&tmp))?, std::fs::read(&tmp))))
-            .and_then(|(rows, bytes)| Ok((rows, bytes.map_err(|e| DataError::new(&url, e.to_string()))?)));
-        let _ = std::fs::remove_file(&tmp);
-        let (rows, bytes) = written?;
+        let local = crate::output::Scratch::new("parquet");
+        sink(lf, local.path()).map_err(|e| DataError::new(&url, e.to_string()))?;
+        let rows = parquet_rows(&[local.path().to_path_buf()])?;
+        let bytes = std::fs::read(local.path()).map_err(|e| DataError::new(&url, e.to_string()))?;
         crate::remote::write(&url, bytes)?;
         return Ok((url, rows));
     }

@@ -396,8 +396,14 @@ fn scheme_name(scheme: Scheme) -> &'static str {
     }
 }
 
-fn object_path(url: &str, key: &str) -> Result<ObjectPath, DataError> {
-    ObjectPath::parse(key).map_err(|e| DataError::new(url, format!("not a valid object key: {e}")))
+/// An object's URL (as text), its store, and its key in the store.
+fn locate(url: &Path) -> Result<(String, Arc<Store>, ObjectPath), DataError> {
+    let text = url.to_string_lossy().trim_end_matches('/').to_string();
+    let (root, key) = split(&text);
+    let store = store(&root)?;
+    let location =
+        ObjectPath::parse(&key).map_err(|e| DataError::new(&text, format!("not a valid object key: {e}")))?;
+    Ok((text, store, location))
 }
 
 /// Object sizes seen while listing, so a footer read needs no HEAD request.
@@ -414,25 +420,22 @@ pub fn size(url: &Path) -> Result<u64, DataError> {
     {
         return Ok(*size);
     }
-    let (root, key) = split(&text);
-    let store = store(&root)?;
-    let meta = request(&text, &store, store.client.head(&object_path(&text, &key)?))?;
+    let (text, store, location) = locate(url)?;
+    let meta = request(&text, &store, store.client.head(&location))?;
     remember_size(&text, meta.size);
     Ok(meta.size)
 }
 
-/// What a dataset URL names: one object (`Ok(None)`: it exists as a file) or the objects under it
-/// as a folder (`Ok(Some(urls))`, sorted; hidden `.x`/`_x` names skipped at any depth).
+/// What a dataset URL names: the one object of that name, or the objects under it as a folder
+/// (sorted; hidden `.x`/`_x` names skipped at any depth).
 pub fn list(url: &Path) -> Result<Vec<PathBuf>, DataError> {
-    let text = url.to_string_lossy().trim_end_matches('/').to_string();
-    let (root, key) = split(&text);
-    let store = store(&root)?;
+    let (text, store, prefix) = locate(url)?;
+    let (root, _) = split(&text);
     if store.scheme == Scheme::Http {
         // A plain web server cannot list: an https:// dataset is one file.
         size(url)?;
         return Ok(vec![PathBuf::from(text)]);
     }
-    let prefix = object_path(&text, &key)?;
     let listed: Vec<object_store::ObjectMeta> =
         request(&text, &store, store.client.list(Some(&prefix)).try_collect::<Vec<_>>())?;
     if listed.is_empty() {
@@ -477,19 +480,14 @@ pub fn glob(url: &Path) -> Result<Vec<PathBuf>, DataError> {
 
 /// Bytes `range` of an object.
 pub fn read_range(url: &Path, range: Range<u64>) -> Result<Vec<u8>, DataError> {
-    let text = url.to_string_lossy();
-    let (root, key) = split(&text);
-    let store = store(&root)?;
-    let bytes = request(&text, &store, store.client.get_range(&object_path(&text, &key)?, range))?;
+    let (text, store, location) = locate(url)?;
+    let bytes = request(&text, &store, store.client.get_range(&location, range))?;
     Ok(bytes.to_vec())
 }
 
 /// The last `n` bytes of an object and its size, in one request.
 pub fn read_suffix(url: &Path, n: u64) -> Result<(Vec<u8>, u64), DataError> {
-    let text = url.to_string_lossy();
-    let (root, key) = split(&text);
-    let store = store(&root)?;
-    let location = object_path(&text, &key)?;
+    let (text, store, location) = locate(url)?;
     let result = request(&text, &store, async {
         let got = store
             .client
@@ -506,10 +504,7 @@ pub fn read_suffix(url: &Path, n: u64) -> Result<(Vec<u8>, u64), DataError> {
 /// Copies a whole object to a local file, streaming (CSV, whose every byte is read anyway).
 pub fn download(url: &Path, to: &Path) -> Result<(), DataError> {
     use std::io::Write;
-    let text = url.to_string_lossy();
-    let (root, key) = split(&text);
-    let store = store(&root)?;
-    let location = object_path(&text, &key)?;
+    let (text, store, location) = locate(url)?;
     let mut file = std::fs::File::create(to).map_err(|e| DataError::new(to, e.to_string()))?;
     request(&text, &store, async {
         let mut stream = store.client.get(&location).await?.into_stream();
@@ -522,10 +517,8 @@ pub fn download(url: &Path, to: &Path) -> Result<(), DataError> {
 
 /// Writes a whole object with one PUT: readers see the old object or the new one, never part.
 pub fn write(url: &Path, bytes: Vec<u8>) -> Result<(), DataError> {
-    let text = url.to_string_lossy();
-    let (root, key) = split(&text);
-    let store = store(&root)?;
-    request(&text, &store, store.client.put(&object_path(&text, &key)?, PutPayload::from(bytes)))?;
+    let (text, store, location) = locate(url)?;
+    request(&text, &store, store.client.put(&location, PutPayload::from(bytes)))?;
     Ok(())
 }
 

@@ -663,26 +663,14 @@ fn line_at(file: &Path, offset: u64) -> u64 {
     1 + before.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
-/// A local copy of an object, deleted when dropped.
-struct Downloaded(PathBuf);
-
-impl Drop for Downloaded {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// `file` itself, or for an object a local copy (streamed to the temporary folder).
-fn local_copy(file: &Path) -> Result<(PathBuf, Option<Downloaded>), DataError> {
+fn local_copy(file: &Path) -> Result<(PathBuf, Option<crate::output::Scratch>), DataError> {
     if !crate::remote::is_url(file) {
         return Ok((file.to_path_buf(), None));
     }
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let local = std::env::temp_dir().join(format!(".tollgate-{}-{n}.csv", std::process::id()));
-    let guard = Downloaded(local.clone());
-    crate::remote::download(file, &local)?;
-    Ok((local, Some(guard)))
+    let copy = crate::output::Scratch::new("csv");
+    crate::remote::download(file, copy.path())?;
+    Ok((copy.path().to_path_buf(), Some(copy)))
 }
 
 fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataError> {
@@ -738,39 +726,11 @@ fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataErr
     Ok(())
 }
 
-/// Reads exactly the footer: its length from the last 8 bytes, then the footer itself.
+/// Reads exactly the footer: its length from the last 8 bytes, then the footer itself — of a
+/// file, or of an object in two ranged GETs.
 fn read_footer(file: &Path) -> Result<FileMetadataRef, DataError> {
-    use std::io::{Read, Seek, SeekFrom};
     let unreadable = |why: String| DataError::new(file, format!("not a readable Parquet file ({why})"));
-    if crate::remote::is_url(file) {
-        return decode_footer(file, read_remote_footer(file)?);
-    }
-    let mut f = std::fs::File::open(file).map_err(|e| DataError::new(file, e.to_string()))?;
-    let size = f.metadata().map_err(|e| DataError::new(file, e.to_string()))?.len();
-    if size < 12 {
-        return Err(unreadable(format!("{size} bytes is too short for a Parquet file")));
-    }
-    let mut tail = [0u8; 8];
-    f.seek(SeekFrom::End(-8)).and_then(|_| f.read_exact(&mut tail)).map_err(|e| unreadable(e.to_string()))?;
-    if &tail[4..] != b"PAR1" {
-        return Err(unreadable("the file does not end with PAR1".into()));
-    }
-    let footer_len = 8 + u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
-    if footer_len + 4 > size {
-        return Err(unreadable(format!("the footer claims {footer_len} bytes of a {size}-byte file")));
-    }
-    let mut footer = vec![0u8; footer_len as usize];
-    f.seek(SeekFrom::End(-(footer_len as i64)))
-        .and_then(|_| f.read_exact(&mut footer))
-        .map_err(|e| unreadable(e.to_string()))?;
-    decode_footer(file, footer)
-}
-
-/// An object's footer in two ranged GETs: the last 8 bytes (the footer's length; the object's
-/// size comes with them), then exactly the footer.
-fn read_remote_footer(file: &Path) -> Result<Vec<u8>, DataError> {
-    let unreadable = |why: String| DataError::new(file, format!("not a readable Parquet file ({why})"));
-    let (tail, size) = crate::remote::read_suffix(file, 8)?;
+    let (tail, size) = last_bytes(file, 8)?;
     if size < 12 || tail.len() < 8 {
         return Err(unreadable(format!("{size} bytes is too short for a Parquet file")));
     }
@@ -781,7 +741,23 @@ fn read_remote_footer(file: &Path) -> Result<Vec<u8>, DataError> {
     if footer_len + 4 > size {
         return Err(unreadable(format!("the footer claims {footer_len} bytes of a {size}-byte file")));
     }
-    crate::remote::read_range(file, size - footer_len..size)
+    let (footer, _) = last_bytes(file, footer_len)?;
+    decode_footer(file, footer)
+}
+
+/// The last `n` bytes (at most the whole) of a file or object, and its size.
+fn last_bytes(file: &Path, n: u64) -> Result<(Vec<u8>, u64), DataError> {
+    use std::io::{Read, Seek, SeekFrom};
+    if crate::remote::is_url(file) {
+        return crate::remote::read_suffix(file, n);
+    }
+    let mut f = std::fs::File::open(file).map_err(|e| DataError::new(file, e.to_string()))?;
+    let size = f.metadata().map_err(|e| DataError::new(file, e.to_string()))?.len();
+    let mut bytes = vec![0u8; n.min(size) as usize];
+    f.seek(SeekFrom::End(-(bytes.len() as i64)))
+        .and_then(|_| f.read_exact(&mut bytes))
+        .map_err(|e| DataError::new(file, format!("not a readable Parquet file ({e})")))?;
+    Ok((bytes, size))
 }
 
 fn decode_footer(file: &Path, footer: Vec<u8>) -> Result<FileMetadataRef, DataError> {
