@@ -186,14 +186,13 @@ pub fn compare(
     let here_schema = here_lf.clone().collect_schema().map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
     let there_schema = there_lf.clone().collect_schema().map_err(|e| DataError::new(&there_display, e.to_string()))?;
 
-    let rows_of = |lf: LazyFrame, name: &str| -> Result<u64, DataError> {
-        Ok(count(&run(lf.select([len().alias("n")]), name)?, "n"))
-    };
-    let here_rows = rows_of(here_lf.clone(), &dataset.display)?;
-    let there_rows = rows_of(there_lf.clone(), &there_display)?;
-    let mut reconciled = Reconciled { there: there_display.clone(), here_rows, there_rows, keyed: None };
     if key.is_empty() {
-        return Ok(Ok(reconciled));
+        // Row counts only (Parquet answers them from footers).
+        let rows_of = |lf: LazyFrame, name: &str| -> Result<u64, DataError> {
+            Ok(count(&run(lf.select([len().alias("n")]), name)?, "n"))
+        };
+        let (here_rows, there_rows) = (rows_of(here_lf, &dataset.display)?, rows_of(there_lf, &there_display)?);
+        return Ok(Ok(Reconciled { there: there_display, here_rows, there_rows, keyed: None }));
     }
 
     for k in key {
@@ -264,10 +263,14 @@ pub fn compare(
     let here = cast_keys(here_lf.select(wanted.clone()));
     let there = cast_keys(there_lf.select(wanted));
 
-    // Each side once: one group-by over the rows with a full key gives the distinct keys, each
-    // key's row count (duplicates: never an N×M join) and its first row's values. Rows without a
-    // full key cannot be matched: rows − rows grouped.
-    let grouped = |lf: LazyFrame, marker: &str, rename: bool, name: &str| -> Result<DataFrame, DataError> {
+    // Each side once: one group-by gives the distinct keys, each key's row count (duplicates: never
+    // an N×M join) and its first row's values. Keys with a null part form groups of their own:
+    // their rows are counted (rows without a full key cannot be matched), then set aside.
+    let sum_of = |df: &DataFrame, marker: &str, which: Expr| -> Result<u64, DataError> {
+        let n = col(marker).cast(DataType::UInt64);
+        Ok(count(&run(df.clone().lazy().select([n.filter(which).sum().alias("s")]), &dataset.display)?, "s"))
+    };
+    let grouped = |lf: LazyFrame, marker: &str, rename: bool, name: &str| -> Result<(DataFrame, u64, u64), DataError> {
         let mut aggs = vec![len().alias(marker)];
         aggs.extend(compared.iter().map(|(c, _, _)| {
             let first = col(c.as_str()).first();
@@ -277,19 +280,13 @@ pub fn compare(
                 first
             }
         }));
-        run(lf.filter(full_key.clone()).group_by(key_cols.clone()).agg(aggs), name)
+        let all = run(lf.group_by(key_cols.clone()).agg(aggs), name)?;
+        let (rows, unkeyed) = (sum_of(&all, marker, lit(true))?, sum_of(&all, marker, full_key.clone().not())?);
+        Ok((run(all.lazy().filter(full_key.clone()), name)?, rows, unkeyed))
     };
-    let here_groups = grouped(here, HERE, false, &dataset.display)?;
-    let there_groups = grouped(there, THERE, true, &there_display)?;
-    let sum_of = |df: &DataFrame, marker: &str, more_than_one: bool| -> Result<u64, DataError> {
-        let n = col(marker).cast(DataType::UInt64);
-        let counted = if more_than_one { n.clone().filter(n.gt(lit(1))) } else { n };
-        Ok(count(&run(df.clone().lazy().select([counted.sum().alias("s")]), &dataset.display)?, "s"))
-    };
-    let unkeyed_pair = (
-        here_rows.saturating_sub(sum_of(&here_groups, HERE, false)?),
-        there_rows.saturating_sub(sum_of(&there_groups, THERE, false)?),
-    );
+    let (here_groups, here_rows, here_unkeyed) = grouped(here, HERE, false, &dataset.display)?;
+    let (there_groups, there_rows, there_unkeyed) = grouped(there, THERE, true, &there_display)?;
+    let unkeyed_pair = (here_unkeyed, there_unkeyed);
     // Duplicate keys, most repeated first (ties by key): here's, then there's.
     let mut dup_samples = Vec::new();
     for (df, marker, side) in [(&here_groups, HERE, "here"), (&there_groups, THERE, "there")] {
@@ -310,7 +307,8 @@ pub fn compare(
         }
     }
     dup_samples.truncate(sample);
-    let duplicate_rows = (sum_of(&here_groups, HERE, true)?, sum_of(&there_groups, THERE, true)?);
+    let repeated = |marker: &str| col(marker).gt(lit(1));
+    let duplicate_rows = (sum_of(&here_groups, HERE, repeated(HERE))?, sum_of(&there_groups, THERE, repeated(THERE))?);
 
     // One full join of the distinct keys, kept in memory: the counts and the samples both read it.
     // The markers (row counts) are null on the side a key is absent from.
@@ -387,7 +385,7 @@ pub fn compare(
     for (i, (c, _, _)) in compared.iter().enumerate() {
         values.insert(c.clone(), Ok((differing[i], std::mem::take(&mut value_samples[i]))));
     }
-    reconciled.keyed = Some(Keyed {
+    let keyed = Some(Keyed {
         here_keys: count(&totals, "here_keys"),
         there_keys: count(&totals, "there_keys"),
         unkeyed: unkeyed_pair,
@@ -397,7 +395,7 @@ pub fn compare(
         matched: count(&totals, "matched"),
         values,
     });
-    Ok(Ok(reconciled))
+    Ok(Ok(Reconciled { there: there_display, here_rows, there_rows, keyed }))
 }
 
 /// Every reconcile group of the contract, compared once each.
