@@ -14,7 +14,7 @@ use crate::contract::{CheckKind, Contract, Format, RuleKind, Scope, Severity};
 use crate::history::HistoryStore;
 use crate::report::{CheckReport, ResultReport, Status};
 use crate::rules::key_set::KeySet;
-use crate::rules::{self, ColumnInput, Evidence, Facts, Measured, Planned};
+use crate::rules::{self, ColumnInput, Evidence, Facts, Measured, Pass, Planned};
 use crate::source::{normalize, parquet_rows, DataError, Dataset, Partition};
 use crate::types::{family, DeclaredType, DeclaredTypeExt, Family};
 
@@ -265,7 +265,7 @@ fn anomaly_history(
         for (id, column, metric, _) in &anomalies {
             let Some(input) = column.as_ref().and_then(|c| inputs.get(c)) else { continue };
             let first = exprs.len();
-            for (i, a) in crate::checks::anomaly::aggregates(metric, input.value.clone()).into_iter().enumerate() {
+            for (i, a) in crate::checks::anomaly::aggregates(metric, input.value.clone(), &input.dtype, Pass::Grouped).into_iter().enumerate() {
                 exprs.push(a.alias(format!("__{id}_{i}")));
             }
             if exprs.len() > first {
@@ -709,7 +709,8 @@ fn elsewhere_predicate(
     })
 }
 
-/// Every check of the contract for one partition (or the whole dataset), planned but not run.
+/// Every check of the contract for one partition (or the whole dataset), planned but not run;
+/// `single_pass_over` names the files of a single pass, `None` plans for the grouped pass.
 #[allow(clippy::too_many_arguments)]
 fn plan_checks(
     contract: &Contract,
@@ -720,10 +721,10 @@ fn plan_checks(
     schema: &Schema,
     elsewhere: &Elsewhere,
     typed: &[(String, DeclaredType)],
-    footers_of: Option<&[PathBuf]>,
+    single_pass_over: Option<&[PathBuf]>,
 ) -> Result<Vec<Pending>, DataError> {
     let mut inputs = inputs_for(contract, dataset, schema);
-    if let (Some(files), true, Format::Parquet) = (footers_of, options.statistics, dataset.format) {
+    if let (Some(files), true, Format::Parquet) = (single_pass_over, options.statistics, dataset.format) {
         let checked = contract.checks.iter().filter_map(|c| match &c.kind {
             CheckKind::Freshness { column, .. } | CheckKind::Metric { column: Some(column), .. } => Some(column),
             _ => None,
@@ -778,7 +779,7 @@ fn plan_checks(
     }
 
     let data_columns: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
-    let checked_files = footers_of.or(partition.map(|p| p.files.as_slice())).unwrap_or(&dataset.files);
+    let checked_files = single_pass_over.or(partition.map(|p| p.files.as_slice())).unwrap_or(&dataset.files);
     let mut pending = Vec::new();
     if let Some(schema_spec) = &contract.schema {
         let drift = match partition {
@@ -820,6 +821,7 @@ fn plan_checks(
         }
     }
     let ctx = CheckContext {
+        pass: if single_pass_over.is_some() { Pass::Single } else { Pass::Grouped },
         columns: &inputs,
         now_micros: options.now.timestamp_micros(),
         dataset,

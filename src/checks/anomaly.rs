@@ -10,15 +10,22 @@ use serde_json::json;
 use super::row_count_anomaly::band;
 use super::CheckContext;
 use crate::contract::{AnomalyMethod, AnomalyMetric, Direction};
-use crate::rules::{Facts, Measured, Planned};
+use crate::rules::distinct_set::DistinctSet;
+use crate::rules::{Facts, Measured, Pass, Planned};
 
-/// The aggregates that measure `metric` on `value` (a column's values); read back by [`value`].
-pub fn aggregates(metric: &AnomalyMetric, value: Expr) -> Vec<Expr> {
+/// The aggregates that measure `metric` on `value` (a column's values, of type `dtype`); read
+/// back by [`value`].
+pub fn aggregates(metric: &AnomalyMetric, value: Expr, dtype: &DataType, pass: Pass) -> Vec<Expr> {
     let float = || value.clone().cast(DataType::Float64);
     match metric {
         AnomalyMetric::RowCount | AnomalyMetric::Failures { .. } => Vec::new(),
         AnomalyMetric::NullRate => vec![value.null_count().cast(DataType::Int64)],
-        AnomalyMetric::DistinctCount => vec![value.drop_nulls().n_unique().cast(DataType::Int64)],
+        // A single pass counts in a set that streams; a grouped pass needs one count per group.
+        AnomalyMetric::DistinctCount => match pass {
+            Pass::Single => DistinctSet::count(value.clone(), dtype),
+            Pass::Grouped => None,
+        }
+        .map_or_else(|| vec![value.drop_nulls().n_unique().cast(DataType::Int64)], |count| vec![count]),
         AnomalyMetric::Mean => vec![float().mean()],
         AnomalyMetric::Min => vec![float().min()],
         AnomalyMetric::Max => vec![float().max()],
@@ -89,7 +96,10 @@ pub struct Params<'a> {
 
 pub fn plan(id: &str, column: Option<&str>, p: Params, ctx: &CheckContext) -> Result<Planned, String> {
     let aggregates = match column {
-        Some(name) => aggregates(p.metric, ctx.column(name)?.value.clone()),
+        Some(name) => {
+            let input = ctx.column(name)?;
+            aggregates(p.metric, input.value.clone(), &input.dtype, ctx.pass)
+        }
         None => Vec::new(),
     };
     let all = ctx.metric_history.get(id).cloned().unwrap_or_default();

@@ -23,6 +23,8 @@ use crate::source::{Dataset, Partition};
 
 /// What the dataset checks may look at besides the single pass.
 pub struct CheckContext<'a> {
+    /// Whether the aggregates run over the checked rows at once or per partition.
+    pub pass: crate::rules::Pass,
     pub columns: &'a HashMap<String, ColumnInput>,
     pub now_micros: i64,
     pub dataset: &'a Dataset,

@@ -2,6 +2,7 @@
 //! expressions that the engine evaluates together in one pass.
 
 mod accepted_values;
+pub mod distinct_set;
 pub mod key_set;
 mod length;
 mod null_rate;
@@ -85,6 +86,14 @@ pub struct Planned {
 }
 
 /// Number of rows where `predicate` is true; nulls count as false.
+/// How a plan's aggregates run: over the checked rows at once, or per partition in a grouped
+/// pass, where a set shared by the whole pass would mix the partitions' values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    Single,
+    Grouped,
+}
+
 pub fn count_where(predicate: Expr) -> Expr {
     predicate.sum().cast(DataType::Int64)
 }
