@@ -2,25 +2,31 @@
 //! the new ones to one shared set. `n_unique` builds its hash set only on Polars' in-memory
 //! engine, which holds every column of the pass; this set lets a pass holding a distinct count
 //! stream, at the memory of the distinct values alone.
+//!
+//! The set is split in shards by hash, so batches on different threads insert side by side, and
+//! it keeps each value's hash: growing never rehashes a string (with `HashSet<Box<[u8]>>`, 10M
+//! distinct e-mails took 6.7 s; Polars' `n_unique` 1.7–2.7 s).
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use foldhash::fast::FixedState;
+use hashbrown::hash_table::{Entry, HashTable};
 use polars::prelude::*;
 
-type Set<T> = HashSet<T, FixedState>;
+const SHARDS: usize = 16;
 
-/// The distinct non-null values seen so far, as bytes (text, binary) or as a 128-bit number
-/// (integers, decimals, temporals, booleans, floats); one kind per set, as its column's type.
+/// One shard: text and binary values end to end in `arena`, found by (hash, start, end); numbers
+/// by (hash, key). A set holds one kind, as its column's type.
 #[derive(Default)]
-struct Seen {
-    bytes: Set<Box<[u8]>>,
-    numbers: Set<u128>,
+struct Shard {
+    arena: Vec<u8>,
+    bytes: HashTable<(u64, usize, usize)>,
+    numbers: HashTable<(u64, u128)>,
 }
 
 pub struct DistinctSet {
-    seen: Mutex<Seen>,
+    shards: [Mutex<Shard>; SHARDS],
 }
 
 /// The values of a batch as set keys, by the kind a column of `dtype` gives.
@@ -46,12 +52,39 @@ fn key_kind(dtype: &DataType) -> Option<KeyKind> {
     }
 }
 
+/// The same hash in every batch and thread.
+fn hash_of<T: std::hash::Hash>(value: T) -> u64 {
+    FixedState::with_seed(0x746f_6c6c_6761_7465).hash_one(value)
+}
+
+/// Shards take hash bits the tables do not lean on (they use the low bits and the top seven).
+fn shard_of(hash: u64) -> usize {
+    (hash >> 40) as usize % SHARDS
+}
+
+/// The first row of each distinct value within one batch, with its hash, by shard: each shard
+/// is then locked once per batch, for the batch's few distinct values, not once per row.
+fn first_in_batch<K: Eq + Copy>(keys: &[Option<K>], hash: impl Fn(K) -> u64) -> Vec<Vec<(usize, u64)>> {
+    let mut local: HashTable<(u64, usize)> = HashTable::new();
+    let mut by_shard = vec![Vec::new(); SHARDS];
+    for (row, key) in keys.iter().enumerate() {
+        let Some(key) = *key else { continue };
+        let h = hash(key);
+        let same = |&(other, r): &(u64, usize)| other == h && keys[r] == Some(key);
+        if let Entry::Vacant(slot) = local.entry(h, same, |&(other, _)| other) {
+            slot.insert((h, row));
+            by_shard[shard_of(h)].push((row, h));
+        }
+    }
+    by_shard
+}
+
 impl DistinctSet {
     /// The number of distinct non-null values of `value` (of type `dtype`), as an aggregate that
     /// streams; `None` for a type the set does not key (then `n_unique` counts).
     pub fn count(value: Expr, dtype: &DataType) -> Option<Expr> {
         let kind = key_kind(dtype)?;
-        let set = Arc::new(DistinctSet { seen: Mutex::new(Seen::default()) });
+        let set = Arc::new(DistinctSet { shards: std::array::from_fn(|_| Mutex::new(Shard::default())) });
         let udf = move |columns: &mut [Column]| -> PolarsResult<Column> {
             let series = columns[0].as_materialized_series();
             let first = match kind {
@@ -64,9 +97,9 @@ impl DistinctSet {
         Some(super::count_where(value.map_many(udf, &[], field)))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
+    fn lock(&self, shard: usize) -> MutexGuard<'_, Shard> {
         // A panic elsewhere in the pass fails the query; the set is not read after it.
-        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+        self.shards[shard].lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Per row: its value is new to the set (true on exactly one row per distinct value however
@@ -80,14 +113,23 @@ impl DistinctSet {
             }
             _ => series.binary()?,
         };
-        let rows = values.iter().enumerate().filter_map(|(row, v)| Some((row, v?)));
-        let candidates = first_in_batch(rows);
-        let mut first = vec![false; series.len()];
-        let mut seen = self.lock();
-        for (row, value) in candidates {
-            if !seen.bytes.contains(value) {
-                seen.bytes.insert(value.into());
-                first[row] = true;
+        let keys: Vec<Option<&[u8]>> = values.iter().collect();
+        let mut first = vec![false; keys.len()];
+        for (shard, candidates) in first_in_batch(&keys, hash_of).into_iter().enumerate() {
+            if candidates.is_empty() {
+                continue;
+            }
+            let mut guard = self.lock(shard);
+            let Shard { arena, bytes, .. } = &mut *guard;
+            for (row, h) in candidates {
+                let Some(value) = keys[row] else { continue };
+                let same = |&(other, start, end): &(u64, usize, usize)| other == h && &arena[start..end] == value;
+                if bytes.find(h, same).is_none() {
+                    let start = arena.len();
+                    arena.extend_from_slice(value);
+                    bytes.insert_unique(h, (h, start, arena.len()), |&(other, _, _)| other);
+                    first[row] = true;
+                }
             }
         }
         Ok(BooleanChunked::from_slice(PlSmallStr::EMPTY, &first))
@@ -95,21 +137,24 @@ impl DistinctSet {
 
     fn first_numbers(&self, series: &Series) -> PolarsResult<BooleanChunked> {
         let keys = number_keys(series)?;
-        let candidates = first_in_batch(keys.iter().enumerate().filter_map(|(row, k)| Some((row, (*k)?))));
-        let mut first = vec![false; series.len()];
-        let mut seen = self.lock();
-        for (row, key) in candidates {
-            first[row] = seen.numbers.insert(key);
+        let mut first = vec![false; keys.len()];
+        for (shard, candidates) in first_in_batch(&keys, hash_of).into_iter().enumerate() {
+            if candidates.is_empty() {
+                continue;
+            }
+            let mut guard = self.lock(shard);
+            for (row, h) in candidates {
+                let Some(key) = keys[row] else { continue };
+                if let Entry::Vacant(slot) =
+                    guard.numbers.entry(h, |&(other, k)| other == h && k == key, |&(other, _)| other)
+                {
+                    slot.insert((h, key));
+                    first[row] = true;
+                }
+            }
         }
         Ok(BooleanChunked::from_slice(PlSmallStr::EMPTY, &first))
     }
-}
-
-/// The first row of each distinct value within one batch: the shared set is then locked once
-/// per batch, for its few distinct values, not once per row.
-fn first_in_batch<K: std::hash::Hash + Eq + Copy>(rows: impl Iterator<Item = (usize, K)>) -> Vec<(usize, K)> {
-    let mut local: Set<K> = Set::default();
-    rows.filter(|(_, value)| local.insert(*value)).collect()
 }
 
 /// Each value as a 128-bit key, one-to-one within the column's type. Floats are keyed as Polars
@@ -204,6 +249,14 @@ mod tests {
         let values: Vec<String> = (0..20_000).map(|i| format!("v{}", (i * 7919) % 1000)).collect();
         for (set, n_unique) in both_counts(df!("v" => values).unwrap()) {
             assert_eq!((set, n_unique), (1000, 1000));
+        }
+        // All distinct: every shard grows many times over.
+        let values: Vec<String> = (0..20_000).map(|i| format!("value-{i}")).collect();
+        let numbers: Vec<i64> = (0..20_000).map(|i| i * 1_000_003).collect();
+        for df in [df!("v" => values).unwrap(), df!("v" => numbers).unwrap()] {
+            for (set, n_unique) in both_counts(df) {
+                assert_eq!((set, n_unique), (20_000, 20_000));
+            }
         }
     }
 
