@@ -17,12 +17,13 @@ use polars::prelude::*;
 const SHARDS: usize = 16;
 
 /// One shard: text and binary values end to end in `arena`, found by (hash, start, end); numbers
-/// by (hash, key). A set holds one kind, as its column's type.
+/// as themselves (rehashing a number is cheaper than storing its hash). A set holds one kind,
+/// as its column's type.
 #[derive(Default)]
 struct Shard {
     arena: Vec<u8>,
     bytes: HashTable<(u64, usize, usize)>,
-    numbers: HashTable<(u64, u128)>,
+    numbers: HashTable<u128>,
 }
 
 pub struct DistinctSet {
@@ -145,10 +146,8 @@ impl DistinctSet {
             let mut guard = self.lock(shard);
             for (row, h) in candidates {
                 let Some(key) = keys[row] else { continue };
-                if let Entry::Vacant(slot) =
-                    guard.numbers.entry(h, |&(other, k)| other == h && k == key, |&(other, _)| other)
-                {
-                    slot.insert((h, key));
+                if let Entry::Vacant(slot) = guard.numbers.entry(h, |&k| k == key, |&k| hash_of(k)) {
+                    slot.insert(key);
                     first[row] = true;
                 }
             }
