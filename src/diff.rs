@@ -2,8 +2,11 @@
 //! compatible or breaking in the schema-registry sense. backward: readers of NEW can read data
 //! written under OLD; forward: readers of OLD can read data written under NEW; full: both.
 
+use crate::contract::kinds::RuleName;
 use crate::contract::types::DeclaredType;
-use crate::contract::{CheckKind, ColumnSpec, Contract, Limits, Literal, RuleKind, Scalar};
+use crate::contract::{
+    CheckKind, ColumnRule, ColumnSpec, Contract, DatasetCheck, Limits, Literal, RuleKind, Scalar, Scope,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -159,14 +162,14 @@ fn count_literal(n: Option<u64>) -> Option<Literal> {
     n.map(|n| Literal { value: Scalar::Int(n as i64), raw: n.to_string(), pos: Default::default() })
 }
 
-fn limits_change(out: &mut Vec<Change>, column: &str, rule: &str, old: &Limits, new: &Limits) {
+fn limits_change(out: &mut Vec<Change>, column: Option<&str>, rule: &str, old: &Limits, new: &Limits) {
     // A missing limit allows zero failures: the tightest.
     let limit = |x: Option<f64>| Some(number_literal(x.unwrap_or(0.0)));
     let failures = |l: &Limits| limit(l.max_failures.map(|v| v as f64));
     if old.max_failures != new.max_failures {
         bound_change(
             out,
-            Some(column),
+            column,
             &format!("{rule} max_failures"),
             failures(old).as_ref(),
             failures(new).as_ref(),
@@ -175,7 +178,7 @@ fn limits_change(out: &mut Vec<Change>, column: &str, rule: &str, old: &Limits, 
     }
     if old.max_failure_rate != new.max_failure_rate {
         let (a, b) = (limit(old.max_failure_rate), limit(new.max_failure_rate));
-        bound_change(out, Some(column), &format!("{rule} max_failure_rate"), a.as_ref(), b.as_ref(), false);
+        bound_change(out, column, &format!("{rule} max_failure_rate"), a.as_ref(), b.as_ref(), false);
     }
 }
 
@@ -183,8 +186,85 @@ fn is_required(c: &ColumnSpec) -> bool {
     c.rules.iter().any(|r| matches!(r.kind, RuleKind::Required))
 }
 
-fn rule_of<'a>(c: &'a ColumnSpec, name: &str) -> Option<&'a crate::contract::ColumnRule> {
-    c.rules.iter().find(|r| r.kind.name() == name)
+fn rule_of(c: &ColumnSpec, rule: RuleName) -> Option<&ColumnRule> {
+    c.rules.iter().find(|r| r.kind.registered() == rule)
+}
+
+/// A yes/no setting that accepts less when on (an exclusive bound, a whole-value match, a
+/// dataset-wide scope).
+fn flag_change(out: &mut Vec<Change>, column: Option<&str>, what: &str, old: bool, new: bool) {
+    if old != new {
+        let (kind, effect) = if new { ("rule_tightened", Effect::Tighter) } else { ("rule_loosened", Effect::Looser) };
+        out.push(change(kind, column, format!("{what}: {old} → {new}"), effect));
+    }
+}
+
+/// No scope is the dataset's (SPEC §1).
+fn dataset_wide(scope: &Option<Scope>) -> bool {
+    !matches!(scope, Some(Scope::Partition))
+}
+
+/// The changes inside one rule kind that both contracts declare on a column.
+fn rule_change(out: &mut Vec<Change>, col: &str, a: &ColumnRule, b: &ColumnRule) {
+    let column = Some(col);
+    match (&a.kind, &b.kind) {
+        // Types are compared as the column's type.
+        (RuleKind::Type(_), RuleKind::Type(_)) | (RuleKind::NestedType(_), RuleKind::NestedType(_)) => {}
+        (RuleKind::Required, RuleKind::Required) => {}
+        (RuleKind::Unique { scope: x }, RuleKind::Unique { scope: y }) => {
+            flag_change(out, column, "unique across partitions", dataset_wide(x), dataset_wide(y));
+        }
+        (RuleKind::NullRate { max: x }, RuleKind::NullRate { max: y }) => {
+            let (x, y) = (Some(number_literal(*x)), Some(number_literal(*y)));
+            bound_change(out, column, "null_rate", x.as_ref(), y.as_ref(), false);
+        }
+        (
+            RuleKind::Range { min: a0, max: a1, exclusive_min: a_open_min, exclusive_max: a_open_max },
+            RuleKind::Range { min: b0, max: b1, exclusive_min: b_open_min, exclusive_max: b_open_max },
+        ) => {
+            bounds_change(out, column, "range", [a0.clone(), a1.clone()], [b0.clone(), b1.clone()]);
+            flag_change(out, column, "range exclusive_min", *a_open_min, *b_open_min);
+            flag_change(out, column, "range exclusive_max", *a_open_max, *b_open_max);
+        }
+        (RuleKind::Length { min: a0, max: a1 }, RuleKind::Length { min: b0, max: b1 }) => {
+            let (old, new) = ([count_literal(*a0), count_literal(*a1)], [count_literal(*b0), count_literal(*b1)]);
+            bounds_change(out, column, "length", old, new);
+        }
+        (RuleKind::AcceptedValues(x), RuleKind::AcceptedValues(y)) => {
+            let raw = |v: &[Literal]| v.iter().map(|l| l.raw.clone()).collect::<Vec<_>>();
+            let (x, y) = (raw(x), raw(y));
+            let removed: Vec<&str> = x.iter().filter(|v| !y.contains(v)).map(String::as_str).collect();
+            let added: Vec<&str> = y.iter().filter(|v| !x.contains(v)).map(String::as_str).collect();
+            if !removed.is_empty() {
+                out.push(change("accepted_values_removed", column, removed.join(", "), Effect::Tighter));
+            }
+            if !added.is_empty() {
+                out.push(change("accepted_values_added", column, added.join(", "), Effect::Looser));
+            }
+        }
+        (RuleKind::Pattern { regex: x, full: x_full }, RuleKind::Pattern { regex: y, full: y_full }) => {
+            if x != y {
+                out.push(change("rule_changed", column, format!("pattern: {x} → {y}"), Effect::Different));
+            } else {
+                // The same regex matching the whole value accepts a subset of matching anywhere.
+                flag_change(out, column, "pattern matches the whole value", *x_full, *y_full);
+            }
+        }
+        // Rules are paired by kind, so two kinds never meet here.
+        (
+            RuleKind::Type(_)
+            | RuleKind::NestedType(_)
+            | RuleKind::Required
+            | RuleKind::Unique { .. }
+            | RuleKind::NullRate { .. }
+            | RuleKind::Range { .. }
+            | RuleKind::AcceptedValues(_)
+            | RuleKind::Pattern { .. }
+            | RuleKind::Length { .. },
+            _,
+        ) => {}
+    }
+    limits_change(out, column, a.kind.name(), &a.limits, &b.limits);
 }
 
 fn compare_columns(out: &mut Vec<Change>, old: &ColumnSpec, new: &ColumnSpec) {
@@ -218,53 +298,86 @@ fn compare_columns(out: &mut Vec<Change>, old: &ColumnSpec, new: &ColumnSpec) {
         (Some(a), None) => out.push(change("type_widened", Some(col), format!("{a} → any"), Effect::Looser)),
         _ => {}
     }
-    for name in ["required", "unique", "null_rate", "range", "accepted_values", "pattern", "length"] {
-        let (a, b) = (rule_of(old, name), rule_of(new, name));
-        let kind = if name == "required" { "nullability_changed" } else { "rule_tightened" };
-        match (a, b) {
+    for &rule in RuleName::ALL {
+        let name = rule.word();
+        let kind = if rule == RuleName::Required { "nullability_changed" } else { "rule_tightened" };
+        match (rule_of(old, rule), rule_of(new, rule)) {
             (None, None) => {}
+            // A type added or removed is compared as the column's type above.
+            (None, Some(_)) | (Some(_), None) if rule == RuleName::Type => {}
             (None, Some(_)) => out.push(change(kind, Some(col), format!("`{name}` added"), Effect::Tighter)),
             (Some(_), None) => {
-                let kind = if name == "required" { "nullability_changed" } else { "rule_loosened" };
+                let kind = if rule == RuleName::Required { "nullability_changed" } else { "rule_loosened" };
                 out.push(change(kind, Some(col), format!("`{name}` removed"), Effect::Looser))
             }
-            (Some(a), Some(b)) => {
-                match (&a.kind, &b.kind) {
-                    (RuleKind::NullRate { max: x }, RuleKind::NullRate { max: y }) => {
-                        let (x, y) = (Some(number_literal(*x)), Some(number_literal(*y)));
-                        bound_change(out, Some(col), "null_rate", x.as_ref(), y.as_ref(), false);
-                    }
-                    (RuleKind::Range { min: a0, max: a1, .. }, RuleKind::Range { min: b0, max: b1, .. }) => {
-                        bounds_change(out, Some(col), "range", [a0.clone(), a1.clone()], [b0.clone(), b1.clone()]);
-                    }
-                    (RuleKind::Length { min: a0, max: a1 }, RuleKind::Length { min: b0, max: b1 }) => {
-                        let (old, new) =
-                            ([count_literal(*a0), count_literal(*a1)], [count_literal(*b0), count_literal(*b1)]);
-                        bounds_change(out, Some(col), "length", old, new);
-                    }
-                    (RuleKind::AcceptedValues(x), RuleKind::AcceptedValues(y)) => {
-                        let raw = |v: &[Literal]| v.iter().map(|l| l.raw.clone()).collect::<Vec<_>>();
-                        let (x, y) = (raw(x), raw(y));
-                        let removed: Vec<&String> = x.iter().filter(|v| !y.contains(v)).collect();
-                        let added: Vec<&String> = y.iter().filter(|v| !x.contains(v)).collect();
-                        if !removed.is_empty() {
-                            let list = removed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-                            out.push(change("accepted_values_removed", Some(col), list, Effect::Tighter));
-                        }
-                        if !added.is_empty() {
-                            let list = added.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-                            out.push(change("accepted_values_added", Some(col), list, Effect::Looser));
-                        }
-                    }
-                    (RuleKind::Pattern { regex: x, .. }, RuleKind::Pattern { regex: y, .. }) if x != y => {
-                        out.push(change("rule_changed", Some(col), format!("pattern: {x} → {y}"), Effect::Different));
-                    }
-                    _ => {}
-                }
-                limits_change(out, col, name, &a.limits, &b.limits);
+            (Some(a), Some(b)) => rule_change(out, col, a, b),
+        }
+    }
+}
+
+/// The changes inside one check both contracts declare (paired by id).
+fn check_change(out: &mut Vec<Change>, o: &DatasetCheck, n: &DatasetCheck) {
+    let id = o.id();
+    let differs = || format!("{:?}", o.kind) != format!("{:?}", n.kind);
+    match (&o.kind, &n.kind) {
+        (CheckKind::RowCount { min: a0, max: a1 }, CheckKind::RowCount { min: b0, max: b1 }) => {
+            let (old, new) = ([count_literal(*a0), count_literal(*a1)], [count_literal(*b0), count_literal(*b1)]);
+            bounds_change(out, None, &id, old, new);
+        }
+        (
+            CheckKind::Freshness { column: c0, max_age_seconds: a, max_age_text: a_text },
+            CheckKind::Freshness { column: c1, max_age_seconds: b, max_age_text: b_text },
+        ) => {
+            if c0 != c1 {
+                out.push(change("rule_changed", None, format!("check `{id}` column: {c0} → {c1}"), Effect::Different));
+            } else if a != b {
+                let age = |seconds: f64, text: &str| Literal { raw: text.to_string(), ..number_literal(seconds) };
+                let (a, b) = (Some(age(*a, a_text)), Some(age(*b, b_text)));
+                bound_change(out, None, &format!("{id} max_age"), a.as_ref(), b.as_ref(), false);
+            }
+        }
+        (CheckKind::Unique { columns: c0, scope: s0 }, CheckKind::Unique { columns: c1, scope: s1 }) => {
+            if c0 != c1 {
+                out.push(change("rule_changed", None, format!("check `{id}` columns changed"), Effect::Different));
+            } else {
+                flag_change(out, None, &format!("{id} across partitions"), dataset_wide(s0), dataset_wide(s1));
+            }
+        }
+        (
+            CheckKind::MissingPartitions { interval_days: i0, lookback: l0 },
+            CheckKind::MissingPartitions { interval_days: i1, lookback: l1 },
+        ) => {
+            if i0 != i1 {
+                out.push(change("rule_changed", None, format!("check `{id}` interval changed"), Effect::Different));
+            } else if l0 != l1 {
+                // Looking further back requires more partitions to be present.
+                let (kind, effect) =
+                    if l1 > l0 { ("rule_tightened", Effect::Tighter) } else { ("rule_loosened", Effect::Looser) };
+                out.push(change(kind, None, format!("{id} lookback: {l0} → {l1}"), effect));
+            }
+        }
+        // Other changes (and a kind changed under the same id) are not ordered: both ways break.
+        (
+            CheckKind::RowCount { .. }
+            | CheckKind::Freshness { .. }
+            | CheckKind::RowCountAnomaly { .. }
+            | CheckKind::Unique { .. }
+            | CheckKind::References { .. }
+            | CheckKind::MissingPartitions { .. }
+            | CheckKind::Anomaly { .. }
+            | CheckKind::Metric { .. }
+            | CheckKind::Unsupported { .. }
+            | CheckKind::Sql { .. }
+            | CheckKind::WhereNot { .. }
+            | CheckKind::Reconcile { .. },
+            _,
+        ) => {
+            if differs() {
+                out.push(change("rule_changed", None, format!("check `{id}` changed"), Effect::Different));
             }
         }
     }
+    limits_change(out, None, &id, &o.limits, &n.limits);
 }
 
 pub fn diff(old: &Contract, new: &Contract) -> Vec<Change> {
@@ -322,17 +435,7 @@ pub fn diff(old: &Contract, new: &Contract) -> Vec<Change> {
     for o in &old.checks {
         match new.checks.iter().find(|n| n.id() == o.id()) {
             None => out.push(change("rule_loosened", None, format!("check `{}` removed", o.id()), Effect::Looser)),
-            Some(n) => match (&o.kind, &n.kind) {
-                (CheckKind::RowCount { min: a0, max: a1 }, CheckKind::RowCount { min: b0, max: b1 }) => {
-                    let (old, new) =
-                        ([count_literal(*a0), count_literal(*a1)], [count_literal(*b0), count_literal(*b1)]);
-                    bounds_change(&mut out, None, &o.id(), old, new);
-                }
-                (a, b) if format!("{a:?}") != format!("{b:?}") => {
-                    out.push(change("rule_changed", None, format!("check `{}` changed", o.id()), Effect::Different))
-                }
-                _ => {}
-            },
+            Some(n) => check_change(&mut out, o, n),
         }
     }
     for n in &new.checks {
@@ -367,5 +470,49 @@ mod tests {
         assert!(!widens(T::Int64, T::String));
         assert!(!widens(T::UInt64, T::Int64));
         assert!(!widens(T::Int64, T::Float64), "not every int64 is a float64");
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+    use crate::contract::kinds::tests::contract_with;
+    use crate::contract::kinds::{ChangeEffect, CheckName, Registration, RuleName};
+    use crate::contract::parse_contract;
+
+    fn parsed(text: &str) -> Contract {
+        parse_contract(text, "t.yaml".as_ref()).unwrap_or_else(|e| panic!("{text}: {e:?}"))
+    }
+
+    /// `diff` classes each kind's registered change as registered: unchanged → nothing; the change
+    /// → breaking as its effect says; the change undone → the other way for a tightening.
+    fn agrees(what: &str, r: &Registration, contract: impl Fn(&str) -> String) {
+        let (example, changed) = (parsed(&contract(r.example)), parsed(&contract(r.changed)));
+        assert_eq!(diff(&example, &example), [], "{what}: no change");
+        let forward = diff(&example, &changed);
+        let back = diff(&changed, &example);
+        assert!(!forward.is_empty(), "{what}: `{}` → `{}` found no change", r.example, r.changed);
+        let breaks =
+            |changes: &[Change]| (changes.iter().any(|c| c.breaks_backward), changes.iter().any(|c| c.breaks_forward));
+        match r.effect {
+            ChangeEffect::Tighter => {
+                assert_eq!(breaks(&forward), (true, false), "{what}: {forward:?}");
+                assert_eq!(breaks(&back), (false, true), "{what}: {back:?}");
+            }
+            ChangeEffect::Different => {
+                assert_eq!(breaks(&forward), (true, true), "{what}: {forward:?}");
+                assert_eq!(breaks(&back), (true, true), "{what}: {back:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn diff_classes_every_registered_kind() {
+        for rule in RuleName::ALL {
+            agrees(rule.word(), rule.registration(), |yaml| contract_with(Some(yaml), None));
+        }
+        for check in CheckName::ALL {
+            agrees(check.word(), check.registration(), |yaml| contract_with(None, Some(yaml)));
+        }
     }
 }

@@ -265,7 +265,10 @@ fn anomaly_history(
         for (id, column, metric, _) in &anomalies {
             let Some(input) = column.as_ref().and_then(|c| inputs.get(c)) else { continue };
             let first = exprs.len();
-            for (i, a) in crate::checks::anomaly::aggregates(metric, input.value.clone(), &input.dtype, Pass::Grouped).into_iter().enumerate() {
+            for (i, a) in crate::checks::anomaly::aggregates(metric, input.value.clone(), &input.dtype, Pass::Grouped)
+                .into_iter()
+                .enumerate()
+            {
                 exprs.push(a.alias(format!("__{id}_{i}")));
             }
             if exprs.len() > first {

@@ -1,6 +1,7 @@
 //! The data contract: its model, and loading it from YAML with precise diagnostics.
 
 pub mod diagnostic;
+pub mod kinds;
 mod odcs;
 mod parse;
 pub mod types;
@@ -201,17 +202,23 @@ pub enum RuleKind {
 }
 
 impl RuleKind {
-    pub fn name(&self) -> &'static str {
+    /// The kind's entry in the registry.
+    pub fn registered(&self) -> kinds::RuleName {
+        use kinds::RuleName;
         match self {
-            RuleKind::Type(_) | RuleKind::NestedType(_) => "type",
-            RuleKind::Required => "required",
-            RuleKind::Unique { .. } => "unique",
-            RuleKind::NullRate { .. } => "null_rate",
-            RuleKind::Range { .. } => "range",
-            RuleKind::AcceptedValues(_) => "accepted_values",
-            RuleKind::Pattern { .. } => "pattern",
-            RuleKind::Length { .. } => "length",
+            RuleKind::Type(_) | RuleKind::NestedType(_) => RuleName::Type,
+            RuleKind::Required => RuleName::Required,
+            RuleKind::Unique { .. } => RuleName::Unique,
+            RuleKind::NullRate { .. } => RuleName::NullRate,
+            RuleKind::Range { .. } => RuleName::Range,
+            RuleKind::AcceptedValues(_) => RuleName::AcceptedValues,
+            RuleKind::Pattern { .. } => RuleName::Pattern,
+            RuleKind::Length { .. } => RuleName::Length,
         }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.registered().word()
     }
 }
 
@@ -559,20 +566,30 @@ impl CheckKind {
         }
     }
 
+    /// The kind's entry in the registry; `None` for the ODCS-only kinds (library metrics, and
+    /// rules reported as unsupported).
+    pub fn registered(&self) -> Option<kinds::CheckName> {
+        use kinds::CheckName;
+        Some(match self {
+            CheckKind::RowCount { .. } => CheckName::RowCount,
+            CheckKind::Freshness { .. } => CheckName::Freshness,
+            CheckKind::RowCountAnomaly { .. } => CheckName::RowCountAnomaly,
+            CheckKind::Unique { .. } => CheckName::Unique,
+            CheckKind::References { .. } => CheckName::References,
+            CheckKind::MissingPartitions { .. } => CheckName::MissingPartitions,
+            CheckKind::Anomaly { .. } => CheckName::Anomaly,
+            CheckKind::Reconcile { .. } => CheckName::Reconcile,
+            CheckKind::Sql { .. } => CheckName::Sql,
+            CheckKind::WhereNot { .. } => CheckName::WhereNot,
+            CheckKind::Metric { .. } | CheckKind::Unsupported { .. } => return None,
+        })
+    }
+
     pub fn name(&self) -> &'static str {
-        match self {
-            CheckKind::RowCount { .. } => "row_count",
-            CheckKind::Freshness { .. } => "freshness",
-            CheckKind::RowCountAnomaly { .. } => "row_count_anomaly",
-            CheckKind::Unique { .. } => "unique",
-            CheckKind::References { .. } => "references",
-            CheckKind::MissingPartitions { .. } => "missing_partitions",
-            CheckKind::Anomaly { .. } => "anomaly",
-            CheckKind::Metric { metric, .. } => metric.name(),
-            CheckKind::Unsupported { .. } => "unsupported",
-            CheckKind::Reconcile { .. } => "reconcile",
-            CheckKind::Sql { .. } => "sql",
-            CheckKind::WhereNot { .. } => "where_not",
+        match (self.registered(), self) {
+            (Some(kind), _) => kind.word(),
+            (None, CheckKind::Metric { metric, .. }) => metric.name(),
+            (None, _) => "unsupported",
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::diagnostic::{suggestion, Diagnostic, InvalidContract};
+use super::kinds::{CheckName, ColumnAttribute, ColumnKey, RuleName};
 use super::types::{unknown_type_help, DeclaredType, NestedType};
 use super::yaml::{self, Node, NodeKind, Pos, Scalar};
 use super::*;
@@ -34,57 +35,19 @@ const SECRET_STORAGE_KEYS: &[&str] = &[
 const CSV_KEYS: &[&str] = &["delimiter", "header", "null_values", "quote"];
 const PARTITIONING_KEYS: &[&str] = &["style", "key"];
 const SCHEMA_KEYS: &[&str] = &["strict", "columns"];
-const COLUMN_KEYS: &[&str] = &[
-    "name",
-    "type",
-    "description",
-    "severity",
-    "required",
-    "unique",
-    "null_rate",
-    "range",
-    "accepted_values",
-    "pattern",
-    "length",
-    "sensitive",
-    "classification",
-    "anomaly",
-];
-const ANOMALY_KEYS: &[&str] =
-    &["metric", "column", "check", "method", "tolerance", "threshold", "window", "min_history", "direction"];
 const LIMIT_KEYS: &[&str] = &["max_failures", "max_failure_rate", "severity"];
-const CHECK_KINDS: &[&str] = &[
-    "row_count",
-    "freshness",
-    "row_count_anomaly",
-    "unique",
-    "references",
-    "missing_partitions",
-    "anomaly",
-    "reconcile",
-    "sql",
-    "where_not",
-];
 const RECONCILE_KEYS: &[&str] =
     &["with", "key", "row_count", "missing_keys", "extra_keys", "duplicate_keys", "columns"];
 const RECONCILE_WITH_KEYS: &[&str] = &["path", "contract", "format", "partitioning", "csv", "storage_options"];
-const CHECK_KEYS: &[&str] = &[
-    "reconcile",
-    "sql",
-    "where_not",
-    "row_count",
-    "freshness",
-    "row_count_anomaly",
-    "unique",
-    "references",
-    "missing_partitions",
-    "anomaly",
-    "name",
-    "severity",
-    "description",
-    "max_failures",
-    "max_failure_rate",
-];
+/// Keys of a `checks:` item besides its kind.
+const CHECK_ITEM_KEYS: &[&str] = &["name", "severity", "description", "max_failures", "max_failure_rate"];
+
+/// Every key a `checks:` item may hold.
+fn check_keys() -> Vec<&'static str> {
+    let mut keys = CheckName::words();
+    keys.extend(CHECK_ITEM_KEYS);
+    keys
+}
 
 pub(super) struct Ctx<'a> {
     pub(super) file: &'a Path,
@@ -791,7 +754,7 @@ fn rule_form<'n>(
 }
 
 fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
-    let f = fields(ctx, node, "a column", COLUMN_KEYS)?;
+    let f = fields(ctx, node, "a column", &ColumnKey::words())?;
     let name = required_text(ctx, &f, "name", "a column")?;
     let column_severity = f.get("severity").and_then(|n| severity_of(ctx, n)).unwrap_or_default();
     let mut declared_type = None;
@@ -799,25 +762,28 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
     let mut sensitive = false;
     for (key, key_node, value) in &f.entries {
         let pos = key_node.pos;
-        let form: Option<(RuleKind, Limits, Option<Severity>)> = match *key {
-            "name" | "description" | "severity" => continue,
-            "sensitive" => {
+        // `fields` reported every key that is not a column key.
+        let Some(column_key) = ColumnKey::from_word(key) else { continue };
+        let rule = match column_key {
+            ColumnKey::Rule(rule) => rule,
+            ColumnKey::Attribute(ColumnAttribute::Name | ColumnAttribute::Description | ColumnAttribute::Severity) => {
+                continue
+            }
+            ColumnKey::Attribute(ColumnAttribute::Sensitive) => {
                 sensitive |= bool_of(ctx, value, "`sensitive`").unwrap_or(false);
                 continue;
             }
-            "classification" => {
+            ColumnKey::Attribute(ColumnAttribute::Classification) => {
                 sensitive |= text_of(ctx, value, "`classification`").is_some_and(|c| is_sensitive_class(&c));
                 continue;
             }
-            "anomaly" => {
+            ColumnKey::Attribute(ColumnAttribute::Anomaly) => {
                 // One map, or a list of maps for several metrics.
                 let items: Vec<&Node> = match value.as_seq() {
                     Some(items) => items.iter().collect(),
                     None => vec![value],
                 };
-                let mut keys = ANOMALY_KEYS.to_vec();
-                keys.retain(|k| *k != "column");
-                keys.extend(["name", "severity"]);
+                let keys = CheckName::column_anomaly_keys();
                 for item in items {
                     let Some(f) = fields(ctx, item, "`anomaly`", &keys) else { continue };
                     let mut check_name = f.get("name").and_then(|n| text_of(ctx, n, "`name`"));
@@ -834,7 +800,11 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
                 }
                 continue;
             }
-            "type" => rule_form(ctx, value, "type", &["name"], Some("name"), true).and_then(|form| {
+        };
+        let registration = rule.registration();
+        let form = rule_form(ctx, value, key, registration.keys, rule.value_key(), rule.takes_limits());
+        let form: Option<(RuleKind, Limits, Option<Severity>)> = match rule {
+            RuleName::Type => form.and_then(|form| {
                 let text = form.value?.as_text().unwrap_or("");
                 match (DeclaredType::parse(text), NestedType::parse(text)) {
                     (Some(t), _) => {
@@ -848,28 +818,25 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
                     }
                 }
             }),
-            "required" | "unique" => {
-                let keys: &[&str] = if *key == "unique" { &["scope"] } else { &[] };
-                rule_form(ctx, value, key, keys, None, true).and_then(|form| {
-                    if let Some(v) = form.value {
-                        if !bool_of(ctx, v, &format!("`{key}`"))? {
-                            return None;
-                        }
+            RuleName::Required | RuleName::Unique => form.and_then(|form| {
+                if let Some(v) = form.value {
+                    if !bool_of(ctx, v, &format!("`{key}`"))? {
+                        return None;
                     }
-                    let kind = if *key == "required" {
-                        RuleKind::Required
-                    } else {
-                        let scope = form.extra.as_ref().and_then(|f| f.get("scope")).and_then(|n| scope_of(ctx, n));
-                        RuleKind::Unique { scope }
-                    };
-                    Some((kind, form.limits, form.severity))
-                })
-            }
-            "null_rate" => rule_form(ctx, value, "null_rate", &["max"], Some("max"), false).and_then(|form| {
+                }
+                let kind = if rule == RuleName::Required {
+                    RuleKind::Required
+                } else {
+                    let scope = form.extra.as_ref().and_then(|f| f.get("scope")).and_then(|n| scope_of(ctx, n));
+                    RuleKind::Unique { scope }
+                };
+                Some((kind, form.limits, form.severity))
+            }),
+            RuleName::NullRate => form.and_then(|form| {
                 let max = rate_of(ctx, form.value?, "`null_rate` max")?;
                 Some((RuleKind::NullRate { max }, Limits::default(), form.severity))
             }),
-            "range" | "length" => {
+            RuleName::Range | RuleName::Length => {
                 if value.as_map().is_none() {
                     ctx.error(
                         value.pos,
@@ -878,9 +845,7 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
                     );
                     continue;
                 }
-                let keys: &[&str] =
-                    if *key == "range" { &["min", "max", "exclusive_min", "exclusive_max"] } else { &["min", "max"] };
-                rule_form(ctx, value, key, keys, None, true).and_then(|form| {
+                form.and_then(|form| {
                     let f = form.extra.as_ref()?;
                     let (min, max) = (f.get("min").filter(|n| !n.is_null()), f.get("max").filter(|n| !n.is_null()));
                     if min.is_none() && max.is_none() {
@@ -891,7 +856,7 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
                         );
                         return None;
                     }
-                    if *key == "length" {
+                    if rule == RuleName::Length {
                         let min_n = min.map(|n| count_of(ctx, n, "`length` min"));
                         let max_n = max.map(|n| count_of(ctx, n, "`length` max"));
                         if let (Some(Some(a)), Some(Some(b))) = (min_n, max_n) {
@@ -937,36 +902,34 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
                     ))
                 })
             }
-            "accepted_values" => {
-                rule_form(ctx, value, "accepted_values", &["values"], Some("values"), true).and_then(|form| {
-                    let list = form.value?;
-                    let Some(items) = list.as_seq() else {
-                        ctx.error(list.pos, "`accepted_values` must be a list", "write `accepted_values: [a, b, c]`");
-                        return None;
-                    };
-                    if items.is_empty() {
-                        ctx.error(
-                            list.pos,
-                            "`accepted_values` is empty: every value would fail",
-                            "list at least one value, or remove the rule",
-                        );
-                        return None;
+            RuleName::AcceptedValues => form.and_then(|form| {
+                let list = form.value?;
+                let Some(items) = list.as_seq() else {
+                    ctx.error(list.pos, "`accepted_values` must be a list", "write `accepted_values: [a, b, c]`");
+                    return None;
+                };
+                if items.is_empty() {
+                    ctx.error(
+                        list.pos,
+                        "`accepted_values` is empty: every value would fail",
+                        "list at least one value, or remove the rule",
+                    );
+                    return None;
+                }
+                let mut values = Vec::new();
+                for item in items {
+                    match literal(item) {
+                        Some(l) => values.push(l),
+                        None => ctx.error(
+                            item.pos,
+                            format!("`accepted_values` holds only plain values, found {}", item.type_name()),
+                            "nulls are checked by `required` and `null_rate`",
+                        ),
                     }
-                    let mut values = Vec::new();
-                    for item in items {
-                        match literal(item) {
-                            Some(l) => values.push(l),
-                            None => ctx.error(
-                                item.pos,
-                                format!("`accepted_values` holds only plain values, found {}", item.type_name()),
-                                "nulls are checked by `required` and `null_rate`",
-                            ),
-                        }
-                    }
-                    Some((RuleKind::AcceptedValues(values), form.limits, form.severity))
-                })
-            }
-            "pattern" => rule_form(ctx, value, "pattern", &["regex"], Some("regex"), true).and_then(|form| {
+                }
+                Some((RuleKind::AcceptedValues(values), form.limits, form.severity))
+            }),
+            RuleName::Pattern => form.and_then(|form| {
                 let node = form.value?;
                 let regex = text_of(ctx, node, "`pattern`")?;
                 if let Err(e) = regex::Regex::new(&regex) {
@@ -980,7 +943,6 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
                 }
                 Some((RuleKind::Pattern { regex, full: true }, form.limits, form.severity))
             }),
-            _ => continue,
         };
         if let Some((kind, limits, severity)) = form {
             rules.push(ColumnRule { kind, limits, severity: severity.unwrap_or(column_severity), pos });
@@ -1165,8 +1127,9 @@ fn check_sql_expression(ctx: &mut Ctx, condition: &str, pos: Pos) -> Option<Vec<
 /// `reconcile: {with, key, row_count, missing_keys, extra_keys, duplicate_keys, columns}`: one
 /// check per comparison, ids `<name>.<part>` (name: `reconcile` unless given).
 fn reconcile_of(ctx: &mut Ctx, item: &Node) -> Vec<DatasetCheck> {
-    let Some(f) = fields(ctx, item, "a check", CHECK_KEYS) else { return Vec::new() };
-    if let Some((other, key, _)) = f.entries.iter().find(|(k, _, _)| *k != "reconcile" && CHECK_KINDS.contains(k)) {
+    let Some(f) = fields(ctx, item, "a check", &check_keys()) else { return Vec::new() };
+    let is_other_kind = |k: &str| CheckName::from_word(k).is_some_and(|kind| kind != CheckName::Reconcile);
+    if let Some((other, key, _)) = f.entries.iter().find(|(k, _, _)| is_other_kind(k)) {
         ctx.error(
             key.pos,
             format!("a check has more than one kind (`reconcile` and `{other}`)"),
@@ -1360,14 +1323,15 @@ fn reconcile_with_of(ctx: &mut Ctx, node: &Node) -> Option<ReconcileWith> {
 
 fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
     let reported = ctx.diagnostics.len();
-    let f = fields(ctx, item, "a check", CHECK_KEYS)?;
-    let kinds: Vec<_> = f.entries.iter().filter(|(k, _, _)| CHECK_KINDS.contains(k)).collect();
-    let (kind_name, kind_key, body) = match kinds.as_slice() {
-        [one] => **one,
+    let f = fields(ctx, item, "a check", &check_keys())?;
+    let kinds: Vec<_> =
+        f.entries.iter().filter_map(|(k, key, body)| CheckName::from_word(k).map(|kind| (kind, *key, *body))).collect();
+    let (kind, kind_key, body) = match kinds.as_slice() {
+        [one] => *one,
         // A misspelt kind was already reported with a suggestion.
         [] if ctx.diagnostics.len() > reported => return None,
         [] => {
-            ctx.error(item.pos, "a check needs a kind", format!("expected one of: {}", CHECK_KINDS.join(", ")));
+            ctx.error(item.pos, "a check needs a kind", format!("expected one of: {}", CheckName::words().join(", ")));
             return None;
         }
         [_, second, ..] => {
@@ -1375,23 +1339,14 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
             return None;
         }
     };
+    let kind_name = kind.word();
     let mut name = f.get("name").and_then(|n| text_of(ctx, n, "`name`"));
     let mut severity = f.get("severity").and_then(|n| severity_of(ctx, n));
     let mut limits = limits_of(ctx, &f);
-    let kind_keys: &[&str] = match kind_name {
-        "row_count" => &["min", "max"],
-        "freshness" => &["column", "max_age"],
-        "row_count_anomaly" => &["method", "tolerance", "threshold", "window", "min_history"],
-        "anomaly" => ANOMALY_KEYS,
-        "unique" => &["columns", "scope", "max_failures", "max_failure_rate"],
-        "references" => &["column", "dataset", "key", "format", "csv", "max_failures", "max_failure_rate"],
-        "sql" => &["name", "query", "min", "max", "equals", "between"],
-        "where_not" => &["name", "condition", "show", "max_failures", "max_failure_rate"],
-        _ => &["interval", "lookback"],
-    };
+    let kind_keys = kind.registration().keys;
     let mut allowed = kind_keys.to_vec();
     allowed.push("severity");
-    let body_fields = if body.is_null() && kind_name == "missing_partitions" {
+    let body_fields = if body.is_null() && kind == CheckName::MissingPartitions {
         Fields { pos: body.pos, entries: Vec::new() }
     } else {
         fields(ctx, body, &format!("`{kind_name}`"), &allowed)?
@@ -1403,8 +1358,8 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
     let inner = limits_of(ctx, b);
     limits.max_failures = inner.max_failures.or(limits.max_failures);
     limits.max_failure_rate = inner.max_failure_rate.or(limits.max_failure_rate);
-    let kind = match kind_name {
-        "row_count" => {
+    let kind = match kind {
+        CheckName::RowCount => {
             let min = b.get("min").map(|n| count_of(ctx, n, "`row_count` min"));
             let max = b.get("max").map(|n| count_of(ctx, n, "`row_count` max"));
             if min.is_none() && max.is_none() {
@@ -1420,7 +1375,7 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
             }
             CheckKind::RowCount { min, max }
         }
-        "freshness" => {
+        CheckName::Freshness => {
             let column = required_text(ctx, b, "column", "`freshness`");
             let age_text = required_text(ctx, b, "max_age", "`freshness`")?;
             let seconds = parse_duration(&age_text);
@@ -1433,12 +1388,12 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
             }
             CheckKind::Freshness { column: column?, max_age_seconds: seconds?, max_age_text: age_text }
         }
-        "row_count_anomaly" => {
+        CheckName::RowCountAnomaly => {
             let (method, window, min_history) = anomaly_params(ctx, b)?;
             CheckKind::RowCountAnomaly { method, window, min_history }
         }
-        "anomaly" => anomaly_of(ctx, b, body.pos, None, &mut name)?,
-        "unique" => {
+        CheckName::Anomaly => anomaly_of(ctx, b, body.pos, None, &mut name)?,
+        CheckName::Unique => {
             let columns: Vec<String> = match b.get("columns").and_then(|n| n.as_seq()) {
                 Some(items) if !items.is_empty() => {
                     items.iter().filter_map(|i| text_of(ctx, i, "a key column")).collect()
@@ -1455,7 +1410,7 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
             let scope = b.get("scope").and_then(|n| scope_of(ctx, n));
             CheckKind::Unique { columns, scope }
         }
-        "references" => {
+        CheckName::References => {
             let column = required_text(ctx, b, "column", "`references`");
             let dataset = required_text(ctx, b, "dataset", "`references`");
             let key = required_text(ctx, b, "key", "`references`");
@@ -1463,7 +1418,7 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
             let csv = b.get("csv").and_then(|n| csv_of(ctx, n));
             CheckKind::References { column: column?, dataset: dataset?, key: key?, format, csv }
         }
-        "sql" => {
+        CheckName::Sql => {
             if let Some(n) = b.get("name") {
                 name = text_of(ctx, n, "`name`");
             }
@@ -1475,7 +1430,7 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
             check_read_only(ctx, &query, query_node.map(|n| n.pos).unwrap_or(body.pos))?;
             CheckKind::Sql { query, condition, tables: vec![table], column: None }
         }
-        "where_not" => {
+        CheckName::WhereNot => {
             if let Some(n) = b.get("name") {
                 name = text_of(ctx, n, "`name`");
             }
@@ -1491,7 +1446,9 @@ fn check_of(ctx: &mut Ctx, item: &Node) -> Option<DatasetCheck> {
             };
             CheckKind::WhereNot { condition, show }
         }
-        _ => {
+        // `checks_of` hands a `reconcile` item to `reconcile_of`.
+        CheckName::Reconcile => return None,
+        CheckName::MissingPartitions => {
             let interval_days = match b.get("interval") {
                 None => 1,
                 Some(n) => {

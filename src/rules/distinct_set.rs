@@ -216,7 +216,16 @@ mod tests {
         let text = [Some("a"), Some("b"), None, Some("a"), Some(""), Some("é"), Some("b"), None, Some("")];
         let ints = [Some(1i64), Some(-1), None, Some(1), Some(i64::MIN), Some(i64::MAX), Some(0), None];
         let unsigned = [Some(u64::MAX), Some(0u64), Some(u64::MAX), None, Some(7)];
-        let floats = [Some(0.0f64), Some(-0.0), Some(f64::NAN), Some(-f64::NAN), Some(1.5), None, Some(1.5), Some(f64::INFINITY)];
+        let floats = [
+            Some(0.0f64),
+            Some(-0.0),
+            Some(f64::NAN),
+            Some(-f64::NAN),
+            Some(1.5),
+            None,
+            Some(1.5),
+            Some(f64::INFINITY),
+        ];
         let bools = [Some(true), None, Some(true), Some(false), Some(false)];
         let frames = [
             (df!("v" => text).unwrap(), 4),
@@ -230,8 +239,12 @@ mod tests {
                 3,
             ),
             (
-                df!("v" => ["1.10", "1.1", "2.00", "-3"]).unwrap().lazy()
-                    .select([col("v").cast(DataType::Decimal(10, 2))]).collect().unwrap(),
+                df!("v" => ["1.10", "1.1", "2.00", "-3"])
+                    .unwrap()
+                    .lazy()
+                    .select([col("v").cast(DataType::Decimal(10, 2))])
+                    .collect()
+                    .unwrap(),
                 3,
             ),
         ];
