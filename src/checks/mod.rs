@@ -220,6 +220,12 @@ pub fn column_of(check: &DatasetCheck) -> Option<String> {
             Some(column.clone())
         }
         CheckKind::Sql { column, .. } => column.clone(),
-        _ => None,
+        CheckKind::Reconcile { .. }
+        | CheckKind::RowCount { .. }
+        | CheckKind::RowCountAnomaly { .. }
+        | CheckKind::Unique { .. }
+        | CheckKind::MissingPartitions { .. }
+        | CheckKind::Unsupported { .. }
+        | CheckKind::WhereNot { .. } => None,
     }
 }

@@ -43,8 +43,11 @@ pub struct Keyed {
     /// Keys on both sides.
     pub matched: u64,
     /// Per compared column: differing matched rows and samples, or why it cannot be compared.
-    pub values: HashMap<String, Result<(u64, Vec<(Value, u64)>), String>>,
+    pub values: HashMap<String, Result<Counted, String>>,
 }
+
+/// A count with its samples (value, rows), most telling first.
+pub type Counted = (u64, Vec<(Value, u64)>);
 
 const HERE: &str = "__tollgate_here";
 const THERE: &str = "__tollgate_there";
@@ -208,7 +211,7 @@ pub fn compare(
         }
     }
     // The compared columns that exist on both sides with comparable types.
-    let mut values: HashMap<String, Result<(u64, Vec<(Value, u64)>), String>> = HashMap::new();
+    let mut values: HashMap<String, Result<Counted, String>> = HashMap::new();
     let mut compared: Vec<(String, Tolerance, bool)> = Vec::new();
     for check in checks {
         let CheckKind::Reconcile { part: ReconcilePart::Values { column, tolerance }, .. } = &check.kind else {

@@ -49,15 +49,6 @@ pub trait HistoryStore {
 /// read; `{t}` is the table prefix: empty for SQLite, `schema.` for PostgreSQL). The number of
 /// migrations applied is kept in `schema_version`; a store written by a newer tollgate (a higher
 /// version) is refused rather than misread. Append here; never edit an applied migration.
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passwords_are_never_shown() {
-        assert_eq!(super::shown("postgres://alice:s3cret@db:5433/m?schema=x"), "postgres://alice@db:5433/m?schema=x");
-        assert_eq!(super::shown("postgresql://db/m"), "postgresql://db/m");
-        assert_eq!(super::shown("history.db"), "history.db");
-    }
-}
 
 const MIGRATIONS: &[&str] = &["CREATE TABLE IF NOT EXISTS {t}metrics (
         contract TEXT NOT NULL,
@@ -110,4 +101,14 @@ pub fn shown(spec: &str) -> String {
 /// Is the store a server (asked when opened) rather than a file whose existence can be checked?
 pub fn is_remote(spec: &str) -> bool {
     spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_never_shown() {
+        assert_eq!(super::shown("postgres://alice:s3cret@db:5433/m?schema=x"), "postgres://alice@db:5433/m?schema=x");
+        assert_eq!(super::shown("postgresql://db/m"), "postgresql://db/m");
+        assert_eq!(super::shown("history.db"), "history.db");
+    }
 }

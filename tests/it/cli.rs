@@ -361,7 +361,7 @@ fn help_describes_every_option_with_examples_and_exit_codes() {
         // Option lines are indented a little; wrapped description lines a lot.
         let option_line = |l: &&str| l.len() - l.trim_start().len() <= 6 && l.trim_start().starts_with('-');
         for line in r.stdout.lines().filter(option_line) {
-            let described = line.trim().splitn(2, "  ").nth(1).is_some_and(|d| !d.trim().is_empty());
+            let described = line.trim().split_once("  ").is_some_and(|(_, d)| !d.trim().is_empty());
             assert!(described, "{command}: undescribed option `{line}`");
         }
     }

@@ -1,0 +1,463 @@
+//! The engine: plans one lazy query holding every rule of a contract, runs it once, reads the
+//! answers back, and fetches failing-value samples only for checks that did not hold.
+
+mod exec;
+mod inputs;
+mod judge;
+mod plan;
+mod prefetch;
+mod samples;
+
+use crate::checks::{self, CheckContext, Planning};
+use crate::contract::diagnostic::{missing_column, nearest_name};
+use crate::contract::{CheckKind, Contract, Format, RuleKind, Scope, Severity};
+use crate::history::HistoryStore;
+use crate::report::{CheckReport, ResultReport, Status};
+use crate::rules::key_set::KeySet;
+use crate::rules::{self, ColumnInput, Evidence, Facts, Measured, Pass, Planned};
+use crate::source::{normalize, parquet_rows, DataError, Dataset, Partition};
+use crate::types::{family, DeclaredType, DeclaredTypeExt, Family};
+use polars::prelude::*;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use exec::*;
+pub use inputs::compound_key;
+use inputs::*;
+use judge::*;
+use plan::*;
+use prefetch::*;
+use samples::*;
+pub use samples::{Locator, SampleRow};
+
+pub struct Options {
+    /// `--candidate PATH`: these files are partition `partition` of the dataset for this run.
+    pub candidate: Option<PathBuf>,
+    /// Replaces `dataset.path` (relative to the working directory).
+    pub data: Option<PathBuf>,
+    pub partition: Option<String>,
+    pub all_partitions: bool,
+    pub now: chrono::DateTime<chrono::Utc>,
+    pub sample: usize,
+    pub quarantine: Option<PathBuf>,
+    pub clean: Option<PathBuf>,
+    /// Answer null counts, bounds and freshness from Parquet footer statistics where they decide.
+    pub statistics: bool,
+    /// Told what is being read, for a progress display.
+    pub progress: Option<std::sync::Arc<dyn Fn(String) + Send + Sync>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            candidate: None,
+            data: None,
+            partition: None,
+            all_partitions: false,
+            now: chrono::Utc::now(),
+            sample: 5,
+            quarantine: None,
+            clean: None,
+            statistics: true,
+            progress: None,
+        }
+    }
+}
+
+/// Checks a contract against its data: one result per checked partition.
+pub fn check_contract(contract: &Contract, options: &Options) -> Result<Vec<ResultReport>, DataError> {
+    check_with_history(contract, options, None)
+}
+
+/// The partition a run is recorded under: the partition value, else the UTC date of `--now`.
+pub fn history_label(partition: Option<&Partition>, options: &Options) -> String {
+    partition.map(|p| p.raw.clone()).unwrap_or_else(|| options.now.date_naive().to_string())
+}
+
+/// The columns of the data at `path` (its own format), for `compare` without `--columns`.
+pub fn columns_of(path: &Path) -> Result<Vec<String>, DataError> {
+    let display = normalize(path).to_string_lossy().into_owned();
+    let dataset = Dataset::open(path, display, None, Default::default(), None)?;
+    let schema = dataset
+        .scan(&dataset.files, &[])?
+        .collect_schema()
+        .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+}
+
+/// Like [`check_contract`], reading anomaly history from and recording metrics to `store`.
+pub fn check_with_history(
+    contract: &Contract,
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+) -> Result<Vec<ResultReport>, DataError> {
+    let path = match &options.data {
+        Some(p) => p.clone(),
+        None if contract.dataset.path.is_empty() => {
+            return Err(DataError::new(
+                &contract.file,
+                "the contract names no data (an ODCS contract needs a `servers` entry with a local `path`); pass --data PATH",
+            ))
+        }
+        None => contract.resolve(&contract.dataset.path),
+    };
+    let display = normalize(&path).to_string_lossy().into_owned();
+    // A contract's own path that leads nowhere: point at the line that wrote it, as a
+    // contract error would, and show where it led.
+    let is_glob = contract.dataset.path.contains(['*', '?', '[']);
+    if crate::remote::is_url(&path) {
+        crate::remote::set_options(&path, &contract.dataset.storage_options);
+    } else if options.data.is_none() && !is_glob && !path.exists() {
+        let pos = contract.dataset.pos;
+        return Err(DataError::new(
+            &display,
+            format!(
+                "no such file or folder\n  --> {}:{}:{}: `dataset.path: {}` resolves to {display}\n   = help: a \
+                 contract's paths are relative to the contract's own folder; fix the path or pass --data PATH",
+                contract.file.display(),
+                pos.line,
+                pos.column,
+                contract.dataset.path,
+            ),
+        ));
+    }
+    // `--data` is that data in its own format (extension, else content), whatever the
+    // contract's server says.
+    let format = if options.data.is_some() { None } else { contract.dataset.format };
+    let mut dataset =
+        Dataset::open(&path, display, format, contract.dataset.csv.clone(), contract.dataset.partition_key.as_deref())?;
+    if let (Some(candidate), Some(raw)) = (&options.candidate, &options.partition) {
+        let value = dataset.partition_value_named(raw);
+        dataset = dataset.with_candidate(&value, candidate)?;
+    }
+    dataset.retrying_full_inference(|dataset| check_dataset(contract, dataset, &path, options, store))
+}
+
+fn check_dataset(
+    contract: &Contract,
+    dataset: &Dataset,
+    path: &Path,
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+) -> Result<Vec<ResultReport>, DataError> {
+    let tell = |what: String| {
+        if let Some(progress) = &options.progress {
+            progress(what);
+        }
+    };
+    let record = |result: &ResultReport| -> Result<(), DataError> {
+        let Some(store) = store else { return Ok(()) };
+        let label = result.partition.clone().unwrap_or_else(|| history_label(None, options));
+        store
+            .record(&contract.name, &label, &metrics_of(result), &options.now.to_rfc3339())
+            .map_err(|e| DataError::new(&e.store, e.message))
+    };
+    let run = |p: Option<&Partition>, shared: Option<&SharedKeys>| {
+        let files = p.map(|p| p.files.len()).unwrap_or(dataset.files.len());
+        let partition = p.map(|p| format!(" partition {}", p.raw)).unwrap_or_default();
+        tell(format!("{}: reading {}{partition} ({files} files)", contract.name, dataset.display));
+        let result = evaluate(contract, dataset, p, options, store, shared)?;
+        record(&result)?;
+        Ok(result)
+    };
+    if dataset.partition_key.is_none() {
+        return Ok(vec![run(None, None)?]);
+    }
+    let chosen: Vec<&Partition> = if let Some(raw) = &options.partition {
+        vec![dataset.partition(raw).ok_or_else(|| {
+            let known: Vec<&str> = dataset.partitions.iter().map(|p| p.raw.as_str()).collect();
+            DataError::new(path, format!("partition `{raw}` does not exist (found: {})", known.join(", ")))
+        })?]
+    } else if options.all_partitions {
+        dataset.partitions.iter().collect()
+    } else {
+        dataset.partitions.last().into_iter().collect()
+    };
+    // Every partition is read once, one at a time (bounded memory), once the keys found in
+    // several partitions are learnt in one pass over the key column. Keys a bitmap cannot hold
+    // are found by a window in one grouped pass over all partitions instead, unless quarantine
+    // (which writes per partition) or drifted schemas need the partitions apart.
+    let every = options.all_partitions && options.partition.is_none();
+    let shared = if every {
+        tell(format!("{}: learning keys shared by partitions of {}", contract.name, dataset.display));
+        shared_keys_of(contract, dataset, options)?
+    } else {
+        None
+    };
+    let splitting = options.quarantine.is_some() || options.clean.is_some();
+    if every && shared.is_none() && !splitting {
+        tell(format!(
+            "{}: reading {} partitions of {} in one pass",
+            contract.name,
+            dataset.partitions.len(),
+            dataset.display
+        ));
+        if let Some(results) = evaluate_all(contract, dataset, options, store)? {
+            for r in &results {
+                record(r)?;
+            }
+            return Ok(results);
+        }
+    }
+    chosen.into_iter().map(|p| run(Some(p), shared.as_ref())).collect()
+}
+
+/// What a run leaves in the history store: rows, and each check's numeric failures and observation.
+fn metrics_of(result: &ResultReport) -> Vec<(String, f64)> {
+    let mut out = vec![("rows".to_string(), result.rows.unwrap_or(0) as f64)];
+    for c in &result.checks {
+        if let Some(f) = c.failures {
+            out.push((format!("{}.failures", c.id), f as f64));
+        }
+        if let Some(o) = c.observed.as_f64() {
+            out.push((format!("{}.observed", c.id), o));
+        }
+        // A measured metric (an anomaly's), recorded even when its check was skipped for lack
+        // of history, so history builds up from the first run.
+        if let Some(v) = c.details.as_ref().and_then(|d| d.get("value")).and_then(Value::as_f64) {
+            out.push((format!("{}.value", c.id), v));
+        }
+    }
+    out
+}
+
+fn result_report(
+    contract: &Contract,
+    dataset: &Dataset,
+    partition: Option<&Partition>,
+    rows: u64,
+    duration_ms: u64,
+    checks: Vec<CheckReport>,
+) -> ResultReport {
+    ResultReport {
+        contract: contract.name.clone(),
+        contract_version: contract.version.clone(),
+        contract_path: contract.file.to_string_lossy().into_owned(),
+        dataset: dataset.display.clone(),
+        partition: partition.map(|p| p.raw.clone()),
+        candidate: dataset
+            .candidate
+            .as_ref()
+            .filter(|(value, _)| partition.is_some_and(|p| &p.raw == value))
+            .map(|(_, path)| path.to_string_lossy().into_owned()),
+        rows: Some(rows),
+        status: Status::worst(checks.iter().map(|c| c.status)),
+        duration_ms,
+        checks,
+        outputs: None,
+        error: None,
+    }
+}
+
+/// One partition (or the whole unpartitioned dataset) in one pass.
+fn evaluate(
+    contract: &Contract,
+    dataset: &Dataset,
+    partition: Option<&Partition>,
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+    shared: Option<&SharedKeys>,
+) -> Result<ResultReport, DataError> {
+    let started = Instant::now();
+    let files: Vec<PathBuf> = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
+    let typed = typed_columns(contract, dataset);
+    let mut lf = dataset.scan(&files, &typed)?;
+    if let Some(p) = partition {
+        lf = lf.with_column(dataset.partition_literal(p));
+    }
+    // Row counts, anomalies and partition gaps come from footers and folder names: a contract of
+    // only those never asks Polars for the schema, let alone the data.
+    let metadata_only = contract.schema.is_none()
+        && contract.checks.iter().all(|c| {
+            matches!(
+                c.kind,
+                CheckKind::RowCount { .. } | CheckKind::RowCountAnomaly { .. } | CheckKind::MissingPartitions { .. }
+            )
+        });
+    let schema =
+        if metadata_only && dataset.format == Format::Parquet { Schema::default() } else { schema_of(&lf, &files)? };
+    let elsewhere = match (partition, shared) {
+        (Some(_), Some(shared)) => Elsewhere::Shared(shared),
+        (Some(p), None) => Elsewhere::KeysOf(p),
+        (None, _) => Elsewhere::None,
+    };
+    let mut pending =
+        plan_checks(contract, dataset, partition, options, store, &schema, &elsewhere, &typed, Some(&files))?;
+
+    // The single pass: every aggregate of every check in one select.
+    let mut aggregates = lay_out(&mut pending);
+    aggregates.extend(parse_guards(contract, dataset, &schema, aggregates.len()));
+    let rows_from_pass = dataset.format == Format::Csv;
+    if rows_from_pass {
+        aggregates.push(len().cast(DataType::Int64).alias(format!("__{}", aggregates.len())));
+    }
+    let pass = if aggregates.is_empty() {
+        PassValues::default()
+    } else {
+        let engine = engine_for(dataset, &files, counts_distinct(&aggregates));
+        let df = collect_on(lf.clone().select(aggregates), engine, dataset, &files)?;
+        PassValues::of_row(&df, 0, 0)
+    };
+    let rows = if rows_from_pass {
+        pass.ints.last().copied().flatten().unwrap_or(0).max(0) as u64
+    } else {
+        dataset.parquet_rows(&files)?
+    };
+    let row_rules = row_rules(&pending);
+    let locator = Locator::new(dataset, &files);
+    let indexed = lf.clone().with_row_index(ROW_INDEX, None);
+    let reports = conclude(
+        pending,
+        &pass,
+        rows,
+        options,
+        |evidences| samples_of(&indexed, evidences, lit(true), options.sample, dataset, &files),
+        &locator,
+    )?;
+    let mut result = result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports);
+    if options.quarantine.is_some() || options.clean.is_some() {
+        let targets =
+            crate::quarantine::Targets { quarantine: options.quarantine.as_deref(), clean: options.clean.as_deref() };
+        let stem = match partition {
+            Some(p) => {
+                format!("{}-{}={}", contract.name, dataset.partition_key.as_deref().unwrap_or("partition"), p.raw)
+            }
+            None => contract.name.clone(),
+        };
+        result.outputs = Some(crate::quarantine::split(&lf, &row_rules, &stem, &targets)?);
+    }
+    Ok(result)
+}
+
+/// Every partition in ONE pass: the partitions' scans are unioned, tagged with their partition,
+/// and every aggregate is computed per tag. `None` when the partitions' schemas differ (drift):
+/// then each partition must be judged against its own types, one scan each.
+fn evaluate_all(
+    contract: &Contract,
+    dataset: &Dataset,
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+) -> Result<Option<Vec<ResultReport>>, DataError> {
+    let started = Instant::now();
+    if dataset.format == Format::Parquet {
+        let mut first_schema = None;
+        for p in &dataset.partitions {
+            for f in &p.files {
+                let s = dataset.parquet_schema(f)?;
+                match &first_schema {
+                    None => first_schema = Some(s),
+                    Some(first) if first != &s => return Ok(None),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let typed = typed_columns(contract, dataset);
+    let mut scans = Vec::new();
+    for p in &dataset.partitions {
+        let tag = lit(p.raw.clone()).alias(PARTITION_TAG);
+        scans.push(dataset.scan(&p.files, &typed)?.with_columns([dataset.partition_literal(p), tag]));
+    }
+    let all_files = dataset.files.clone();
+    let lf = concat(scans, UnionArgs::default()).map_err(|e| DataError::new(&all_files[0], e.to_string()))?;
+    let mut schema = schema_of(&lf, &all_files)?;
+    schema.shift_remove(PARTITION_TAG);
+
+    // Keys that must be unique across partitions: a window over the whole scan flags rows whose
+    // key occurs in more than one partition. It runs before grouping, which would confine it.
+    let inputs = inputs_for(contract, dataset, &schema);
+    let mut flags = HashMap::new();
+    let mut flag_columns = Vec::new();
+    for columns in keys_across_partitions(contract) {
+        if flags.contains_key(&columns) || columns.iter().any(|c| !inputs.contains_key(c)) {
+            continue;
+        }
+        let key = compound_key(&columns, &inputs);
+        let partitions_with_key = col(PARTITION_TAG)
+            .n_unique()
+            .over([key.clone()])
+            .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+        let name = format!("__elsewhere_{}", flags.len());
+        flag_columns.push(key.is_not_null().and(partitions_with_key.gt(lit(1))).alias(name.as_str()));
+        flags.insert(columns, name);
+    }
+    let lf = if flag_columns.is_empty() { lf } else { lf.with_columns(flag_columns) };
+    let indexed = lf.clone().with_row_index(ROW_INDEX, None);
+    // Row numbers run through the union in partition order.
+    let ordered_files: Vec<PathBuf> = dataset.partitions.iter().flat_map(|p| p.files.clone()).collect();
+    let elsewhere = Elsewhere::Flags(flags);
+
+    let mut plans = Vec::new();
+    for p in &dataset.partitions {
+        plans.push(plan_checks(contract, dataset, Some(p), options, store, &schema, &elsewhere, &typed, None)?);
+    }
+    let mut layouts: Vec<Vec<Expr>> = plans.iter_mut().map(|pending| lay_out(pending)).collect();
+    if layouts.iter().any(|l| l.len() != layouts[0].len()) {
+        return Ok(None);
+    }
+    let mut aggregates = layouts.swap_remove(0);
+    aggregates.extend(parse_guards(contract, dataset, &schema, aggregates.len()));
+    let count_column = aggregates.len();
+    aggregates.push(len().cast(DataType::Int64).alias(format!("__{count_column}")));
+    let df = collect(lf.clone().group_by([col(PARTITION_TAG)]).agg(aggregates), dataset, &all_files)?;
+    let tags = df.column(PARTITION_TAG).map_err(|e| DataError::new(&all_files[0], e.to_string()))?.clone();
+    let per_check = df.width() - 1;
+    let elapsed = started.elapsed().as_millis() as u64;
+
+    // One locator for all partitions: the union's row numbers run through every file.
+    let locator = Locator::new(dataset, &ordered_files);
+    let mut results = Vec::new();
+    for (p, pending) in dataset.partitions.iter().zip(plans) {
+        let row = (0..df.height())
+            .find(|i| tags.get(*i).ok().and_then(|v| v.get_str().map(str::to_string)) == Some(p.raw.clone()));
+        let pass = match row {
+            Some(r) => PassValues::of_row(&df, r, 1),
+            None => PassValues { ints: vec![None; per_check], floats: vec![None; per_check] },
+        };
+        let rows = match dataset.format {
+            Format::Parquet => dataset.parquet_rows(&p.files)?,
+            Format::Csv => pass.ints[count_column].unwrap_or(0).max(0) as u64,
+        };
+        let within = col(PARTITION_TAG).eq(lit(p.raw.clone()));
+        let reports = conclude(
+            pending,
+            &pass,
+            rows,
+            options,
+            |evidences| samples_of(&indexed, evidences, within.clone(), options.sample, dataset, &p.files),
+            &locator,
+        )?;
+        results.push(result_report(contract, dataset, Some(p), rows, elapsed, reports));
+    }
+    Ok(Some(results))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn empty_report(
+    id: String,
+    kind: String,
+    column: Option<String>,
+    severity: Severity,
+    threshold: Value,
+    line: usize,
+    status: Status,
+    message: String,
+) -> CheckReport {
+    CheckReport {
+        id,
+        kind,
+        column,
+        severity: severity.name().into(),
+        status,
+        failures: None,
+        observed: Value::Null,
+        threshold,
+        sample: Vec::new(),
+        samples: Vec::new(),
+        message,
+        details: None,
+        line,
+    }
+}

@@ -1,0 +1,378 @@
+//! Everything planning needs from outside the checked rows, read before planning: earlier
+//! partitions' row counts and metrics, keys of other partitions and of referenced datasets,
+//! schema drift, the history store.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// Earlier values of every `anomaly` check's metric, by check id, oldest first. The earlier
+/// partitions (at most the largest `window` of them) are measured in one grouped pass over the
+/// columns the metrics name (row counts from footers); the history store fills the partition
+/// values the folder lacks, and is the only source of another check's failures.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn anomaly_history(
+    contract: &Contract,
+    dataset: &Dataset,
+    partition: Option<&Partition>,
+    earlier_rows: &[(String, u64)],
+    inputs: &HashMap<String, ColumnInput>,
+    typed: &[(String, DeclaredType)],
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+) -> Result<HashMap<String, Vec<(String, f64)>>, DataError> {
+    use crate::contract::AnomalyMetric;
+    let anomalies: Vec<(String, &Option<String>, &AnomalyMetric, usize)> = contract
+        .checks
+        .iter()
+        .filter_map(|c| match &c.kind {
+            CheckKind::Anomaly { column, metric, window, .. } => Some((c.id(), column, metric, *window)),
+            _ => None,
+        })
+        .collect();
+    let mut out: HashMap<String, Vec<(String, f64)>> = HashMap::new();
+    if anomalies.is_empty() {
+        return Ok(out);
+    }
+    if let Some(checked) = partition {
+        let window = anomalies.iter().map(|a| a.3).max().unwrap_or(0);
+        let earlier: Vec<&Partition> = dataset.partitions.iter().filter(|p| p.value < checked.value).collect();
+        let earlier = &earlier[earlier.len().saturating_sub(window)..];
+        // Column metrics of the earlier partitions, all checks in one grouped pass.
+        let mut exprs = vec![len().cast(DataType::Int64).alias("__rows")];
+        let mut slots: Vec<(String, &AnomalyMetric, usize)> = Vec::new();
+        for (id, column, metric, _) in &anomalies {
+            let Some(input) = column.as_ref().and_then(|c| inputs.get(c)) else { continue };
+            let first = exprs.len();
+            for (i, a) in crate::checks::anomaly::aggregates(metric, input.value.clone(), &input.dtype, Pass::Grouped)
+                .into_iter()
+                .enumerate()
+            {
+                exprs.push(a.alias(format!("__{id}_{i}")));
+            }
+            if exprs.len() > first {
+                slots.push((id.clone(), metric, first));
+            }
+        }
+        if !slots.is_empty() && !earlier.is_empty() {
+            let mut scans = Vec::new();
+            for (i, p) in earlier.iter().enumerate() {
+                scans.push(dataset.scan(&p.files, typed)?.with_column(lit(i as u32).alias(PARTITION_TAG)));
+            }
+            let files: Vec<PathBuf> = earlier.iter().flat_map(|p| p.files.clone()).collect();
+            // Diagonal: a partition written before a column existed has it as nulls.
+            let union = concat(scans, UnionArgs { to_supertypes: true, diagonal: true, ..Default::default() })
+                .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+            let df = collect(union.group_by([col(PARTITION_TAG)]).agg(exprs), dataset, &files)?;
+            let tags = df.column(PARTITION_TAG).map_err(|e| DataError::new(&dataset.display, e.to_string()))?.clone();
+            for row in 0..df.height() {
+                let Some(tag) = tags.get(row).ok().and_then(|v| v.extract::<u32>()) else { continue };
+                let pass = PassValues::of_row(&df, row, 1);
+                let rows = pass.ints.first().copied().flatten().unwrap_or(0).max(0) as u64;
+                let none = HashMap::new();
+                for (id, metric, first) in &slots {
+                    let facts = Facts { rows, floats: &pass.floats[*first..], failures: &none };
+                    if let Some(v) = crate::checks::anomaly::value(metric, &pass.ints[*first..], &facts) {
+                        out.entry(id.clone()).or_default().push((earlier[tag as usize].raw.clone(), v));
+                    }
+                }
+            }
+        }
+        // Row counts from footers (or a count of CSV rows), read by the caller.
+        for (id, _, metric, window) in &anomalies {
+            if matches!(metric, AnomalyMetric::RowCount) {
+                let start = earlier_rows.len().saturating_sub(*window);
+                out.insert(id.clone(), earlier_rows[start..].iter().map(|(p, r)| (p.clone(), *r as f64)).collect());
+            }
+        }
+    }
+    if let Some(store) = store {
+        let label = history_label(partition, options);
+        for (id, ..) in &anomalies {
+            let recorded = store
+                .series(&contract.name, &format!("{id}.value"), &label)
+                .map_err(|e| DataError::new(&e.store, e.message))?;
+            fill_from_store(out.entry(id.clone()).or_default(), recorded, dataset);
+        }
+    }
+    Ok(out)
+}
+
+/// Adds the history store's values for the partitions `series` lacks (the folder's own
+/// partitions win) and puts the series in partition order: a table overwritten daily has no
+/// earlier partitions, a staging folder only some.
+pub(super) fn fill_from_store<T>(
+    series: &mut Vec<(String, T)>,
+    recorded: impl IntoIterator<Item = (String, T)>,
+    dataset: &Dataset,
+) {
+    for (partition, value) in recorded {
+        if !series.iter().any(|(p, _)| *p == partition) {
+            series.push((partition, value));
+        }
+    }
+    series.sort_by_key(|(a, _)| dataset.value_of(a));
+}
+
+/// Rows of each partition before `checked`, oldest first: Parquet from footers, CSV by counting.
+pub(super) fn earlier_rows(dataset: &Dataset, checked: &Partition) -> Result<Vec<(String, u64)>, DataError> {
+    let mut out = Vec::new();
+    for p in dataset.partitions.iter().take_while(|p| p.value < checked.value) {
+        out.push((p.raw.clone(), count_rows(dataset, &p.files)?));
+    }
+    Ok(out)
+}
+
+pub(super) fn count_rows(dataset: &Dataset, files: &[PathBuf]) -> Result<u64, DataError> {
+    match dataset.format {
+        Format::Parquet => dataset.parquet_rows(files),
+        Format::Csv => {
+            let df = collect(dataset.scan(files, &[])?.select([len().cast(DataType::Int64)]), dataset, files)?;
+            Ok(first_i64(&df, 0).unwrap_or(0).max(0) as u64)
+        }
+    }
+}
+
+/// The key of every row of `partitions` that have all its columns: column `key`, cast to
+/// `key_type`, and `partition`, the partition's number in the dataset from 1. One scan per
+/// partition, unioned, so a partition with a drifted type is cast instead of breaking the scan.
+pub(super) fn keys_of(
+    dataset: &Dataset,
+    partitions: &[&Partition],
+    columns: &[String],
+    key: &Expr,
+    key_type: &DataType,
+    typed: &[(String, DeclaredType)],
+) -> Result<Option<(LazyFrame, Vec<PathBuf>)>, DataError> {
+    let mut scans = Vec::new();
+    let mut files = Vec::new();
+    for p in partitions {
+        let lf = dataset.scan(&p.files, typed)?;
+        let schema = lf.clone().collect_schema().map_err(|e| DataError::new(&p.files[0], e.to_string()))?;
+        if columns.iter().all(|c| schema.get(c.as_str()).is_some()) {
+            let number = dataset.partitions.iter().position(|q| q.raw == p.raw).unwrap_or(0) as u32 + 1;
+            scans.push(lf.select([key.clone().cast(key_type.clone()).alias("key"), lit(number).alias("partition")]));
+            files.extend(p.files.iter().cloned());
+        }
+    }
+    if scans.is_empty() {
+        return Ok(None);
+    }
+    let all = concat(scans, UnionArgs::default()).map_err(|e| DataError::new(&files[0], e.to_string()))?;
+    Ok(Some((all, files)))
+}
+
+/// Per row of the checked partition: its full key occurs in another partition. A single integer
+/// key in a dense footer range is looked up in a bitmap the other partitions' keys fill in one
+/// streaming pass (see `KeySet`); other keys in the distinct keys of the other partitions (single
+/// keys stay typed, compound keys are joined into one text), matched with `is_in`. Every key
+/// column must be in `inputs`.
+pub(super) fn in_other_partitions(
+    dataset: &Dataset,
+    checked: &Partition,
+    columns: &[String],
+    inputs: &HashMap<String, ColumnInput>,
+    typed: &[(String, DeclaredType)],
+) -> Result<Option<Expr>, DataError> {
+    let key = compound_key(columns, inputs);
+    let key_type = if columns.len() == 1 { inputs[&columns[0]].dtype.clone() } else { DataType::String };
+    let others: Vec<&Partition> = dataset.partitions.iter().filter(|p| p.raw != checked.raw).collect();
+    let Some((all, files)) = keys_of(dataset, &others, columns, &key, &key_type, typed)? else {
+        return Ok(None);
+    };
+    // Footer statistics are in use when the checked partition's key has them.
+    let single = match columns {
+        [name] => inputs.get(name).filter(|input| input.stats.is_some()),
+        _ => None,
+    };
+    let bitmap = single.and_then(|input| {
+        let stats = crate::statistics::column_stats(dataset, &files, &input.name, &input.stored)?;
+        KeySet::over(&input.name, &input.value, &stats)
+    });
+    if let Some(set) = bitmap {
+        collect_on(all.select([rules::count_where(set.insert(col("key")))]), Engine::Streaming, dataset, &files)?;
+        return Ok(Some(set.contains(key)));
+    }
+    let distinct = all.select([col("key")]).drop_nulls(None).unique(None, UniqueKeepStrategy::Any);
+    let series = collect(distinct, dataset, &files)?.columns()[0].as_materialized_series().clone();
+    Ok(Some(key.is_in(lit(polars::prelude::Scalar::new_list(series)), false)))
+}
+
+/// Columns of the checked partition whose type drifted (Parquet footers). A column with a
+/// declared type drifted when the checked partition breaks the declaration while other
+/// partitions keep it (they are named); a partition that matches the contract has no drift,
+/// whatever the others hold. A column without a declared type is compared with the previous
+/// partition.
+pub(super) fn schema_drift(
+    contract: &Contract,
+    dataset: &Dataset,
+    checked: &Partition,
+    schema: &Schema,
+) -> Result<Vec<String>, DataError> {
+    let key = dataset.partition_key.as_deref().unwrap_or("partition");
+    if dataset.format != Format::Parquet {
+        return Ok(Vec::new());
+    }
+    let position = dataset.partitions.iter().position(|p| p.raw == checked.raw).unwrap_or(0);
+    let others: Vec<(&Partition, Vec<(String, DataType)>)> = dataset
+        .partitions
+        .iter()
+        .filter(|p| p.raw != checked.raw)
+        .filter_map(|p| p.files.first().map(|f| dataset.parquet_schema(f).map(|s| (p, s))))
+        .collect::<Result<_, _>>()?;
+    let type_in = |p: &Partition, name: &str| -> Option<DataType> {
+        others.iter().find(|(o, _)| o.raw == p.raw)?.1.iter().find(|(n, _)| n == name).map(|(_, d)| d.clone())
+    };
+    let mut drift = Vec::new();
+    for (name, ours) in schema.iter() {
+        let declared = contract.columns().iter().find(|c| c.name == name.as_str()).and_then(|c| c.declared_type);
+        match declared {
+            Some(declared) => {
+                if declared.accepts(ours) {
+                    continue;
+                }
+                let keeping: Vec<String> = others
+                    .iter()
+                    .filter(|(p, _)| type_in(p, name).is_some_and(|d| declared.accepts(&d)))
+                    .map(|(p, _)| format!("{key}={}", p.raw))
+                    .collect();
+                if !keeping.is_empty() {
+                    drift.push(format!(
+                        "`{name}` is {} in {key}={} but {} (as declared) in {}",
+                        crate::types::type_name(ours),
+                        checked.raw,
+                        declared.name(),
+                        keeping.join(", ")
+                    ));
+                }
+            }
+            None => {
+                let Some(previous) = position.checked_sub(1).map(|i| &dataset.partitions[i]) else { continue };
+                match type_in(previous, name) {
+                    Some(theirs) if &theirs != ours => drift.push(format!(
+                        "`{name}` is {} in {key}={} but {} in {key}={} (the previous partition)",
+                        crate::types::type_name(ours),
+                        checked.raw,
+                        crate::types::type_name(&theirs),
+                        previous.raw
+                    )),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(drift)
+}
+
+/// How rows of other partitions are seen when judging `unique` with scope dataset.
+pub(super) enum Elsewhere<'a> {
+    /// One partition is scanned; the other partitions' keys are read first.
+    KeysOf(&'a Partition),
+    /// All partitions are in the scan, tagged by `PARTITION_TAG`; the flag of each key (by its
+    /// columns) was computed by a window before grouping, into the named column.
+    Flags(HashMap<Vec<String>, String>),
+    /// Partitions are checked one at a time; the keys (by their columns) found in several
+    /// partitions were learnt for all of them at once (see `shared_keys_of`).
+    Shared(&'a SharedKeys),
+    /// Not partitioned.
+    None,
+}
+
+/// Keys (each by its columns) found in more than one partition.
+pub(super) type SharedKeys = HashMap<Vec<String>, Arc<KeySet>>;
+
+/// The keys (each by its columns) that `unique` with scope dataset judges across partitions.
+pub(super) fn keys_across_partitions(contract: &Contract) -> Vec<Vec<String>> {
+    let across_scope = |scope: &Option<Scope>| matches!(scope, None | Some(Scope::Dataset));
+    let mut keys: Vec<Vec<String>> = contract
+        .columns()
+        .iter()
+        .filter(|c| c.rules.iter().any(|r| matches!(&r.kind, RuleKind::Unique { scope } if across_scope(scope))))
+        .map(|c| vec![c.name.clone()])
+        .collect();
+    for check in &contract.checks {
+        if let CheckKind::Unique { columns, scope } = &check.kind {
+            if across_scope(scope) {
+                keys.push(columns.clone());
+            }
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// For `--all-partitions` one partition at a time: the keys found in more than one partition,
+/// learnt in ONE streaming pass over the key column of every partition (see
+/// `KeySet::mark_shared`). `None` unless every such key is a single integer column whose footer
+/// range is dense enough for a bitmap; then the partitions are judged together in one grouped
+/// pass instead.
+pub(super) fn shared_keys_of(
+    contract: &Contract,
+    dataset: &Dataset,
+    options: &Options,
+) -> Result<Option<SharedKeys>, DataError> {
+    let mut shared = HashMap::new();
+    for columns in keys_across_partitions(contract) {
+        let ([name], true, Format::Parquet) = (columns.as_slice(), options.statistics, dataset.format) else {
+            return Ok(None);
+        };
+        let Some(first) = dataset.files.first() else { return Ok(None) };
+        let Some((_, dtype)) = dataset.parquet_schema(first)?.into_iter().find(|(n, _)| n == name) else {
+            return Ok(None);
+        };
+        let stats = crate::statistics::column_stats(dataset, &dataset.files, name, &dtype);
+        let Some(set) = stats.and_then(|stats| KeySet::over(name, &col(name.as_str()), &stats)) else {
+            return Ok(None);
+        };
+        let partitions: Vec<&Partition> = dataset.partitions.iter().collect();
+        if let Some((all, files)) = keys_of(dataset, &partitions, &columns, &col(name.as_str()), &dtype, &[])? {
+            let pass = all.select([rules::count_where(set.mark_shared(col("partition"), col("key")))]);
+            collect_on(pass, Engine::Streaming, dataset, &files)?;
+        }
+        shared.insert(columns, set);
+    }
+    Ok(Some(shared))
+}
+
+/// Per-row "this key also occurs in another partition", for the key made of `columns`.
+pub(super) fn elsewhere_predicate(
+    elsewhere: &Elsewhere,
+    dataset: &Dataset,
+    columns: &[String],
+    inputs: &HashMap<String, ColumnInput>,
+    typed: &[(String, DeclaredType)],
+) -> Result<Option<Expr>, DataError> {
+    if columns.iter().any(|c| !inputs.contains_key(c)) {
+        return Ok(None);
+    }
+    Ok(match elsewhere {
+        Elsewhere::None => None,
+        Elsewhere::KeysOf(checked) => in_other_partitions(dataset, checked, columns, inputs, typed)?,
+        Elsewhere::Flags(flags) => flags.get(columns).map(|name| col(name.as_str())),
+        Elsewhere::Shared(sets) => sets.get(columns).map(|set| set.contains(compound_key(columns, inputs))),
+    })
+}
+
+/// Distinct values of `key` in a referenced dataset, read with its own format.
+pub(super) fn load_keys(
+    contract: &Contract,
+    other: &str,
+    key: &str,
+    format: Option<Format>,
+    csv: Option<crate::contract::CsvOptions>,
+) -> Result<Result<Series, String>, DataError> {
+    let path = contract.resolve(other);
+    let display = normalize(&path).to_string_lossy().into_owned();
+    let dataset = Dataset::open(&path, display, format, csv.unwrap_or_default(), None)?;
+    let lf = dataset.scan(&dataset.files, &[])?;
+    let schema = lf.clone().collect_schema().map_err(|e| DataError::new(&path, e.to_string()))?;
+    if schema.get(key).is_none() {
+        return Ok(Err(format!("key column `{key}` is not in {}", dataset.display)));
+    }
+    let df = collect(
+        lf.select([col(key)]).drop_nulls(None).unique(None, UniqueKeepStrategy::Any),
+        &dataset,
+        &dataset.files,
+    )?;
+    Ok(Ok(df.columns()[0].as_materialized_series().clone()))
+}

@@ -1,0 +1,184 @@
+//! Samples of failing values, with the file and row of their first occurrence.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// The row-number column of sample queries, to locate a value's first occurrence.
+pub(super) const ROW_INDEX: &str = "__tollgate_row";
+
+/// A sampled failing value.
+pub struct SampleRow {
+    pub value: Value,
+    pub count: u64,
+    /// Index of its first occurrence among all rows of the scan.
+    pub first_row: Option<u64>,
+}
+
+/// Turns a row index of the scan into the file and row (Parquet) or line (CSV) it came from.
+pub struct Locator<'a> {
+    pub(super) dataset: &'a Dataset,
+    /// The scanned files, in scan order.
+    pub(super) files: &'a [PathBuf],
+    /// Rows of each file, counted on first use (footers for Parquet).
+    pub(super) counts: std::cell::OnceCell<Vec<u64>>,
+}
+
+impl<'a> Locator<'a> {
+    pub(super) fn new(dataset: &'a Dataset, files: &'a [PathBuf]) -> Locator<'a> {
+        Locator { dataset, files, counts: std::cell::OnceCell::new() }
+    }
+
+    pub(super) fn locate(&self, row: u64) -> Result<Value, DataError> {
+        if self.counts.get().is_none() {
+            let counts = if self.files.len() == 1 {
+                vec![u64::MAX]
+            } else {
+                self.files
+                    .iter()
+                    .map(|f| super::prefetch::count_rows(self.dataset, std::slice::from_ref(f)))
+                    .collect::<Result<_, _>>()?
+            };
+            let _ = self.counts.set(counts);
+        }
+        let counts = self.counts.get().map(Vec::as_slice).unwrap_or_default();
+        let mut start = 0u64;
+        for (file, n) in self.files.iter().zip(counts) {
+            if row < start.saturating_add(*n) {
+                let local = row - start;
+                return Ok(match self.dataset.format {
+                    Format::Parquet => serde_json::json!({"file": normalize(file).to_string_lossy(), "row": local}),
+                    // 1-based, after the header; assumes one record per line.
+                    Format::Csv => {
+                        serde_json::json!({"file": normalize(file).to_string_lossy(), "line": local + 1 + u64::from(self.dataset.csv.header)})
+                    }
+                });
+            }
+            start = start.saturating_add(*n);
+        }
+        Ok(Value::Null)
+    }
+}
+
+/// Each planned check's per-row failure, by check id, for `--quarantine`.
+pub(super) fn row_rules(pending: &[Pending]) -> Vec<(String, Expr)> {
+    pending
+        .iter()
+        .filter_map(|p| match &p.state {
+            State::Planned { planned, .. } => planned.row_failure.clone().map(|f| (p.id.clone(), f)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The samples of several failing checks. The `Where` kinds share one extra pass: their flags
+/// and values are computed together, only rows failing one of them are kept (their value and
+/// row number), and each check's most frequent values are then counted from those rows in
+/// memory. A `Duplicates` sample groups its own keys (a key that repeats is not known per row).
+pub(super) fn samples_of(
+    lf: &LazyFrame,
+    evidences: &[&Evidence],
+    within: Expr,
+    limit: usize,
+    dataset: &Dataset,
+    files: &[PathBuf],
+) -> Result<Vec<Vec<SampleRow>>, DataError> {
+    let mut out: Vec<Option<Vec<SampleRow>>> = evidences.iter().map(|_| None).collect();
+    let mut columns = Vec::new();
+    let mut shared = Vec::new();
+    for (i, evidence) in evidences.iter().enumerate() {
+        match evidence {
+            Evidence::Where { failing, value } => {
+                columns.push(failing.clone().alias(format!("__flag{i}")));
+                columns.push(value.clone().alias(format!("__value{i}")));
+                shared.push(i);
+            }
+            Evidence::Duplicates { keys, present } => {
+                out[i] = Some(duplicate_samples(lf, keys, present, within.clone(), limit, dataset, files)?)
+            }
+            // Gathered by the check itself; `conclude` never asks for these.
+            Evidence::Known(_) => out[i] = Some(Vec::new()),
+        }
+    }
+    if !shared.is_empty() {
+        let any = shared.iter().map(|i| col(format!("__flag{i}"))).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
+        let mut keep: Vec<Expr> = vec![col(ROW_INDEX)];
+        keep.extend(shared.iter().flat_map(|i| [col(format!("__flag{i}")), col(format!("__value{i}"))]));
+        // `when` rather than `and`, so the optimizer cannot push `within` below the flags.
+        let failing_rows =
+            lf.clone().with_columns(columns).filter(when(any).then(within).otherwise(lit(false))).select(keep);
+        // A filter and a projection, no hash set: streamed, so memory holds the failing rows only.
+        let failing_rows = collect_on(failing_rows, Engine::Streaming, dataset, files)?;
+        for i in shared {
+            let grouped = failing_rows
+                .clone()
+                .lazy()
+                .filter(col(format!("__flag{i}")))
+                .group_by([col(format!("__value{i}")).alias("k0")])
+                .agg([len().alias("n"), col(ROW_INDEX).min().alias("first")]);
+            out[i] = Some(top_samples(grouped, 1, limit, dataset, files)?);
+        }
+    }
+    Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+/// The `limit` most frequent of `grouped` (columns `n`, `first`, `k0…`), ties by value.
+pub(super) fn top_samples(
+    grouped: LazyFrame,
+    keys: usize,
+    limit: usize,
+    dataset: &Dataset,
+    files: &[PathBuf],
+) -> Result<Vec<SampleRow>, DataError> {
+    let mut by: Vec<PlSmallStr> = vec!["n".into()];
+    by.extend((0..keys).map(|i| PlSmallStr::from(format!("k{i}"))));
+    let descending: Vec<bool> = std::iter::once(true).chain((0..keys).map(|_| false)).collect();
+    let sorted = grouped
+        .sort(by, SortMultipleOptions::default().with_order_descending_multi(descending).with_nulls_last(true))
+        .limit(limit as IdxSize);
+    let df = collect(sorted, dataset, files)?;
+    let cell =
+        |name: &str, row: usize| df.column(name).ok().and_then(|c| c.get(row).ok()).and_then(|v| v.extract::<u64>());
+    let mut out = Vec::new();
+    for row in 0..df.height() {
+        let parts: Vec<Value> = (0..keys)
+            .map(|i| {
+                df.column(&format!("k{i}"))
+                    .ok()
+                    .and_then(|c| c.get(row).ok())
+                    .map(|v| crate::values::json_value(&v))
+                    .unwrap_or(Value::Null)
+            })
+            .collect();
+        let value =
+            if parts.len() == 1 { parts.into_iter().next().unwrap_or(Value::Null) } else { Value::Array(parts) };
+        out.push(SampleRow { value, count: cell("n", row).unwrap_or(0), first_row: cell("first", row) });
+    }
+    Ok(out)
+}
+
+/// The most repeated keys among the rows where `within` and `present` hold, most repeated first
+/// (ties by key). The flags are computed over all of `lf` first, so a predicate that looks across
+/// partitions (a window) still sees every partition.
+pub(super) fn duplicate_samples(
+    lf: &LazyFrame,
+    keys: &[Expr],
+    present: &Expr,
+    within: Expr,
+    limit: usize,
+    dataset: &Dataset,
+    files: &[PathBuf],
+) -> Result<Vec<SampleRow>, DataError> {
+    let mut columns = vec![present.clone().alias("__flag")];
+    columns.extend(keys.iter().enumerate().map(|(i, k)| k.clone().alias(format!("k{i}"))));
+    // `when` rather than `and`, so the optimizer cannot split `within` off and push it below the flags.
+    let keep = when(col("__flag")).then(within).otherwise(lit(false));
+    let key_columns: Vec<Expr> = (0..keys.len()).map(|i| col(format!("k{i}"))).collect();
+    let grouped = lf
+        .clone()
+        .with_columns(columns)
+        .filter(keep)
+        .group_by(key_columns)
+        .agg([len().alias("n"), col(ROW_INDEX).min().alias("first")])
+        .filter(col("n").gt(lit(1)));
+    top_samples(grouped, keys.len(), limit, dataset, files)
+}
