@@ -49,7 +49,6 @@ pub trait HistoryStore {
 /// read; `{t}` is the table prefix: empty for SQLite, `schema.` for PostgreSQL). The number of
 /// migrations applied is kept in `schema_version`; a store written by a newer tollgate (a higher
 /// version) is refused rather than misread. Append here; never edit an applied migration.
-
 const MIGRATIONS: &[&str] = &["CREATE TABLE IF NOT EXISTS {t}metrics (
         contract TEXT NOT NULL,
         partition TEXT NOT NULL,
