@@ -11,42 +11,43 @@ use super::row_count_anomaly::band;
 use super::CheckContext;
 use crate::contract::{AnomalyMethod, AnomalyMetric, Direction};
 use crate::rules::distinct_set::DistinctSet;
-use crate::rules::{Facts, Measured, Pass, Planned};
+use crate::rules::{slot, Facts, Measured, Pass, Planned, Slot, SlotValues};
 
-/// The aggregates that measure `metric` on `value` (a column's values, of type `dtype`); read
-/// back by [`value`].
-pub fn aggregates(metric: &AnomalyMetric, value: Expr, dtype: &DataType, pass: Pass) -> Vec<Expr> {
+/// The slot holding a column metric's value.
+pub const VALUE: &str = "value";
+
+/// The aggregate that measures `metric` on `value` (a column's values, of type `dtype`), as the
+/// slot [`VALUE`]; none for the metrics known without one. Read back by [`value`].
+pub fn aggregates(metric: &AnomalyMetric, value: Expr, dtype: &DataType, pass: Pass) -> Vec<Slot> {
     let float = || value.clone().cast(DataType::Float64);
-    match metric {
-        AnomalyMetric::RowCount | AnomalyMetric::Failures { .. } => Vec::new(),
-        AnomalyMetric::NullRate => vec![value.null_count().cast(DataType::Int64)],
+    let expr = match metric {
+        AnomalyMetric::RowCount | AnomalyMetric::Failures { .. } => return Vec::new(),
+        AnomalyMetric::NullRate => value.null_count().cast(DataType::Int64),
         // A single pass counts in a set that streams; a grouped pass needs one count per group.
         AnomalyMetric::DistinctCount => match pass {
             Pass::Single => DistinctSet::count(value.clone(), dtype),
             Pass::Grouped => None,
         }
-        .map_or_else(|| vec![value.drop_nulls().n_unique().cast(DataType::Int64)], |count| vec![count]),
-        AnomalyMetric::Mean => vec![float().mean()],
-        AnomalyMetric::Min => vec![float().min()],
-        AnomalyMetric::Max => vec![float().max()],
-        AnomalyMetric::Sum => vec![float().sum()],
-    }
+        .unwrap_or_else(|| value.drop_nulls().n_unique().cast(DataType::Int64)),
+        AnomalyMetric::Mean => float().mean(),
+        AnomalyMetric::Min => float().min(),
+        AnomalyMetric::Max => float().max(),
+        AnomalyMetric::Sum => float().sum(),
+    };
+    vec![slot(VALUE, expr)]
 }
 
-/// The metric's value from its aggregates' results (`ints`, and `facts.floats`, in
-/// [`aggregates`] order).
-pub fn value(metric: &AnomalyMetric, ints: &[Option<i64>], facts: &Facts) -> Option<f64> {
+/// The metric's value from its [`aggregates`]' values.
+pub fn value(metric: &AnomalyMetric, values: &SlotValues, facts: &Facts) -> Option<f64> {
     match metric {
         AnomalyMetric::RowCount => Some(facts.rows as f64),
         AnomalyMetric::Failures { check } => facts.failures.get(check).copied().flatten().map(|f| f as f64),
         AnomalyMetric::NullRate => {
-            let nulls = ints.first().copied().flatten()? as f64;
+            let nulls = values.int(VALUE)? as f64;
             Some(if facts.rows == 0 { 0.0 } else { nulls / facts.rows as f64 })
         }
-        AnomalyMetric::DistinctCount => ints.first().copied().flatten().map(|n| n as f64),
-        AnomalyMetric::Mean | AnomalyMetric::Min | AnomalyMetric::Max | AnomalyMetric::Sum => {
-            facts.floats.first().copied().flatten()
-        }
+        AnomalyMetric::DistinctCount => values.int(VALUE).map(|n| n as f64),
+        AnomalyMetric::Mean | AnomalyMetric::Min | AnomalyMetric::Max | AnomalyMetric::Sum => values.float(VALUE),
     }
 }
 
@@ -112,8 +113,8 @@ pub fn plan(id: &str, column: Option<&str>, p: Params, ctx: &CheckContext) -> Re
     };
     Ok(Planned {
         aggregates,
-        finish: Box::new(move |ints, facts| {
-            let Some(current) = value(&metric, ints, facts) else {
+        finish: Box::new(move |values, facts| {
+            let Some(current) = value(&metric, values, facts) else {
                 return Measured {
                     skipped: Some(format!("no {metric_name} to judge: the data has no value for it")),
                     failures: None,

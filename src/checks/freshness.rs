@@ -4,7 +4,7 @@ use polars::prelude::*;
 use serde_json::json;
 
 use super::CheckContext;
-use crate::rules::{known, Measured, Planned};
+use crate::rules::{known, slot, Measured, Planned};
 use crate::types::{family, DeclaredType, Family};
 
 pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckContext) -> Result<Planned, String> {
@@ -20,12 +20,12 @@ pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckC
         }
     };
     let latest = timestamps.dt().timestamp(TimeUnit::Microseconds).max().cast(DataType::Int64);
-    let from_footers = input.stats.as_ref().and_then(|s| s.on_extremes(latest.clone())).map(|latest| vec![latest]);
+    let from_footers = input.stats.as_ref().and_then(|s| s.on_extremes(latest.clone())).map(|latest| vec![("latest", latest)]);
     let now = ctx.now_micros;
     let limit = max_age_text.to_string();
     let planned = Planned {
-        aggregates: vec![latest],
-        finish: Box::new(move |v, _| match v[0] {
+        aggregates: vec![slot("latest", latest)],
+        finish: Box::new(move |v, _| match v.int("latest") {
             None => Measured {
                 skipped: None,
                 failures: Some(1),

@@ -7,7 +7,10 @@ use serde_json::json;
 
 use super::CheckContext;
 use crate::contract::{Condition, Literal, Metric};
-use crate::rules::{count_where, known, ColumnInput, Evidence, Measured, Planned};
+use crate::rules::{count_where, known, slot, ColumnInput, Evidence, Measured, Planned, Slot};
+
+/// The slot of the rows a metric counts (but `rowCount` and `duplicateValues`).
+const COUNTED: &str = "counted";
 use crate::types::{family, Family};
 use crate::values::{list_literal, literal_expr, Rounding};
 
@@ -38,11 +41,11 @@ pub fn plan(
         ctx.column(name.ok_or_else(|| format!("{} needs a property", metric.name()))?)
     };
     // Aggregates giving the count of the metric, the failing rows, and what to show of them.
-    let (aggregates, row_failure, evidence): (Vec<Expr>, Option<Expr>, Option<Evidence>) = match metric {
+    let (aggregates, row_failure, evidence): (Vec<Slot>, Option<Expr>, Option<Evidence>) = match metric {
         Metric::RowCount => (Vec::new(), None, None),
         Metric::Nulls => {
             let i = input(column)?;
-            (vec![count_where(i.is_null.clone())], Some(i.is_null.clone()), None)
+            (vec![slot(COUNTED, count_where(i.is_null.clone()))], Some(i.is_null.clone()), None)
         }
         Metric::Missing { values, null } => {
             let i = input(column)?;
@@ -54,7 +57,7 @@ pub fn plan(
                     missing.or(i.value.clone().is_in(list_literal(&listed, &dtype)?, false).fill_null(lit(false)));
             }
             (
-                vec![count_where(missing.clone())],
+                vec![slot(COUNTED, count_where(missing.clone()))],
                 Some(missing.clone()),
                 Some(Evidence::Where { failing: missing, value: i.value.clone() }),
             )
@@ -76,7 +79,7 @@ pub fn plan(
             }
             let failing = i.value.clone().is_not_null().and(invalid);
             (
-                vec![count_where(failing.clone())],
+                vec![slot(COUNTED, count_where(failing.clone()))],
                 Some(failing.clone()),
                 Some(Evidence::Where { failing, value: i.value.clone() }),
             )
@@ -89,7 +92,7 @@ pub fn plan(
         }
     };
     let nulls_in_footers = match metric {
-        Metric::Nulls => input(column)?.stats.as_ref().and_then(|s| s.nulls).map(|n| vec![Some(n as i64)]),
+        Metric::Nulls => input(column)?.stats.as_ref().and_then(|s| s.nulls).map(|n| vec![(COUNTED, Some(n as i64))]),
         _ => None,
     };
     let metric = metric.clone();
@@ -99,8 +102,8 @@ pub fn plan(
             let count = match metric {
                 Metric::RowCount => facts.rows,
                 // Duplicates: rows with a full key − distinct keys.
-                Metric::Duplicates { .. } => (v[0].unwrap_or(0) - v[1].unwrap_or(0)).max(0) as u64,
-                _ => v[0].unwrap_or(0).max(0) as u64,
+                Metric::Duplicates { .. } => v.count("keyed").saturating_sub(v.count("distinct")),
+                Metric::Nulls | Metric::Missing { .. } | Metric::Invalid { .. } => v.count(COUNTED),
             };
             let value = if percent {
                 if facts.rows == 0 {

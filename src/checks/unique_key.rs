@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::CheckContext;
 use crate::contract::Limits;
-use crate::rules::{count_where, Evidence, Measured, Planned};
+use crate::rules::{count_where, slot, Evidence, Measured, Planned, Slot};
 
 /// A key made of `columns`, counted the same way wherever duplicates are judged (this check and
 /// the ODCS `duplicateValues` metric).
@@ -15,8 +15,9 @@ pub struct KeyCount {
     pub keys: Vec<Expr>,
     /// Every part of the key is present.
     pub full: Expr,
-    /// [rows with a full key, distinct full keys]: duplicates are their difference.
-    pub aggregates: Vec<Expr>,
+    /// Rows with a full key (`keyed`) and distinct full keys (`distinct`): duplicates are their
+    /// difference.
+    pub aggregates: Vec<Slot>,
     /// Per row: its full key occurs more than once.
     pub repeated: Expr,
 }
@@ -28,15 +29,19 @@ pub fn key_count(columns: &[String], ctx: &CheckContext) -> Result<KeyCount, Str
     }
     let full = keys.iter().cloned().map(|k| k.is_not_null()).reduce(|a, b| a.and(b)).unwrap_or(lit(false));
     let key = as_struct(keys.clone());
-    let aggregates = vec![count_where(full.clone()), key.clone().filter(full.clone()).n_unique().cast(DataType::Int64)];
+    let aggregates = vec![
+        slot("keyed", count_where(full.clone())),
+        slot("distinct", key.clone().filter(full.clone()).n_unique().cast(DataType::Int64)),
+    ];
     let repeated = full.clone().and(key.is_duplicated());
     Ok(KeyCount { keys, full, aggregates, repeated })
 }
 
 pub fn plan(id: &str, columns: &[String], limits: Limits, ctx: &CheckContext) -> Result<Planned, String> {
     let KeyCount { keys, full, mut aggregates, repeated } = key_count(columns, ctx)?;
+    let across_partitions = matches!(ctx.unique_elsewhere.get(id), Some(Some(_)));
     if let Some(Some(elsewhere)) = ctx.unique_elsewhere.get(id) {
-        aggregates.push(count_where(full.clone().and(elsewhere.clone())));
+        aggregates.push(slot("elsewhere", count_where(full.clone().and(elsewhere.clone()))));
     }
     let mut row_failure = repeated;
     if let Some(Some(elsewhere)) = ctx.unique_elsewhere.get(id) {
@@ -47,13 +52,12 @@ pub fn plan(id: &str, columns: &[String], limits: Limits, ctx: &CheckContext) ->
         row_failure: Some(row_failure),
         aggregates,
         finish: Box::new(move |v, _| {
-            let rows = v[0].unwrap_or(0).max(0) as u64;
-            let distinct = v[1].unwrap_or(0).max(0) as u64;
-            let within = rows.saturating_sub(distinct);
-            let elsewhere = v.get(2).copied().flatten().unwrap_or(0).max(0) as u64;
+            let rows = v.count("keyed");
+            let within = rows.saturating_sub(v.count("distinct"));
+            let elsewhere = if across_partitions { v.count("elsewhere") } else { 0 };
             let failures = within + elsewhere;
             let mut message = format!("{within} duplicate keys ({described}) among {rows} rows with a full key");
-            if v.len() > 2 {
+            if across_partitions {
                 message.push_str(&format!(", {elsewhere} rows whose key appears in another partition"));
             }
             Measured {

@@ -85,22 +85,51 @@ pub(super) fn first_i64(df: &DataFrame, index: usize) -> Option<i64> {
     column.get(0).ok()?.extract::<i64>()
 }
 
-/// What one pass computed for one result, aggregate by aggregate: as integers (counts) and as
-/// floats (means, sums).
-#[derive(Default)]
-pub(super) struct PassValues {
-    pub(super) ints: Vec<Option<i64>>,
-    pub(super) floats: Vec<Option<f64>>,
+/// The column check number `check` of a plan computes its slot `slot` into.
+pub(super) fn slot_column(check: usize, slot: &str) -> String {
+    format!("#{check}.{slot}")
 }
 
-impl PassValues {
-    /// Row `row` of `df`, from column `skip` on (a grouped pass has its group key first).
-    pub(super) fn of_row(df: &DataFrame, row: usize, skip: usize) -> PassValues {
-        let cell = |i: usize| df.columns().get(i).and_then(|c| c.get(row).ok());
-        let columns = skip..df.width();
-        PassValues {
-            ints: columns.clone().map(|i| cell(i).and_then(|v| v.extract::<i64>())).collect(),
-            floats: columns.map(|i| cell(i).and_then(|v| v.extract::<f64>())).collect(),
-        }
+/// The row count a pass computes beside the checks' slots (CSV; every grouped pass).
+pub(super) const ROWS_COLUMN: &str = "#rows";
+
+/// One row of what a pass computed: the whole single pass, or one group of a grouped pass;
+/// `None` when nothing ran (or the group had no rows).
+#[derive(Clone, Copy)]
+pub(super) struct PassRow<'a> {
+    pub(super) df: Option<&'a DataFrame>,
+    pub(super) row: usize,
+}
+
+impl PassRow<'_> {
+    pub(super) const NOTHING: PassRow<'static> = PassRow { df: None, row: 0 };
+
+    fn cell(&self, column: &str) -> Option<AnyValue<'_>> {
+        self.df?.column(column).ok()?.get(self.row).ok()
+    }
+
+    pub(super) fn int(&self, column: &str) -> Option<i64> {
+        self.cell(column)?.extract::<i64>()
+    }
+
+    /// The values of `slots`, computed into `columns` (same order).
+    pub(super) fn slot_values(&self, slots: &[Slot], columns: impl Iterator<Item = String>) -> SlotValues {
+        SlotValues::new(
+            slots
+                .iter()
+                .zip(columns)
+                .map(|(slot, column)| {
+                    let cell = self.cell(&column);
+                    let int = cell.as_ref().and_then(|c| c.extract::<i64>());
+                    let float = cell.as_ref().and_then(|c| c.extract::<f64>());
+                    (slot.name, int, float)
+                })
+                .collect(),
+        )
+    }
+
+    /// The values of plan check number `check`'s slots.
+    pub(super) fn check_values(&self, check: usize, planned: &Planned) -> SlotValues {
+        self.slot_values(&planned.aggregates, planned.aggregates.iter().map(|s| slot_column(check, s.name)))
     }
 }

@@ -85,7 +85,7 @@ pub(super) fn schema_of(lf: &LazyFrame, files: &[PathBuf]) -> Result<Schema, Dat
 /// CSV columns typed from the first rows only are read in the pass even when no rule could use
 /// them, so a later value of another type fails the pass (and it is retried with full inference)
 /// instead of silently changing what the rules mean.
-pub(super) fn parse_guards(contract: &Contract, dataset: &Dataset, schema: &Schema, first: usize) -> Vec<Expr> {
+pub(super) fn parse_guards(contract: &Contract, dataset: &Dataset, schema: &Schema) -> Vec<Expr> {
     if dataset.format != Format::Csv || dataset.infer_rows.is_none() {
         return Vec::new();
     }
@@ -103,5 +103,5 @@ pub(super) fn parse_guards(contract: &Contract, dataset: &Dataset, schema: &Sche
     named.retain(|n| schema.get(n).is_some() && !declared(n));
     named.sort_unstable();
     named.dedup();
-    named.iter().enumerate().map(|(i, n)| col(*n).null_count().alias(format!("__{}", first + i))).collect()
+    named.iter().map(|n| col(*n).null_count().alias(format!("#parses.{n}"))).collect()
 }

@@ -7,7 +7,7 @@ use super::*;
 /// Judges every check from the pass's values; fetches samples only for checks that did not hold.
 pub(super) fn conclude(
     pending: Vec<Pending>,
-    pass: &PassValues,
+    pass: PassRow,
     rows: u64,
     options: &Options,
     sample: impl FnOnce(&[&Evidence]) -> Result<Vec<Vec<SampleRow>>, DataError>,
@@ -23,14 +23,12 @@ pub(super) fn conclude(
     }
     let mut judged: Vec<Result<Judged, CheckReport>> = Vec::new();
     let mut failures: HashMap<String, Option<u64>> = HashMap::new();
-    for mut p in pending {
+    for (check, mut p) in pending.into_iter().enumerate() {
         let state = std::mem::replace(&mut p.state, State::Skipped(String::new()));
         let (measured, evidence) = match state {
-            State::Planned { planned, first } => {
-                let end = (first + planned.aggregates.len()).min(pass.ints.len());
-                let slot = first.min(end)..end;
-                let facts = Facts { rows, floats: &pass.floats[slot.clone()], failures: &failures };
-                ((planned.finish)(&pass.ints[slot], &facts), planned.evidence)
+            State::Planned { planned } => {
+                let facts = Facts { rows, failures: &failures };
+                ((planned.finish)(&pass.check_values(check, &planned), &facts), planned.evidence)
             }
             State::Done(m) => (m, None),
             State::Error(reason) => {

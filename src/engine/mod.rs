@@ -14,7 +14,7 @@ use crate::contract::{CheckKind, Contract, Format, RuleKind, Scope, Severity};
 use crate::history::HistoryStore;
 use crate::report::{CheckReport, ResultReport, Status};
 use crate::rules::key_set::KeySet;
-use crate::rules::{self, ColumnInput, Evidence, Facts, Measured, Pass, Planned};
+use crate::rules::{self, ColumnInput, Evidence, Facts, Measured, Pass, Planned, Slot, SlotValues};
 use crate::source::{normalize, parquet_rows, DataError, Dataset, Partition};
 use crate::types::{family, DeclaredType, DeclaredTypeExt, Family};
 use polars::prelude::*;
@@ -283,25 +283,25 @@ fn evaluate(
         (Some(p), None) => Elsewhere::KeysOf(p),
         (None, _) => Elsewhere::None,
     };
-    let mut pending =
+    let pending =
         plan_checks(contract, dataset, partition, options, store, &schema, &elsewhere, &typed, Some(&files))?;
 
     // The single pass: every aggregate of every check in one select.
-    let mut aggregates = lay_out(&mut pending);
-    aggregates.extend(parse_guards(contract, dataset, &schema, aggregates.len()));
+    let mut aggregates = lay_out(&pending);
+    aggregates.extend(parse_guards(contract, dataset, &schema));
     let rows_from_pass = dataset.format == Format::Csv;
     if rows_from_pass {
-        aggregates.push(len().cast(DataType::Int64).alias(format!("__{}", aggregates.len())));
+        aggregates.push(len().cast(DataType::Int64).alias(ROWS_COLUMN));
     }
-    let pass = if aggregates.is_empty() {
-        PassValues::default()
+    let df = if aggregates.is_empty() {
+        None
     } else {
         let engine = engine_for(dataset, &files, counts_distinct(&aggregates));
-        let df = collect_on(lf.clone().select(aggregates), engine, dataset, &files)?;
-        PassValues::of_row(&df, 0, 0)
+        Some(collect_on(lf.clone().select(aggregates), engine, dataset, &files)?)
     };
+    let pass = PassRow { df: df.as_ref(), row: 0 };
     let rows = if rows_from_pass {
-        pass.ints.last().copied().flatten().unwrap_or(0).max(0) as u64
+        pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64
     } else {
         dataset.parquet_rows(&files)?
     };
@@ -310,7 +310,7 @@ fn evaluate(
     let indexed = lf.clone().with_row_index(ROW_INDEX, None);
     let reports = conclude(
         pending,
-        &pass,
+        pass,
         rows,
         options,
         |evidences| samples_of(&indexed, evidences, lit(true), options.sample, dataset, &files),
@@ -393,17 +393,17 @@ fn evaluate_all(
     for p in &dataset.partitions {
         plans.push(plan_checks(contract, dataset, Some(p), options, store, &schema, &elsewhere, &typed, None)?);
     }
-    let mut layouts: Vec<Vec<Expr>> = plans.iter_mut().map(|pending| lay_out(pending)).collect();
-    if layouts.iter().any(|l| l.len() != layouts[0].len()) {
+    // One grouped pass runs the first partition's aggregates for all: every plan must lay out
+    // the same slots.
+    let Some(first_plan) = plans.first() else { return Ok(Some(Vec::new())) };
+    if plans.iter().any(|pending| slot_columns(pending) != slot_columns(first_plan)) {
         return Ok(None);
     }
-    let mut aggregates = layouts.swap_remove(0);
-    aggregates.extend(parse_guards(contract, dataset, &schema, aggregates.len()));
-    let count_column = aggregates.len();
-    aggregates.push(len().cast(DataType::Int64).alias(format!("__{count_column}")));
+    let mut aggregates = lay_out(first_plan);
+    aggregates.extend(parse_guards(contract, dataset, &schema));
+    aggregates.push(len().cast(DataType::Int64).alias(ROWS_COLUMN));
     let df = collect(lf.clone().group_by([col(PARTITION_TAG)]).agg(aggregates), dataset, &all_files)?;
     let tags = df.column(PARTITION_TAG).map_err(|e| DataError::new(&all_files[0], e.to_string()))?.clone();
-    let per_check = df.width() - 1;
     let elapsed = started.elapsed().as_millis() as u64;
 
     // One locator for all partitions: the union's row numbers run through every file.
@@ -413,17 +413,17 @@ fn evaluate_all(
         let row = (0..df.height())
             .find(|i| tags.get(*i).ok().and_then(|v| v.get_str().map(str::to_string)) == Some(p.raw.clone()));
         let pass = match row {
-            Some(r) => PassValues::of_row(&df, r, 1),
-            None => PassValues { ints: vec![None; per_check], floats: vec![None; per_check] },
+            Some(row) => PassRow { df: Some(&df), row },
+            None => PassRow::NOTHING,
         };
         let rows = match dataset.format {
             Format::Parquet => dataset.parquet_rows(&p.files)?,
-            Format::Csv => pass.ints[count_column].unwrap_or(0).max(0) as u64,
+            Format::Csv => pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64,
         };
         let within = col(PARTITION_TAG).eq(lit(p.raw.clone()));
         let reports = conclude(
             pending,
-            &pass,
+            pass,
             rows,
             options,
             |evidences| samples_of(&indexed, evidences, within.clone(), options.sample, dataset, &p.files),

@@ -16,7 +16,7 @@ pub(super) struct Pending {
 }
 
 pub(super) enum State {
-    Planned { planned: Box<Planned>, first: usize },
+    Planned { planned: Box<Planned> },
     Error(String),
     Skipped(String),
     Done(Measured),
@@ -118,7 +118,7 @@ pub(super) fn plan_checks(
                 (Some(why), _) => State::Error(why.clone()),
                 (None, None) => State::Error(missing_column(&column.name, &data_columns)),
                 (None, Some(input)) => match rules::plan(rule, input) {
-                    Ok(planned) => State::Planned { planned: Box::new(planned), first: 0 },
+                    Ok(planned) => State::Planned { planned: Box::new(planned) },
                     Err(reason) => State::Error(reason),
                 },
             };
@@ -149,7 +149,7 @@ pub(super) fn plan_checks(
     };
     for check in &contract.checks {
         let state = match checks::plan(check, &ctx) {
-            Planning::Plan(planned) => State::Planned { planned: Box::new(planned), first: 0 },
+            Planning::Plan(planned) => State::Planned { planned: Box::new(planned) },
             Planning::Error(reason) => State::Error(reason),
             Planning::Skipped(reason) => State::Skipped(reason),
         };
@@ -166,18 +166,28 @@ pub(super) fn plan_checks(
     Ok(pending)
 }
 
-/// Numbers the aggregates of all checks for the single pass; each check remembers where its start.
-pub(super) fn lay_out(pending: &mut [Pending]) -> Vec<Expr> {
-    let mut aggregates: Vec<Expr> = Vec::new();
-    for p in pending {
-        if let State::Planned { planned, first } = &mut p.state {
-            *first = aggregates.len();
-            for a in &planned.aggregates {
-                aggregates.push(a.clone().alias(format!("__{}", aggregates.len())));
+/// The aggregates of all checks for one pass, each computed into its check's slot column.
+pub(super) fn lay_out(pending: &[Pending]) -> Vec<Expr> {
+    let mut aggregates = Vec::new();
+    for (check, p) in pending.iter().enumerate() {
+        if let State::Planned { planned } = &p.state {
+            for slot in &planned.aggregates {
+                aggregates.push(slot.expr.clone().alias(slot_column(check, slot.name)));
             }
         }
     }
     aggregates
+}
+
+/// The columns [`lay_out`] computes into, in its order.
+pub(super) fn slot_columns(pending: &[Pending]) -> Vec<String> {
+    let mut columns = Vec::new();
+    for (check, p) in pending.iter().enumerate() {
+        if let State::Planned { planned } = &p.state {
+            columns.extend(planned.aggregates.iter().map(|slot| slot_column(check, slot.name)));
+        }
+    }
+    columns
 }
 
 /// `schema`: every declared column exists; with `strict`, no undeclared column exists either.

@@ -38,22 +38,19 @@ pub(super) fn anomaly_history(
         let earlier: Vec<&Partition> = dataset.partitions.iter().filter(|p| p.value < checked.value).collect();
         let earlier = &earlier[earlier.len().saturating_sub(window)..];
         // Column metrics of the earlier partitions, all checks in one grouped pass.
-        let mut exprs = vec![len().cast(DataType::Int64).alias("__rows")];
-        let mut slots: Vec<(String, &AnomalyMetric, usize)> = Vec::new();
-        for (id, column, metric, _) in &anomalies {
+        let mut exprs = vec![len().cast(DataType::Int64).alias(ROWS_COLUMN)];
+        // Each metric's slots, computed into columns named by check number and slot.
+        let mut measured: Vec<(usize, &String, &AnomalyMetric, Vec<Slot>)> = Vec::new();
+        for (check, (id, column, metric, _)) in anomalies.iter().enumerate() {
             let Some(input) = column.as_ref().and_then(|c| inputs.get(c)) else { continue };
-            let first = exprs.len();
-            for (i, a) in crate::checks::anomaly::aggregates(metric, input.value.clone(), &input.dtype, Pass::Grouped)
-                .into_iter()
-                .enumerate()
-            {
-                exprs.push(a.alias(format!("__{id}_{i}")));
+            let slots = crate::checks::anomaly::aggregates(metric, input.value.clone(), &input.dtype, Pass::Grouped);
+            if slots.is_empty() {
+                continue;
             }
-            if exprs.len() > first {
-                slots.push((id.clone(), metric, first));
-            }
+            exprs.extend(slots.iter().map(|slot| slot.expr.clone().alias(slot_column(check, slot.name))));
+            measured.push((check, id, metric, slots));
         }
-        if !slots.is_empty() && !earlier.is_empty() {
+        if !measured.is_empty() && !earlier.is_empty() {
             let mut scans = Vec::new();
             for (i, p) in earlier.iter().enumerate() {
                 scans.push(dataset.scan(&p.files, typed)?.with_column(lit(i as u32).alias(PARTITION_TAG)));
@@ -66,13 +63,14 @@ pub(super) fn anomaly_history(
             let tags = df.column(PARTITION_TAG).map_err(|e| DataError::new(&dataset.display, e.to_string()))?.clone();
             for row in 0..df.height() {
                 let Some(tag) = tags.get(row).ok().and_then(|v| v.extract::<u32>()) else { continue };
-                let pass = PassValues::of_row(&df, row, 1);
-                let rows = pass.ints.first().copied().flatten().unwrap_or(0).max(0) as u64;
+                let pass = PassRow { df: Some(&df), row };
+                let rows = pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64;
                 let none = HashMap::new();
-                for (id, metric, first) in &slots {
-                    let facts = Facts { rows, floats: &pass.floats[*first..], failures: &none };
-                    if let Some(v) = crate::checks::anomaly::value(metric, &pass.ints[*first..], &facts) {
-                        out.entry(id.clone()).or_default().push((earlier[tag as usize].raw.clone(), v));
+                for (check, id, metric, slots) in &measured {
+                    let facts = Facts { rows, failures: &none };
+                    let values = pass.slot_values(slots, slots.iter().map(|slot| slot_column(*check, slot.name)));
+                    if let Some(v) = crate::checks::anomaly::value(metric, &values, &facts) {
+                        out.entry((*id).clone()).or_default().push((earlier[tag as usize].raw.clone(), v));
                     }
                 }
             }

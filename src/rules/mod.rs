@@ -56,14 +56,69 @@ pub struct Measured {
 /// Facts about the checked data that every rule may use.
 pub struct Facts<'a> {
     pub rows: u64,
-    /// The check's aggregates read as floats (same order as the integer values), for
-    /// aggregates that are not counts (a mean, a sum).
-    pub floats: &'a [Option<f64>],
     /// The failures of the checks judged before this one, by id.
     pub failures: &'a HashMap<String, Option<u64>>,
 }
 
-pub type Finish = Box<dyn Fn(&[Option<i64>], &Facts) -> Measured>;
+/// One aggregate of a check, by name: what an executor computes in the pass and the check's
+/// `finish` reads back.
+#[derive(Clone)]
+pub struct Slot {
+    pub name: &'static str,
+    pub expr: Expr,
+}
+
+pub fn slot(name: &'static str, expr: Expr) -> Slot {
+    Slot { name, expr }
+}
+
+/// The values a pass computed for one check's slots, by name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SlotValues {
+    values: Vec<(&'static str, Option<i64>, Option<f64>)>,
+}
+
+impl SlotValues {
+    /// Each slot's value as an integer and as a float (a count reads as both; a mean only as a
+    /// float).
+    pub fn new(values: Vec<(&'static str, Option<i64>, Option<f64>)>) -> SlotValues {
+        SlotValues { values }
+    }
+
+    /// Integer values known without a pass (from footers).
+    pub fn known(values: &[(&'static str, Option<i64>)]) -> SlotValues {
+        SlotValues { values: values.iter().map(|(name, v)| (*name, *v, v.map(|v| v as f64))).collect() }
+    }
+
+    fn find(&self, name: &str) -> Option<&(&'static str, Option<i64>, Option<f64>)> {
+        let found = self.values.iter().find(|(n, _, _)| *n == name);
+        debug_assert!(found.is_some(), "no slot `{name}` among {:?}", self.values);
+        found
+    }
+
+    pub fn int(&self, name: &str) -> Option<i64> {
+        self.find(name).and_then(|v| v.1)
+    }
+
+    /// A count: null (no rows) as 0.
+    pub fn count(&self, name: &str) -> u64 {
+        self.int(name).unwrap_or(0).max(0) as u64
+    }
+
+    pub fn float(&self, name: &str) -> Option<f64> {
+        self.find(name).and_then(|v| v.2)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.values.iter().map(|(n, _, _)| *n)
+    }
+}
+
+pub type Finish = Box<dyn Fn(&SlotValues, &Facts) -> Measured>;
+
+/// The slots of [`counted`]: failing rows, and what their rate is of.
+pub const FAILURES: &str = "failures";
+pub const DENOMINATOR: &str = "denominator";
 
 /// How to show failing values once a check failed.
 #[derive(Clone)]
@@ -76,9 +131,9 @@ pub enum Evidence {
     Known(Vec<(Value, u64)>),
 }
 
-/// A check compiled to aggregates. `finish` receives their values in order.
+/// A check compiled to named aggregates; `finish` judges their values.
 pub struct Planned {
-    pub aggregates: Vec<Expr>,
+    pub aggregates: Vec<Slot>,
     pub finish: Finish,
     pub evidence: Option<Evidence>,
     /// Per row: this row breaks the rule (for `--quarantine`); `None` for checks of the whole set.
@@ -108,10 +163,10 @@ pub fn counted(
 ) -> Planned {
     Planned {
         row_failure: Some(failing.clone()),
-        aggregates: vec![count_where(failing), denominator.cast(DataType::Int64)],
+        aggregates: vec![slot(FAILURES, count_where(failing)), slot(DENOMINATOR, denominator.cast(DataType::Int64))],
         finish: Box::new(move |values, _| {
-            let failures = values[0].unwrap_or(0).max(0) as u64;
-            let denominator = values[1].unwrap_or(0).max(0) as u64;
+            let failures = values.count(FAILURES);
+            let denominator = values.count(DENOMINATOR);
             Measured {
                 skipped: None,
                 failures: Some(failures),
@@ -137,10 +192,16 @@ pub fn decided(measured: Measured) -> Planned {
 
 /// The same check with its aggregates' values already known (from footer statistics), if they
 /// are: the pass reads nothing for it, yet samples and quarantine still work from its expressions.
-pub fn known(planned: Planned, values: Option<Vec<Option<i64>>>) -> Planned {
+pub fn known(planned: Planned, values: Option<Vec<(&'static str, Option<i64>)>>) -> Planned {
     let Some(values) = values else { return planned };
+    debug_assert_eq!(
+        values.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+        planned.aggregates.iter().map(|s| s.name).collect::<Vec<_>>(),
+        "known values for other slots than planned"
+    );
+    let values = SlotValues::known(&values);
     let finish = planned.finish;
-    let answer = move |_: &[Option<i64>], facts: &Facts| {
+    let answer = move |_: &SlotValues, facts: &Facts| {
         let mut measured = finish(&values, facts);
         let mut details = match measured.details.take() {
             Some(Value::Object(map)) => map,
@@ -153,10 +214,10 @@ pub fn known(planned: Planned, values: Option<Vec<Option<i64>>>) -> Planned {
     Planned { aggregates: Vec::new(), finish: Box::new(answer), ..planned }
 }
 
-/// [null rows, rows] from the footers: the aggregates of `required` and `null_rate`.
-pub fn footer_nulls_and_rows(input: &ColumnInput) -> Option<Vec<Option<i64>>> {
+/// (null rows, rows) from the footers: what `required` and `null_rate` count.
+pub fn footer_nulls_and_rows(input: &ColumnInput) -> Option<(i64, i64)> {
     let stats = input.stats.as_deref()?;
-    Some(vec![Some(stats.nulls? as i64), Some(stats.rows as i64)])
+    Some((stats.nulls? as i64, stats.rows as i64))
 }
 
 /// Compiles one column rule; `Err` is the reason it cannot apply (status `error`).
@@ -165,7 +226,7 @@ pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
         RuleKind::Type(declared) => type_check::plan(*declared, rule, input),
         RuleKind::NestedType(nested) => type_check::plan_nested(nested, input),
         RuleKind::Required => Ok(required::plan(rule, input)),
-        RuleKind::Unique { .. } => unique::plan(rule, input),
+        RuleKind::Unique { scope } => unique::plan(*scope, rule, input),
         RuleKind::NullRate { max } => Ok(null_rate::plan(*max, input)),
         RuleKind::Range { min, max, exclusive_min, exclusive_max } => {
             range::plan(min.as_ref(), max.as_ref(), (*exclusive_min, *exclusive_max), rule, input)

@@ -3,14 +3,14 @@
 use polars::prelude::*;
 use serde_json::json;
 
-use super::{count_where, footer_nulls_and_rows, known, ColumnInput, Measured, Planned};
+use super::{count_where, footer_nulls_and_rows, known, slot, ColumnInput, Measured, Planned};
 
 pub fn plan(max: f64, input: &ColumnInput) -> Planned {
     let planned = Planned {
-        aggregates: vec![count_where(input.is_null.clone()), len().cast(DataType::Int64)],
+        aggregates: vec![slot("nulls", count_where(input.is_null.clone())), slot("rows", len().cast(DataType::Int64))],
         finish: Box::new(move |values, _| {
-            let nulls = values[0].unwrap_or(0).max(0) as u64;
-            let rows = values[1].unwrap_or(0).max(0) as u64;
+            let nulls = values.count("nulls");
+            let rows = values.count("rows");
             let rate = if rows == 0 { 0.0 } else { nulls as f64 / rows as f64 };
             Measured {
                 skipped: None,
@@ -24,5 +24,5 @@ pub fn plan(max: f64, input: &ColumnInput) -> Planned {
         evidence: None,
         row_failure: None,
     };
-    known(planned, footer_nulls_and_rows(input))
+    known(planned, footer_nulls_and_rows(input).map(|(nulls, rows)| vec![("nulls", Some(nulls)), ("rows", Some(rows))]))
 }

@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-use super::{count_where, counted, known, of_rows, ColumnInput, Evidence, Planned};
+use super::{count_where, counted, known, of_rows, ColumnInput, Evidence, Planned, DENOMINATOR, FAILURES};
 use crate::contract::{ColumnRule, Literal, Scalar};
 use crate::types::{family, Family};
 use crate::values::{bound_is_exact, literal_expr, Rounding};
@@ -55,7 +55,7 @@ pub fn plan(
     );
     // Every row group's min and max inside the bounds: no value is outside.
     let inside = input.stats.as_deref().filter(|s| s.on_extremes(count_where(failing.clone())) == Some(Some(0)));
-    let values = inside.and_then(|s| Some(vec![Some(0), Some((s.rows - s.nulls?) as i64)]));
+    let values = inside.and_then(|s| Some(vec![(FAILURES, Some(0)), (DENOMINATOR, Some((s.rows - s.nulls?) as i64))]));
     let planned = counted(
         failing.clone(),
         value.clone().count(),

@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-use super::{counted, footer_nulls_and_rows, known, of_rows, ColumnInput, Planned};
+use super::{counted, footer_nulls_and_rows, known, of_rows, ColumnInput, Planned, DENOMINATOR, FAILURES};
 use crate::contract::ColumnRule;
 
 pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Planned {
@@ -13,5 +13,5 @@ pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Planned {
             format!("{} are null", of_rows(f, d, "rows"))
         }
     });
-    known(planned, footer_nulls_and_rows(input))
+    known(planned, footer_nulls_and_rows(input).map(|(nulls, rows)| vec![(FAILURES, Some(nulls)), (DENOMINATOR, Some(rows))]))
 }

@@ -5,14 +5,10 @@ use polars::prelude::*;
 use serde_json::json;
 
 use super::key_set::KeySet;
-use super::{count_where, ColumnInput, Evidence, Measured, Planned};
-use crate::contract::{ColumnRule, RuleKind, Scope};
+use super::{count_where, slot, ColumnInput, Evidence, Measured, Planned};
+use crate::contract::{ColumnRule, Scope};
 
-pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
-    let scope = match rule.kind {
-        RuleKind::Unique { scope } => scope,
-        _ => None,
-    };
+pub fn plan(scope: Option<Scope>, rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
     let value = input.value.clone();
     let present = value.clone().is_not_null();
     // Integer keys in a dense range are counted in a bitmap (see `KeySet`), others in a hash set.
@@ -21,15 +17,17 @@ pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
         Some(set) => count_where(set.insert(value.clone())),
         None => value.clone().drop_nulls().n_unique(),
     };
-    let mut aggregates = vec![value.clone().count().cast(DataType::Int64), distinct.cast(DataType::Int64)];
+    let mut aggregates =
+        vec![slot("values", value.clone().count().cast(DataType::Int64)), slot("distinct", distinct.cast(DataType::Int64))];
     let elsewhere = match (&input.elsewhere, scope) {
         (Some(predicate), None | Some(Scope::Dataset)) => Some(predicate.clone()),
         _ => None,
     };
     if let Some(predicate) = &elsewhere {
-        aggregates.push(count_where(predicate.clone()));
+        aggregates.push(slot("elsewhere", count_where(predicate.clone())));
     }
     let limits = rule.limits;
+    let across_partitions = elsewhere.is_some();
     let evidence = match (&elsewhere, &key_set) {
         // The pass marked the repeated keys: the sample groups their few rows, not every key.
         (None, Some(set)) => {
@@ -48,12 +46,11 @@ pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
         row_failure: Some(row_failure),
         aggregates,
         finish: Box::new(move |v, _| {
-            let count = v[0].unwrap_or(0).max(0) as u64;
-            let distinct = v[1].unwrap_or(0).max(0) as u64;
-            let within = count.saturating_sub(distinct);
-            let across = v.get(2).copied().flatten().unwrap_or(0).max(0) as u64;
+            let count = v.count("values");
+            let within = count.saturating_sub(v.count("distinct"));
+            let across = if across_partitions { v.count("elsewhere") } else { 0 };
             let failures = within + across;
-            let message = if v.len() > 2 {
+            let message = if across_partitions {
                 format!("{within} duplicate values within the partition, {across} rows whose value appears in another partition")
             } else {
                 format!("{failures} duplicate values among {count} non-null values")
