@@ -20,7 +20,8 @@ pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckC
         }
     };
     let latest = timestamps.dt().timestamp(TimeUnit::Microseconds).max().cast(DataType::Int64);
-    let from_footers = input.stats.as_ref().and_then(|s| s.on_extremes(latest.clone())).map(|latest| vec![("latest", latest)]);
+    let from_footers =
+        input.stats.as_ref().and_then(|s| s.on_extremes(latest.clone())).map(|latest| vec![("latest", latest)]);
     let now = ctx.now_micros;
     let limit = max_age_text.to_string();
     let planned = Planned {

@@ -47,7 +47,7 @@ pub struct CheckContext<'a> {
     pub sql_results: &'a HashMap<String, Result<f64, String>>,
 }
 
-pub use reconcile::compare_all as reconcile_all;
+pub use reconcile::{compare_all as reconcile_all, Reconciled};
 pub use sql::evaluate_all as run_sql_checks;
 
 #[allow(clippy::large_enum_variant)] // short-lived, one per check

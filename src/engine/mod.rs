@@ -283,8 +283,9 @@ fn evaluate(
         (Some(p), None) => Elsewhere::KeysOf(p),
         (None, _) => Elsewhere::None,
     };
-    let pending =
-        plan_checks(contract, dataset, partition, options, store, &schema, &elsewhere, &typed, Some(&files))?;
+    let gathered =
+        gather(contract, dataset, partition, options, store, schema.clone(), &elsewhere, &typed, Some(&files))?;
+    let pending = plan_checks(contract, dataset, partition, &gathered, Pass::Single, options.now);
 
     // The single pass: every aggregate of every check in one select.
     let mut aggregates = lay_out(&pending);
@@ -300,11 +301,8 @@ fn evaluate(
         Some(collect_on(lf.clone().select(aggregates), engine, dataset, &files)?)
     };
     let pass = PassRow { df: df.as_ref(), row: 0 };
-    let rows = if rows_from_pass {
-        pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64
-    } else {
-        dataset.parquet_rows(&files)?
-    };
+    let rows =
+        if rows_from_pass { pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64 } else { dataset.parquet_rows(&files)? };
     let row_rules = row_rules(&pending);
     let locator = Locator::new(dataset, &files);
     let indexed = lf.clone().with_row_index(ROW_INDEX, None);
@@ -391,7 +389,8 @@ fn evaluate_all(
 
     let mut plans = Vec::new();
     for p in &dataset.partitions {
-        plans.push(plan_checks(contract, dataset, Some(p), options, store, &schema, &elsewhere, &typed, None)?);
+        let gathered = gather(contract, dataset, Some(p), options, store, schema.clone(), &elsewhere, &typed, None)?;
+        plans.push(plan_checks(contract, dataset, Some(p), &gathered, Pass::Grouped, options.now));
     }
     // One grouped pass runs the first partition's aggregates for all: every plan must lay out
     // the same slots.

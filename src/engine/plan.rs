@@ -22,99 +22,34 @@ pub(super) enum State {
     Done(Measured),
 }
 
-/// Every check of the contract for one partition (or the whole dataset), planned but not run;
-/// `single_pass_over` names the files of a single pass, `None` plans for the grouped pass.
-#[allow(clippy::too_many_arguments)]
+/// Every check of the contract for one partition (or the whole dataset), planned but not run:
+/// pure, from the data's schema and what [`gather`] read before. `pass` says whether the plan
+/// runs as one single pass or as a group of the grouped pass over every partition.
 pub(super) fn plan_checks(
     contract: &Contract,
     dataset: &Dataset,
     partition: Option<&Partition>,
-    options: &Options,
-    store: Option<&dyn HistoryStore>,
-    schema: &Schema,
-    elsewhere: &Elsewhere,
-    typed: &[(String, DeclaredType)],
-    single_pass_over: Option<&[PathBuf]>,
-) -> Result<Vec<Pending>, DataError> {
-    let mut inputs = inputs_for(contract, dataset, schema);
-    if let (Some(files), true, Format::Parquet) = (single_pass_over, options.statistics, dataset.format) {
-        let checked = contract.checks.iter().filter_map(|c| match &c.kind {
-            CheckKind::Freshness { column, .. } | CheckKind::Metric { column: Some(column), .. } => Some(column),
-            _ => None,
-        });
-        for name in contract.columns().iter().map(|c| &c.name).chain(checked) {
-            if let Some(input) = inputs.get_mut(name) {
-                input.stats = crate::statistics::column_stats(dataset, files, name, &input.stored).map(Arc::new);
-            }
-        }
-    }
-    let across_scope = |scope: &Option<Scope>| matches!(scope, None | Some(Scope::Dataset));
-    for column in contract.columns() {
-        if column.rules.iter().any(|r| matches!(&r.kind, RuleKind::Unique { scope } if across_scope(scope))) {
-            let predicate =
-                elsewhere_predicate(elsewhere, dataset, std::slice::from_ref(&column.name), &inputs, typed)?;
-            if let Some(input) = inputs.get_mut(&column.name) {
-                input.elsewhere = predicate;
-            }
-        }
-    }
-
-    let wants_history = contract.checks.iter().any(|c| matches!(c.kind, CheckKind::RowCountAnomaly { .. }));
-    let wants_rows = wants_history
-        || contract
-            .checks
-            .iter()
-            .any(|c| matches!(c.kind, CheckKind::Anomaly { metric: crate::contract::AnomalyMetric::RowCount, .. }));
-    // Earlier partitions' row counts, read once for every check that wants them.
-    let earlier = match partition {
-        Some(p) if wants_rows => earlier_rows(dataset, p)?,
-        _ => Vec::new(),
-    };
-    let mut history = if wants_history { earlier.clone() } else { Vec::new() };
-    if let (true, Some(store)) = (wants_history, store) {
-        let label = history_label(partition, options);
-        let recorded = store.series(&contract.name, "rows", &label).map_err(|e| DataError::new(&e.store, e.message))?;
-        fill_from_store(&mut history, recorded.into_iter().map(|(p, rows)| (p, rows.max(0.0) as u64)), dataset);
-    }
-    let metric_history = anomaly_history(contract, dataset, partition, &earlier, &inputs, typed, options, store)?;
-    let mut referenced_keys = HashMap::new();
-    let mut unique_elsewhere: HashMap<String, Option<Expr>> = HashMap::new();
-    for check in &contract.checks {
-        match &check.kind {
-            CheckKind::References { dataset: other, key, format, csv, .. } => {
-                referenced_keys.insert(check.id(), load_keys(contract, other, key, *format, csv.clone())?);
-            }
-            CheckKind::Unique { columns, scope } if across_scope(scope) => {
-                unique_elsewhere.insert(check.id(), elsewhere_predicate(elsewhere, dataset, columns, &inputs, typed)?);
-            }
-            _ => {}
-        }
-    }
-
-    let data_columns: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
-    let checked_files = single_pass_over.or(partition.map(|p| p.files.as_slice())).unwrap_or(&dataset.files);
+    gathered: &Gathered,
+    pass: Pass,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Pending> {
+    let data_columns: Vec<&str> = gathered.schema.iter_names().map(|n| n.as_str()).collect();
     let mut pending = Vec::new();
     if let Some(schema_spec) = &contract.schema {
-        let drift = match partition {
-            Some(p) => schema_drift(contract, dataset, p, schema)?,
-            None => Vec::new(),
-        };
         let key = dataset.partition_key.as_deref();
-        let absent = dataset.columns_absent_from(checked_files)?;
-        pending.push(schema_check(contract, schema, key, &drift, &absent, schema_spec.pos.line));
+        pending.push(schema_check(
+            contract,
+            &gathered.schema,
+            key,
+            &gathered.drift,
+            &gathered.absent,
+            schema_spec.pos.line,
+        ));
     }
-    // `reconcile`: the other side is read and matched here, once per group, before planning.
-    let here_files = partition.map(|p| p.files.as_slice()).unwrap_or(&dataset.files);
-    let reconciled = checks::reconcile_all(contract, dataset, here_files, partition, options.sample)?;
-    let sql_results = checks::run_sql_checks(contract, dataset, here_files, partition, &inputs, typed)?;
-    let unreadable = match checked_files.first() {
-        Some(first) => dataset.unreadable_columns(first)?,
-        None => Vec::new(),
-    };
     for column in contract.columns() {
-        let cannot_read = unreadable.iter().find(|(name, _)| *name == column.name).map(|(_, why)| why);
+        let cannot_read = gathered.unreadable.iter().find(|(name, _)| *name == column.name).map(|(_, why)| why);
         for rule in &column.rules {
-            let state = match (cannot_read, inputs.get(&column.name)) {
+            let state = match (cannot_read, gathered.inputs.get(&column.name)) {
                 (Some(why), _) => State::Error(why.clone()),
                 (None, None) => State::Error(missing_column(&column.name, &data_columns)),
                 (None, Some(input)) => match rules::plan(rule, input) {
@@ -134,18 +69,18 @@ pub(super) fn plan_checks(
         }
     }
     let ctx = CheckContext {
-        pass: if single_pass_over.is_some() { Pass::Single } else { Pass::Grouped },
-        columns: &inputs,
-        now_micros: options.now.timestamp_micros(),
+        pass,
+        columns: &gathered.inputs,
+        now_micros: now.timestamp_micros(),
         dataset,
         partition,
-        history: &history,
-        referenced_keys: &referenced_keys,
-        unique_elsewhere: &unique_elsewhere,
+        history: &gathered.row_history,
+        referenced_keys: &gathered.referenced_keys,
+        unique_elsewhere: &gathered.unique_elsewhere,
         data_columns: &data_columns,
-        metric_history: &metric_history,
-        reconciled: &reconciled,
-        sql_results: &sql_results,
+        metric_history: &gathered.metric_history,
+        reconciled: &gathered.reconciled,
+        sql_results: &gathered.sql_results,
     };
     for check in &contract.checks {
         let state = match checks::plan(check, &ctx) {
@@ -163,7 +98,7 @@ pub(super) fn plan_checks(
             state,
         });
     }
-    Ok(pending)
+    pending
 }
 
 /// The aggregates of all checks for one pass, each computed into its check's slot column.

@@ -374,3 +374,130 @@ pub(super) fn load_keys(
     )?;
     Ok(Ok(df.columns()[0].as_materialized_series().clone()))
 }
+
+/// What planning reads from outside the checked rows, read once before planning (see [`gather`]).
+pub(super) struct Gathered {
+    /// The checked data's columns.
+    pub(super) schema: Schema,
+    /// The columns as the rules see them, with footer statistics and cross-partition keys attached.
+    pub(super) inputs: HashMap<String, ColumnInput>,
+    /// Earlier row counts (partitions, then the history store), oldest first.
+    pub(super) row_history: Vec<(String, u64)>,
+    /// Earlier values of each `anomaly` check's metric, by check id.
+    pub(super) metric_history: HashMap<String, Vec<(String, f64)>>,
+    /// Distinct keys of each `references` dataset, by check id.
+    pub(super) referenced_keys: HashMap<String, Result<Series, String>>,
+    /// Per row: the key occurs in another partition, by `unique` check id.
+    pub(super) unique_elsewhere: HashMap<String, Option<Expr>>,
+    /// How the checked partition's columns differ from the others'.
+    pub(super) drift: Vec<String>,
+    /// Declared columns some checked files lack, with those files.
+    pub(super) absent: Vec<(String, Vec<PathBuf>)>,
+    /// Each `reconcile` group's comparison, by group name.
+    pub(super) reconciled: HashMap<String, Result<crate::checks::Reconciled, String>>,
+    /// Each `sql` check's number, by check id.
+    pub(super) sql_results: HashMap<String, Result<f64, String>>,
+    /// Columns Polars cannot read, with the reason.
+    pub(super) unreadable: Vec<(String, String)>,
+}
+
+/// Everything planning needs from outside the pass, for one partition (or the whole dataset):
+/// footer statistics (single pass over `single_pass_over` only), keys of other partitions and of
+/// referenced datasets, earlier row counts and metrics, drift, reconciliations, SQL answers.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn gather(
+    contract: &Contract,
+    dataset: &Dataset,
+    partition: Option<&Partition>,
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+    schema: Schema,
+    elsewhere: &Elsewhere,
+    typed: &[(String, DeclaredType)],
+    single_pass_over: Option<&[PathBuf]>,
+) -> Result<Gathered, DataError> {
+    let mut inputs = inputs_for(contract, dataset, &schema);
+    if let (Some(files), true, Format::Parquet) = (single_pass_over, options.statistics, dataset.format) {
+        let checked = contract.checks.iter().filter_map(|c| match &c.kind {
+            CheckKind::Freshness { column, .. } | CheckKind::Metric { column: Some(column), .. } => Some(column),
+            _ => None,
+        });
+        for name in contract.columns().iter().map(|c| &c.name).chain(checked) {
+            if let Some(input) = inputs.get_mut(name) {
+                input.stats = crate::statistics::column_stats(dataset, files, name, &input.stored).map(Arc::new);
+            }
+        }
+    }
+    let across_scope = |scope: &Option<Scope>| matches!(scope, None | Some(Scope::Dataset));
+    for column in contract.columns() {
+        if column.rules.iter().any(|r| matches!(&r.kind, RuleKind::Unique { scope } if across_scope(scope))) {
+            let predicate =
+                elsewhere_predicate(elsewhere, dataset, std::slice::from_ref(&column.name), &inputs, typed)?;
+            if let Some(input) = inputs.get_mut(&column.name) {
+                input.elsewhere = predicate;
+            }
+        }
+    }
+
+    let wants_history = contract.checks.iter().any(|c| matches!(c.kind, CheckKind::RowCountAnomaly { .. }));
+    let wants_rows = wants_history
+        || contract
+            .checks
+            .iter()
+            .any(|c| matches!(c.kind, CheckKind::Anomaly { metric: crate::contract::AnomalyMetric::RowCount, .. }));
+    // Earlier partitions' row counts, read once for every check that wants them.
+    let earlier = match partition {
+        Some(p) if wants_rows => earlier_rows(dataset, p)?,
+        _ => Vec::new(),
+    };
+    let mut history = if wants_history { earlier.clone() } else { Vec::new() };
+    if let (true, Some(store)) = (wants_history, store) {
+        let label = history_label(partition, options);
+        let recorded = store.series(&contract.name, "rows", &label).map_err(|e| DataError::new(&e.store, e.message))?;
+        fill_from_store(&mut history, recorded.into_iter().map(|(p, rows)| (p, rows.max(0.0) as u64)), dataset);
+    }
+    let metric_history = anomaly_history(contract, dataset, partition, &earlier, &inputs, typed, options, store)?;
+    let mut referenced_keys = HashMap::new();
+    let mut unique_elsewhere: HashMap<String, Option<Expr>> = HashMap::new();
+    for check in &contract.checks {
+        match &check.kind {
+            CheckKind::References { dataset: other, key, format, csv, .. } => {
+                referenced_keys.insert(check.id(), load_keys(contract, other, key, *format, csv.clone())?);
+            }
+            CheckKind::Unique { columns, scope } if across_scope(scope) => {
+                unique_elsewhere.insert(check.id(), elsewhere_predicate(elsewhere, dataset, columns, &inputs, typed)?);
+            }
+            _ => {}
+        }
+    }
+
+    let checked_files = single_pass_over.or(partition.map(|p| p.files.as_slice())).unwrap_or(&dataset.files);
+    let (mut drift, mut absent) = (Vec::new(), Vec::new());
+    if contract.schema.is_some() {
+        if let Some(p) = partition {
+            drift = schema_drift(contract, dataset, p, &schema)?;
+        }
+        absent = dataset.columns_absent_from(checked_files)?;
+    }
+    // `reconcile`: the other side is read and matched here, once per group, before planning.
+    let here_files = partition.map(|p| p.files.as_slice()).unwrap_or(&dataset.files);
+    let reconciled = checks::reconcile_all(contract, dataset, here_files, partition, options.sample)?;
+    let sql_results = checks::run_sql_checks(contract, dataset, here_files, partition, &inputs, typed)?;
+    let unreadable = match checked_files.first() {
+        Some(first) => dataset.unreadable_columns(first)?,
+        None => Vec::new(),
+    };
+    Ok(Gathered {
+        schema,
+        inputs,
+        row_history: history,
+        metric_history,
+        referenced_keys,
+        unique_elsewhere,
+        drift,
+        absent,
+        reconciled,
+        sql_results,
+        unreadable,
+    })
+}

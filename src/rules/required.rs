@@ -13,5 +13,8 @@ pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Planned {
             format!("{} are null", of_rows(f, d, "rows"))
         }
     });
-    known(planned, footer_nulls_and_rows(input).map(|(nulls, rows)| vec![(FAILURES, Some(nulls)), (DENOMINATOR, Some(rows))]))
+    known(
+        planned,
+        footer_nulls_and_rows(input).map(|(nulls, rows)| vec![(FAILURES, Some(nulls)), (DENOMINATOR, Some(rows))]),
+    )
 }

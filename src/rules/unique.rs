@@ -17,8 +17,10 @@ pub fn plan(scope: Option<Scope>, rule: &ColumnRule, input: &ColumnInput) -> Res
         Some(set) => count_where(set.insert(value.clone())),
         None => value.clone().drop_nulls().n_unique(),
     };
-    let mut aggregates =
-        vec![slot("values", value.clone().count().cast(DataType::Int64)), slot("distinct", distinct.cast(DataType::Int64))];
+    let mut aggregates = vec![
+        slot("values", value.clone().count().cast(DataType::Int64)),
+        slot("distinct", distinct.cast(DataType::Int64)),
+    ];
     let elsewhere = match (&input.elsewhere, scope) {
         (Some(predicate), None | Some(Scope::Dataset)) => Some(predicate.clone()),
         _ => None,
