@@ -145,6 +145,16 @@ Exit codes: 0 every contract is valid; 2 one is not (each problem with file:line
         #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// Show the plan of a check without running it: which columns the pass reads, what is read
+    /// before it, which checks footers answer, and what every verdict is computed from.
+    #[command(after_help = "\
+Examples:
+  tollgate explain contracts/orders.yaml
+  tollgate explain contracts/orders.yaml --data staging/orders --format json
+  tollgate explain contracts/orders_daily.yaml --partition 2026-01-10
+
+Exit codes: 0 explained; 2 an invalid contract or bad usage; 3 the data cannot be read.")]
+    Explain(ExplainArgs),
     /// Print a shell completion script on stdout.
     #[command(after_help = "\
 Examples:
@@ -233,6 +243,27 @@ pub struct CheckArgs {
     /// Show the values of columns the contract marks sensitive (for a local run; said on stderr).
     #[arg(long)]
     pub show_sensitive: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// The contract (native or ODCS v3) whose plan to show.
+    pub contract: PathBuf,
+    /// Plan for this data instead of the contract's dataset path (its schema and footers are read).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// The ODCS server (by its `server` name) whose path and format to plan for.
+    #[arg(long, conflicts_with = "data")]
+    pub server: Option<String>,
+    /// Plan for this partition instead of the latest.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Plan as `check --no-statistics` would: no answers from Parquet footers.
+    #[arg(long)]
+    pub no_statistics: bool,
+    /// table (text) for people, json for programs.
+    #[arg(short, long, value_enum, default_value_t = TextFormat::Table)]
+    pub format: TextFormat,
 }
 
 #[derive(clap::Args, Debug)]
@@ -374,6 +405,7 @@ fn run() -> i32 {
         Command::Validate { contracts, format } => validate(&contracts, format),
         Command::Check(args) => check(&args),
         Command::Compare(args) => compare(&args),
+        Command::Explain(args) => explain(&args),
         Command::History { contract, history, format, metric } => match metric {
             Some(id) => metric_series(&contract, &history, &id, format),
             None => list_history(&contract, &history, format),
@@ -979,6 +1011,38 @@ fn infer(data: &Path, target: Option<&Path>, odcs: bool) -> i32 {
         }
     }
     EXIT_OK
+}
+
+fn explain(args: &ExplainArgs) -> i32 {
+    let mut contract = match contract::load(&args.contract) {
+        Ok(c) => c,
+        Err(invalid) => return report_invalid(&[invalid], OutputFormat::Table),
+    };
+    if let Some(name) = &args.server {
+        if let Err(message) = use_server(&mut contract, name) {
+            errln!("error: {message}");
+            return EXIT_USAGE;
+        }
+    }
+    let options = Options {
+        data: args.data.clone(),
+        partition: args.partition.clone(),
+        statistics: !args.no_statistics,
+        ..Options::default()
+    };
+    match engine::explain(&contract, &options) {
+        Ok(plans) => {
+            output::print(&match args.format {
+                TextFormat::Table => report::plan::render_text(&plans),
+                TextFormat::Json => report::plan::render_json(&plans),
+            });
+            EXIT_OK
+        }
+        Err(e) => {
+            errln!("error: {e}");
+            EXIT_DATA
+        }
+    }
 }
 
 fn diff_contracts(old: &Path, new: &Path, mode: DiffMode, format: TextFormat) -> i32 {

@@ -11,7 +11,7 @@ use super::row_count_anomaly::band;
 use super::CheckContext;
 use crate::contract::{AnomalyMethod, AnomalyMetric, Direction};
 use crate::rules::distinct_set::DistinctSet;
-use crate::rules::{slot, Facts, Measured, Pass, Planned, Slot, SlotValues};
+use crate::rules::{slot, Facts, Measured, Pass, Planned, Slot, SlotValues, Source};
 
 /// The slot holding a column metric's value.
 pub const VALUE: &str = "value";
@@ -111,7 +111,13 @@ pub fn plan(id: &str, column: Option<&str>, p: Params, ctx: &CheckContext) -> Re
         Some(c) => format!("{} of `{c}`", metric.name()),
         None => metric.name().to_string(),
     };
+    let source = match (&metric, aggregates.is_empty()) {
+        (_, false) => Source::Pass,
+        (AnomalyMetric::Failures { .. }, true) => Source::OtherChecks,
+        (_, true) => Source::Rows,
+    };
     Ok(Planned {
+        source,
         aggregates,
         finish: Box::new(move |values, facts| {
             let Some(current) = value(&metric, values, facts) else {

@@ -4,7 +4,7 @@ use polars::prelude::*;
 use serde_json::json;
 
 use super::CheckContext;
-use crate::rules::{known, slot, Measured, Planned};
+use crate::rules::{known, slot, Measured, Planned, Source};
 use crate::types::{family, DeclaredType, Family};
 
 pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckContext) -> Result<Planned, String> {
@@ -25,6 +25,7 @@ pub fn plan(column: &str, max_age_seconds: f64, max_age_text: &str, ctx: &CheckC
     let now = ctx.now_micros;
     let limit = max_age_text.to_string();
     let planned = Planned {
+        source: Source::Pass,
         aggregates: vec![slot("latest", latest)],
         finish: Box::new(move |v, _| match v.int("latest") {
             None => Measured {

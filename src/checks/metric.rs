@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::CheckContext;
 use crate::contract::{Condition, Literal, Metric};
-use crate::rules::{count_where, known, slot, ColumnInput, Evidence, Measured, Planned, Slot};
+use crate::rules::{count_where, known, slot, ColumnInput, Evidence, Measured, Planned, Slot, Source};
 
 /// The slot of the rows a metric counts (but `rowCount` and `duplicateValues`).
 const COUNTED: &str = "counted";
@@ -96,7 +96,9 @@ pub fn plan(
         _ => None,
     };
     let metric = metric.clone();
+    let source = if matches!(metric, Metric::RowCount) { Source::Rows } else { Source::Pass };
     let planned = Planned {
+        source,
         aggregates,
         finish: Box::new(move |v, facts| {
             let count = match metric {

@@ -32,8 +32,8 @@ pub struct CheckContext<'a> {
     pub partition: Option<&'a Partition>,
     /// Row counts of earlier partitions (or of the history store), oldest first.
     pub history: &'a [(String, u64)],
-    /// Distinct keys of each `references` dataset, by check id.
-    pub referenced_keys: &'a HashMap<String, Result<Series, String>>,
+    /// Distinct keys of each `references` dataset (a list in the column's type), by check id.
+    pub referenced_keys: &'a HashMap<String, Result<Expr, String>>,
     /// Per row: the key also occurs in another partition, by `unique` check id (scope dataset).
     pub unique_elsewhere: &'a HashMap<String, Option<Expr>>,
     /// Every column of the data, for "did you mean" on a misspelt name.

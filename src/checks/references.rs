@@ -1,8 +1,6 @@
 //! `references: {column, dataset, key}` — every non-null value exists among the other dataset's
 //! keys. The keys are read first, so the checked data is still read in one pass.
 
-use polars::prelude::*;
-
 use super::CheckContext;
 use crate::contract::Limits;
 use crate::rules::{counted, of_rows, Evidence, Planned};
@@ -15,11 +13,8 @@ pub fn plan(id: &str, column: &str, limits: Limits, ctx: &CheckContext) -> Resul
         .ok_or_else(|| format!("the keys of `{id}` were not loaded"))?
         .as_ref()
         .map_err(Clone::clone)?;
-    let keys =
-        keys.cast(&input.dtype).map_err(|e| format!("the referenced keys cannot be compared with `{column}`: {e}"))?;
     let value = input.value.clone();
-    let failing =
-        value.clone().is_not_null().and(value.clone().is_in(lit(polars::prelude::Scalar::new_list(keys)), false).not());
+    let failing = value.clone().is_not_null().and(value.clone().is_in(keys.clone(), false).not());
     Ok(counted(failing.clone(), value.clone().count(), limits, Some(Evidence::Where { failing, value }), |f, d| {
         format!("{} have no match in the referenced dataset", of_rows(f, d, "values"))
     }))

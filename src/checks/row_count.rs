@@ -2,10 +2,11 @@
 
 use serde_json::json;
 
-use crate::rules::{Measured, Planned};
+use crate::rules::{Measured, Planned, Source};
 
 pub fn plan(min: Option<u64>, max: Option<u64>) -> Planned {
     Planned {
+        source: Source::Rows,
         aggregates: Vec::new(),
         finish: Box::new(move |_, facts| {
             let rows = facts.rows;

@@ -6,7 +6,7 @@ use statrs::statistics::{Data, Median, Statistics};
 
 use super::{CheckContext, Planning};
 use crate::contract::AnomalyMethod;
-use crate::rules::{Measured, Planned};
+use crate::rules::{Measured, Planned, Source};
 
 /// Consistency constant that makes the MAD estimate the standard deviation of normal data.
 const MAD_SCALE: f64 = 1.4826;
@@ -54,6 +54,7 @@ pub fn plan(method: AnomalyMethod, window: usize, min_history: usize, ctx: &Chec
     let b = band(method, &counts);
     let details_history: Vec<_> = history.iter().map(|(p, r)| json!({"partition": p, "rows": r})).collect();
     Planning::Plan(Planned {
+        source: Source::Rows,
         aggregates: Vec::new(),
         finish: Box::new(move |_, facts| {
             let rows = facts.rows as f64;

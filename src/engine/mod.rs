@@ -2,6 +2,7 @@
 //! answers back, and fetches failing-value samples only for checks that did not hold.
 
 mod exec;
+mod explain;
 mod inputs;
 mod judge;
 mod plan;
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use exec::*;
+pub use explain::{explain, CheckPlan, Explained, PassSlot};
 pub use inputs::compound_key;
 use inputs::*;
 use judge::*;
@@ -93,6 +95,12 @@ pub fn check_with_history(
     options: &Options,
     store: Option<&dyn HistoryStore>,
 ) -> Result<Vec<ResultReport>, DataError> {
+    let (dataset, path) = open_dataset(contract, options)?;
+    dataset.retrying_full_inference(|dataset| check_dataset(contract, dataset, &path, options, store))
+}
+
+/// The contract's data (or `--data`), with `--candidate` in place of its partition.
+fn open_dataset(contract: &Contract, options: &Options) -> Result<(Dataset, PathBuf), DataError> {
     let path = match &options.data {
         Some(p) => p.clone(),
         None if contract.dataset.path.is_empty() => {
@@ -132,7 +140,25 @@ pub fn check_with_history(
         let value = dataset.partition_value_named(raw);
         dataset = dataset.with_candidate(&value, candidate)?;
     }
-    dataset.retrying_full_inference(|dataset| check_dataset(contract, dataset, &path, options, store))
+    Ok((dataset, path))
+}
+
+/// The partitions a run checks: `--partition`, every one, or the latest.
+fn chosen_partitions<'d>(
+    dataset: &'d Dataset,
+    path: &Path,
+    options: &Options,
+) -> Result<Vec<&'d Partition>, DataError> {
+    Ok(if let Some(raw) = &options.partition {
+        vec![dataset.partition(raw).ok_or_else(|| {
+            let known: Vec<&str> = dataset.partitions.iter().map(|p| p.raw.as_str()).collect();
+            DataError::new(path, format!("partition `{raw}` does not exist (found: {})", known.join(", ")))
+        })?]
+    } else if options.all_partitions {
+        dataset.partitions.iter().collect()
+    } else {
+        dataset.partitions.last().into_iter().collect()
+    })
 }
 
 fn check_dataset(
@@ -165,16 +191,7 @@ fn check_dataset(
     if dataset.partition_key.is_none() {
         return Ok(vec![run(None, None)?]);
     }
-    let chosen: Vec<&Partition> = if let Some(raw) = &options.partition {
-        vec![dataset.partition(raw).ok_or_else(|| {
-            let known: Vec<&str> = dataset.partitions.iter().map(|p| p.raw.as_str()).collect();
-            DataError::new(path, format!("partition `{raw}` does not exist (found: {})", known.join(", ")))
-        })?]
-    } else if options.all_partitions {
-        dataset.partitions.iter().collect()
-    } else {
-        dataset.partitions.last().into_iter().collect()
-    };
+    let chosen = chosen_partitions(dataset, path, options)?;
     // Every partition is read once, one at a time (bounded memory), once the keys found in
     // several partitions are learnt in one pass over the key column. Keys a bitmap cannot hold
     // are found by a window in one grouped pass over all partitions instead, unless quarantine
@@ -283,8 +300,18 @@ fn evaluate(
         (Some(p), None) => Elsewhere::KeysOf(p),
         (None, _) => Elsewhere::None,
     };
-    let gathered =
-        gather(contract, dataset, partition, options, store, schema.clone(), &elsewhere, &typed, Some(&files))?;
+    let gathered = gather(
+        contract,
+        dataset,
+        partition,
+        options,
+        store,
+        schema.clone(),
+        &elsewhere,
+        &typed,
+        Some(&files),
+        Depth::Run,
+    )?;
     let pending = plan_checks(contract, dataset, partition, &gathered, Pass::Single, options.now);
 
     // The single pass: every aggregate of every check in one select.
@@ -389,7 +416,8 @@ fn evaluate_all(
 
     let mut plans = Vec::new();
     for p in &dataset.partitions {
-        let gathered = gather(contract, dataset, Some(p), options, store, schema.clone(), &elsewhere, &typed, None)?;
+        let gathered =
+            gather(contract, dataset, Some(p), options, store, schema.clone(), &elsewhere, &typed, None, Depth::Run)?;
         plans.push(plan_checks(contract, dataset, Some(p), &gathered, Pass::Grouped, options.now));
     }
     // One grouped pass runs the first partition's aggregates for all: every plan must lay out

@@ -271,6 +271,8 @@ pub(super) enum Elsewhere<'a> {
     /// Partitions are checked one at a time; the keys (by their columns) found in several
     /// partitions were learnt for all of them at once (see `shared_keys_of`).
     Shared(&'a SharedKeys),
+    /// For `explain`: the keys of the other partitions are not read; the predicate stands for them.
+    StandIn,
     /// Not partitioned.
     None,
 }
@@ -348,7 +350,25 @@ pub(super) fn elsewhere_predicate(
         Elsewhere::KeysOf(checked) => in_other_partitions(dataset, checked, columns, inputs, typed)?,
         Elsewhere::Flags(flags) => flags.get(columns).map(|name| col(name.as_str())),
         Elsewhere::Shared(sets) => sets.get(columns).map(|set| set.contains(compound_key(columns, inputs))),
+        Elsewhere::StandIn => {
+            Some(compound_key(columns, inputs).is_in(stand_in("keys of the other partitions"), false))
+        }
     })
+}
+
+/// For `explain`: a column named for the values a run reads first (never computed).
+pub(super) fn stand_in(what: &str) -> Expr {
+    col(what)
+}
+
+/// How much [`gather`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Depth {
+    /// Everything the checks need.
+    Run,
+    /// For `explain`: metadata only (footers, schemas, listings). Other datasets' keys, earlier
+    /// partitions' metrics, the history store, reconciliations and SQL answers are not read.
+    Explain,
 }
 
 /// Distinct values of `key` in a referenced dataset, read with its own format.
@@ -385,8 +405,8 @@ pub(super) struct Gathered {
     pub(super) row_history: Vec<(String, u64)>,
     /// Earlier values of each `anomaly` check's metric, by check id.
     pub(super) metric_history: HashMap<String, Vec<(String, f64)>>,
-    /// Distinct keys of each `references` dataset, by check id.
-    pub(super) referenced_keys: HashMap<String, Result<Series, String>>,
+    /// Distinct keys of each `references` dataset (a list in the column's type), by check id.
+    pub(super) referenced_keys: HashMap<String, Result<Expr, String>>,
     /// Per row: the key occurs in another partition, by `unique` check id.
     pub(super) unique_elsewhere: HashMap<String, Option<Expr>>,
     /// How the checked partition's columns differ from the others'.
@@ -415,7 +435,9 @@ pub(super) fn gather(
     elsewhere: &Elsewhere,
     typed: &[(String, DeclaredType)],
     single_pass_over: Option<&[PathBuf]>,
+    depth: Depth,
 ) -> Result<Gathered, DataError> {
+    let run = depth == Depth::Run;
     let mut inputs = inputs_for(contract, dataset, &schema);
     if let (Some(files), true, Format::Parquet) = (single_pass_over, options.statistics, dataset.format) {
         let checked = contract.checks.iter().filter_map(|c| match &c.kind {
@@ -447,22 +469,39 @@ pub(super) fn gather(
             .any(|c| matches!(c.kind, CheckKind::Anomaly { metric: crate::contract::AnomalyMetric::RowCount, .. }));
     // Earlier partitions' row counts, read once for every check that wants them.
     let earlier = match partition {
-        Some(p) if wants_rows => earlier_rows(dataset, p)?,
+        // Parquet row counts are footer metadata; CSV would need a scan.
+        Some(p) if wants_rows && (run || dataset.format == Format::Parquet) => earlier_rows(dataset, p)?,
         _ => Vec::new(),
     };
     let mut history = if wants_history { earlier.clone() } else { Vec::new() };
-    if let (true, Some(store)) = (wants_history, store) {
+    if let (true, Some(store), true) = (wants_history, store, run) {
         let label = history_label(partition, options);
         let recorded = store.series(&contract.name, "rows", &label).map_err(|e| DataError::new(&e.store, e.message))?;
         fill_from_store(&mut history, recorded.into_iter().map(|(p, rows)| (p, rows.max(0.0) as u64)), dataset);
     }
-    let metric_history = anomaly_history(contract, dataset, partition, &earlier, &inputs, typed, options, store)?;
+    let metric_history = match depth {
+        Depth::Run => anomaly_history(contract, dataset, partition, &earlier, &inputs, typed, options, store)?,
+        Depth::Explain => HashMap::new(),
+    };
     let mut referenced_keys = HashMap::new();
     let mut unique_elsewhere: HashMap<String, Option<Expr>> = HashMap::new();
     for check in &contract.checks {
         match &check.kind {
-            CheckKind::References { dataset: other, key, format, csv, .. } => {
-                referenced_keys.insert(check.id(), load_keys(contract, other, key, *format, csv.clone())?);
+            CheckKind::References { column, dataset: other, key, format, csv } => {
+                let keys = match (depth, inputs.get(column)) {
+                    // The check reports the missing column itself.
+                    (_, None) => Err(format!("`{column}` is not in the data")),
+                    (Depth::Run, Some(input)) => {
+                        load_keys(contract, other, key, *format, csv.clone())?.and_then(|keys| {
+                            let keys = keys
+                                .cast(&input.dtype)
+                                .map_err(|e| format!("the referenced keys cannot be compared with `{column}`: {e}"))?;
+                            Ok(lit(polars::prelude::Scalar::new_list(keys)))
+                        })
+                    }
+                    (Depth::Explain, Some(_)) => Ok(stand_in(&format!("distinct `{key}` of {other}"))),
+                };
+                referenced_keys.insert(check.id(), keys);
             }
             CheckKind::Unique { columns, scope } if across_scope(scope) => {
                 unique_elsewhere.insert(check.id(), elsewhere_predicate(elsewhere, dataset, columns, &inputs, typed)?);
@@ -481,8 +520,13 @@ pub(super) fn gather(
     }
     // `reconcile`: the other side is read and matched here, once per group, before planning.
     let here_files = partition.map(|p| p.files.as_slice()).unwrap_or(&dataset.files);
-    let reconciled = checks::reconcile_all(contract, dataset, here_files, partition, options.sample)?;
-    let sql_results = checks::run_sql_checks(contract, dataset, here_files, partition, &inputs, typed)?;
+    let (reconciled, sql_results) = match depth {
+        Depth::Run => (
+            checks::reconcile_all(contract, dataset, here_files, partition, options.sample)?,
+            checks::run_sql_checks(contract, dataset, here_files, partition, &inputs, typed)?,
+        ),
+        Depth::Explain => (HashMap::new(), HashMap::new()),
+    };
     let unreadable = match checked_files.first() {
         Some(first) => dataset.unreadable_columns(first)?,
         None => Vec::new(),

@@ -95,7 +95,7 @@ impl DistinctSet {
             Ok(first.with_name(series.name().clone()).into_column())
         };
         let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Boolean));
-        Some(super::count_where(value.map_many(udf, &[], field)))
+        Some(super::count_where(super::named_udf(value.map_many(udf, &[], field), "distinct_set.first_seen")))
     }
 
     fn lock(&self, shard: usize) -> MutexGuard<'_, Shard> {

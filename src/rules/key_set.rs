@@ -69,7 +69,7 @@ impl KeySet {
     /// rows. A key outside the footers' range is an error: the count would be wrong.
     pub fn insert(self: &Arc<Self>, value: Expr) -> Expr {
         let set = Arc::clone(self);
-        self.map_keys(value, &[], move |keys, _| {
+        self.map_keys("key_set.insert", value, &[], move |keys, _| {
             let bits = set.bits();
             let repeated = set.repeated_bits();
             let mut outside = false;
@@ -98,7 +98,7 @@ impl KeySet {
     /// Exact in any row order. The column it gives is all false: only the set matters.
     pub fn mark_shared(self: &Arc<Self>, partition: Expr, value: Expr) -> Expr {
         let set = Arc::clone(self);
-        self.map_keys(value, &[partition], move |keys, others| {
+        self.map_keys("key_set.mark_shared", value, &[partition], move |keys, others| {
             let partitions = others[0].cast(&DataType::UInt32)?;
             let bits = set.bits();
             let owners = set
@@ -121,17 +121,17 @@ impl KeySet {
     /// Per row: `insert` saw the key more than once (after the pass that inserted); null for a
     /// null key.
     pub fn repeated(self: &Arc<Self>, value: Expr) -> Expr {
-        self.lookup(value, |set| set.repeated_bits())
+        self.lookup("key_set.repeated", value, |set| set.repeated_bits())
     }
 
     /// Per row: the key is in the set; null for a null key.
     pub fn contains(self: &Arc<Self>, value: Expr) -> Expr {
-        self.lookup(value, |set| set.bits())
+        self.lookup("key_set.contains", value, |set| set.bits())
     }
 
-    fn lookup(self: &Arc<Self>, value: Expr, bitmap: fn(&KeySet) -> &[AtomicU64]) -> Expr {
+    fn lookup(self: &Arc<Self>, name: &str, value: Expr, bitmap: fn(&KeySet) -> &[AtomicU64]) -> Expr {
         let set = Arc::clone(self);
-        self.map_keys(value, &[], move |keys, _| {
+        self.map_keys(name, value, &[], move |keys, _| {
             let bits = bitmap(&set);
             Ok(keys
                 .iter()
@@ -151,6 +151,7 @@ impl KeySet {
     /// column named like the keys.
     fn map_keys(
         &self,
+        name: &str,
         value: Expr,
         others: &[Expr],
         per_batch: impl Fn(&Int64Chunked, &[Column]) -> PolarsResult<BooleanChunked> + Send + Sync + 'static,
@@ -160,7 +161,7 @@ impl KeySet {
             Ok(per_batch(keys.i64()?, &columns[1..])?.with_name(keys.name().clone()).into_column())
         };
         let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Boolean));
-        value.map_many(udf, others, field)
+        super::named_udf(value.map_many(udf, others, field), name)
     }
 }
 

@@ -131,8 +131,36 @@ pub enum Evidence {
     Known(Vec<(Value, u64)>),
 }
 
+/// Where a check's verdict comes from (what `explain` shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Its slots, computed in the pass.
+    Pass,
+    /// Parquet footer statistics: the pass computes nothing for it.
+    Footers,
+    /// The row count: Parquet footers, or counted in the pass for CSV.
+    Rows,
+    /// The failures of other checks of the contract, judged before it.
+    OtherChecks,
+    /// Known when planning: the schema, partition names, or what was read before planning.
+    Planning,
+}
+
+impl Source {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Source::Pass => "the pass",
+            Source::Footers => "Parquet footer statistics",
+            Source::Rows => "the row count",
+            Source::OtherChecks => "other checks' failures",
+            Source::Planning => "planning (no data read for it in the pass)",
+        }
+    }
+}
+
 /// A check compiled to named aggregates; `finish` judges their values.
 pub struct Planned {
+    pub source: Source,
     pub aggregates: Vec<Slot>,
     pub finish: Finish,
     pub evidence: Option<Evidence>,
@@ -149,6 +177,16 @@ pub enum Pass {
     Grouped,
 }
 
+/// A function of ours (a set a pass fills) named for `explain`, which otherwise shows it blank.
+pub fn named_udf(expr: Expr, name: &str) -> Expr {
+    match expr {
+        Expr::AnonymousFunction { input, function, options, .. } => {
+            Expr::AnonymousFunction { input, function, options, fmt_str: Box::new(name.into()) }
+        }
+        other => other,
+    }
+}
+
 pub fn count_where(predicate: Expr) -> Expr {
     predicate.sum().cast(DataType::Int64)
 }
@@ -162,6 +200,7 @@ pub fn counted(
     describe: impl Fn(u64, u64) -> String + 'static,
 ) -> Planned {
     Planned {
+        source: Source::Pass,
         row_failure: Some(failing.clone()),
         aggregates: vec![slot(FAILURES, count_where(failing)), slot(DENOMINATOR, denominator.cast(DataType::Int64))],
         finish: Box::new(move |values, _| {
@@ -183,6 +222,7 @@ pub fn counted(
 /// A check decided without reading data.
 pub fn decided(measured: Measured) -> Planned {
     Planned {
+        source: Source::Planning,
         aggregates: Vec::new(),
         finish: Box::new(move |_, _| measured.clone()),
         evidence: None,
@@ -211,7 +251,7 @@ pub fn known(planned: Planned, values: Option<Vec<(&'static str, Option<i64>)>>)
         measured.details = Some(Value::Object(details));
         measured
     };
-    Planned { aggregates: Vec::new(), finish: Box::new(answer), ..planned }
+    Planned { source: Source::Footers, aggregates: Vec::new(), finish: Box::new(answer), ..planned }
 }
 
 /// (null rows, rows) from the footers: what `required` and `null_rate` count.

@@ -3,10 +3,11 @@
 use polars::prelude::*;
 use serde_json::json;
 
-use super::{count_where, footer_nulls_and_rows, known, slot, ColumnInput, Measured, Planned};
+use super::{count_where, footer_nulls_and_rows, known, slot, ColumnInput, Measured, Planned, Source};
 
 pub fn plan(max: f64, input: &ColumnInput) -> Planned {
     let planned = Planned {
+        source: Source::Pass,
         aggregates: vec![slot("nulls", count_where(input.is_null.clone())), slot("rows", len().cast(DataType::Int64))],
         finish: Box::new(move |values, _| {
             let nulls = values.count("nulls");

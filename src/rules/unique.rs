@@ -5,7 +5,7 @@ use polars::prelude::*;
 use serde_json::json;
 
 use super::key_set::KeySet;
-use super::{count_where, slot, ColumnInput, Evidence, Measured, Planned};
+use super::{count_where, slot, ColumnInput, Evidence, Measured, Planned, Source};
 use crate::contract::{ColumnRule, Scope};
 
 pub fn plan(scope: Option<Scope>, rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
@@ -45,6 +45,7 @@ pub fn plan(scope: Option<Scope>, rule: &ColumnRule, input: &ColumnInput) -> Res
         row_failure = row_failure.or(predicate.clone());
     }
     Ok(Planned {
+        source: Source::Pass,
         row_failure: Some(row_failure),
         aggregates,
         finish: Box::new(move |v, _| {

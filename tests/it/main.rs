@@ -9,6 +9,7 @@ mod anomaly;
 mod atomic;
 mod cli;
 mod diff;
+mod explain;
 mod faults;
 mod formats;
 mod history;

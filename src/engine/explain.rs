@@ -1,0 +1,282 @@
+//! `tollgate explain`: the plan of a run, shown without running it. Planning is the same as a
+//! run's; only `gather` reads metadata alone (footers, schemas, listings), with stand-ins for
+//! what a run reads from other data first.
+
+use serde::Serialize;
+
+#[allow(unused_imports)]
+use super::*;
+
+/// The plan for one checked partition (or the whole dataset).
+#[derive(Debug, Serialize)]
+pub struct Explained {
+    pub contract: String,
+    pub contract_path: String,
+    pub dataset: String,
+    pub format: &'static str,
+    pub partition: Option<String>,
+    pub files: usize,
+    /// Polars' engine for the pass: `streaming`, `in-memory`, or `none` when nothing needs one.
+    pub engine: &'static str,
+    /// The columns the pass reads, of `columns` in the data.
+    pub columns_read: Vec<String>,
+    pub columns: usize,
+    /// What a run reads before the pass, in order.
+    pub before_the_pass: Vec<String>,
+    /// Every aggregate of the pass: which check's which slot, and its expression.
+    pub pass: Vec<PassSlot>,
+    pub checks: Vec<CheckPlan>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PassSlot {
+    pub check: String,
+    pub slot: &'static str,
+    pub expression: String,
+}
+
+/// What one check's verdict will be computed from.
+#[derive(Debug, Serialize)]
+pub struct CheckPlan {
+    pub id: String,
+    pub kind: String,
+    /// `pass`, `footers`, `rows`, `other_checks`, `planning`, `before_the_pass`, `error` or
+    /// `skipped`.
+    pub source: &'static str,
+    /// Its slots in the pass.
+    pub slots: Vec<&'static str>,
+    /// How its samples are gathered when it fails.
+    pub samples: Option<&'static str>,
+    /// The reason of an error or skip; what is read before the pass for it.
+    pub note: Option<String>,
+}
+
+/// The plans of the partitions `check` would read (the latest, or `--partition`).
+pub fn explain(contract: &Contract, options: &Options) -> Result<Vec<Explained>, DataError> {
+    let (dataset, path) = open_dataset(contract, options)?;
+    if dataset.partition_key.is_none() {
+        return Ok(vec![explain_one(contract, &dataset, None, options)?]);
+    }
+    chosen_partitions(&dataset, &path, options)?
+        .into_iter()
+        .map(|p| explain_one(contract, &dataset, Some(p), options))
+        .collect()
+}
+
+fn explain_one(
+    contract: &Contract,
+    dataset: &Dataset,
+    partition: Option<&Partition>,
+    options: &Options,
+) -> Result<Explained, DataError> {
+    let files: Vec<PathBuf> = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
+    let typed = typed_columns(contract, dataset);
+    let mut lf = dataset.scan(&files, &typed)?;
+    if let Some(p) = partition {
+        lf = lf.with_column(dataset.partition_literal(p));
+    }
+    let schema = schema_of(&lf, &files)?;
+    let elsewhere = if partition.is_some() { Elsewhere::StandIn } else { Elsewhere::None };
+    let gathered = gather(
+        contract,
+        dataset,
+        partition,
+        options,
+        None,
+        schema.clone(),
+        &elsewhere,
+        &typed,
+        Some(&files),
+        Depth::Explain,
+    )?;
+    let pending = plan_checks(contract, dataset, partition, &gathered, Pass::Single, options.now);
+
+    let mut aggregates = lay_out(&pending);
+    aggregates.extend(parse_guards(contract, dataset, &schema));
+    if dataset.format == Format::Csv {
+        aggregates.push(len().cast(DataType::Int64).alias(ROWS_COLUMN));
+    }
+    let engine = if aggregates.is_empty() {
+        "none"
+    } else {
+        match engine_for(dataset, &files, counts_distinct(&aggregates)) {
+            Engine::InMemory => "in-memory",
+            Engine::Streaming | Engine::Auto | Engine::Gpu => "streaming",
+        }
+    };
+    let mut columns_read: Vec<String> = aggregates
+        .iter()
+        .flat_map(|a| a.clone().meta().root_names())
+        .map(|n| n.to_string())
+        .filter(|n| schema.get(n).is_some())
+        .collect();
+    columns_read.sort();
+    columns_read.dedup();
+
+    let mut pass = Vec::new();
+    let mut checks = Vec::new();
+    for p in &pending {
+        let mut plan = CheckPlan {
+            id: p.id.clone(),
+            kind: p.kind.clone(),
+            source: "planning",
+            slots: Vec::new(),
+            samples: None,
+            note: None,
+        };
+        match &p.state {
+            State::Planned { planned } => {
+                plan.source = match planned.source {
+                    rules::Source::Pass => "pass",
+                    rules::Source::Footers => "footers",
+                    rules::Source::Rows => "rows",
+                    rules::Source::OtherChecks => "other_checks",
+                    rules::Source::Planning => "planning",
+                };
+                for slot in &planned.aggregates {
+                    plan.slots.push(slot.name);
+                    pass.push(PassSlot { check: p.id.clone(), slot: slot.name, expression: slot.expr.to_string() });
+                }
+                plan.samples = planned.evidence.as_ref().map(|e| match e {
+                    Evidence::Where { .. } => "the most frequent failing values, in one pass after the main pass",
+                    Evidence::Duplicates { .. } => "the most repeated keys, in one pass after the main pass",
+                    Evidence::Known(_) => "gathered before the pass",
+                });
+            }
+            State::Error(reason) => {
+                plan.source = "error";
+                plan.note = Some(reason.clone());
+            }
+            State::Skipped(reason) => {
+                plan.source = "skipped";
+                plan.note = Some(reason.clone());
+            }
+            State::Done(_) => {}
+        }
+        checks.push(plan);
+    }
+    let before = before_the_pass(contract, dataset, partition, &gathered, &files, &mut checks);
+    Ok(Explained {
+        contract: contract.name.clone(),
+        contract_path: contract.file.to_string_lossy().into_owned(),
+        dataset: dataset.display.clone(),
+        format: dataset.format.name(),
+        partition: partition.map(|p| p.raw.clone()),
+        files: files.len(),
+        engine,
+        columns_read,
+        columns: schema.len(),
+        before_the_pass: before,
+        pass,
+        checks,
+    })
+}
+
+/// What a run reads before its pass, each with the checks it serves; the checks whose verdict
+/// is computed there (`reconcile`, `sql`) are marked so.
+fn before_the_pass(
+    contract: &Contract,
+    dataset: &Dataset,
+    partition: Option<&Partition>,
+    gathered: &Gathered,
+    files: &[PathBuf],
+    checks: &mut [CheckPlan],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let with_stats: Vec<&str> = {
+        let mut names: Vec<&str> =
+            gathered.inputs.values().filter(|i| i.stats.is_some()).map(|i| i.name.as_str()).collect();
+        names.sort_unstable();
+        names
+    };
+    if !with_stats.is_empty() {
+        out.push(format!(
+            "Parquet footers of {} file(s): row counts, null counts, minimum and maximum of {}",
+            files.len(),
+            with_stats.join(", ")
+        ));
+    }
+    let earlier = partition.map(|p| dataset.partitions.iter().filter(|q| q.value < p.value).count()).unwrap_or(0);
+    let mut mark = |id: &str, note: String| {
+        if let Some(plan) = checks.iter_mut().find(|c| c.id == id) {
+            plan.source = "before_the_pass";
+            plan.note = Some(note);
+        }
+    };
+    let mut reconciled_groups = Vec::new();
+    for check in &contract.checks {
+        let id = check.id();
+        match &check.kind {
+            CheckKind::RowCountAnomaly { .. } => out.push(format!(
+                "`{id}`: row counts of the {earlier} earlier partition(s) ({}), then the history store's",
+                match dataset.format {
+                    Format::Parquet => "Parquet footers",
+                    Format::Csv => "one count per partition",
+                }
+            )),
+            CheckKind::Anomaly { metric, window, column, .. } => out.push(match (metric, column) {
+                (crate::contract::AnomalyMetric::Failures { check }, _) => {
+                    format!("`{id}`: earlier failures of `{check}`, from the history store")
+                }
+                (crate::contract::AnomalyMetric::RowCount, _) => {
+                    format!("`{id}`: row counts of up to {window} earlier partition(s), then the history store's")
+                }
+                (_, Some(column)) => format!(
+                    "`{id}`: {} of `{column}` in up to {window} earlier partition(s), in one grouped pass over them; \
+                     the history store for the rest",
+                    metric.name()
+                ),
+                (_, None) => format!("`{id}`: the history store"),
+            }),
+            CheckKind::References { dataset: other, key, .. } => {
+                out.push(format!("`{id}`: the distinct values of `{key}` in {other}, in one scan of it"))
+            }
+            CheckKind::Unique { columns, scope } if partition.is_some() && !matches!(scope, Some(Scope::Partition)) => {
+                out.push(format!(
+                    "`{id}`: the keys ({}) of the {} other partition(s), in one streaming pass",
+                    columns.join(", "),
+                    dataset.partitions.len().saturating_sub(1)
+                ))
+            }
+            CheckKind::Reconcile { group, with, .. } => {
+                if !reconciled_groups.contains(group) {
+                    reconciled_groups.push(group.clone());
+                    out.push(format!(
+                        "`{group}`: one group-by by key on each side and one join with {}; every `{group}.*` verdict comes from it",
+                        with.path
+                    ));
+                }
+                mark(&id, format!("computed before the pass, with {}", with.path));
+            }
+            CheckKind::Sql { query, .. } => {
+                out.push(format!("`{id}`: the query, over the checked data: {query}"));
+                mark(&id, "the query's number, computed before the pass".to_string());
+            }
+            CheckKind::RowCount { .. }
+            | CheckKind::Freshness { .. }
+            | CheckKind::Unique { .. }
+            | CheckKind::MissingPartitions { .. }
+            | CheckKind::Metric { .. }
+            | CheckKind::Unsupported { .. }
+            | CheckKind::WhereNot { .. } => {}
+        }
+    }
+    for column in contract.columns() {
+        let across = column
+            .rules
+            .iter()
+            .any(|r| matches!(&r.kind, RuleKind::Unique { scope } if !matches!(scope, Some(Scope::Partition))));
+        if across && partition.is_some() {
+            out.push(format!(
+                "`{}.unique`: the values of `{}` in the {} other partition(s), in one streaming pass",
+                column.name,
+                column.name,
+                dataset.partitions.len().saturating_sub(1)
+            ));
+        }
+    }
+    if partition.is_some() && contract.schema.is_some() && dataset.format == Format::Parquet {
+        out.push("`schema`: the column types of the other partitions (Parquet footers), for drift".to_string());
+    }
+    out
+}
