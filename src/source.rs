@@ -15,11 +15,33 @@ use crate::types::DeclaredType;
 pub struct DataError {
     pub file: PathBuf,
     pub message: String,
+    pub kind: DataErrorKind,
+}
+
+/// What failed, where a caller acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DataErrorKind {
+    /// The data could not be found, listed, opened or decoded.
+    #[default]
+    Read,
+    /// A query failed on the values: in CSV, a value that does not fit the types Polars inferred
+    /// from the first rows.
+    Compute,
 }
 
 impl DataError {
     pub fn new(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        DataError { file: file.into(), message: message.into() }
+        DataError { file: file.into(), message: message.into(), kind: DataErrorKind::Read }
+    }
+
+    pub fn of_kind(self, kind: DataErrorKind) -> Self {
+        DataError { kind, ..self }
+    }
+}
+
+impl From<crate::history::HistoryError> for DataError {
+    fn from(e: crate::history::HistoryError) -> Self {
+        DataError::new(&e.store, e.message)
     }
 }
 
@@ -246,15 +268,11 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-pub fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().filter(|_| text.len() == 10)
-}
-
 /// Types all partition values by the narrowest type that fits every one of them.
 fn type_partitions(raw: &[String]) -> PartitionType {
     if raw.iter().all(|r| r.parse::<i64>().is_ok()) {
         PartitionType::Int
-    } else if raw.iter().all(|r| parse_date(r).is_some()) {
+    } else if raw.iter().all(|r| crate::values::parse_date(r).is_some()) {
         PartitionType::Date
     } else {
         PartitionType::Text
@@ -264,7 +282,7 @@ fn type_partitions(raw: &[String]) -> PartitionType {
 fn typed_value(raw: &str, t: PartitionType) -> PartitionValue {
     match t {
         PartitionType::Int => PartitionValue::Int(raw.parse().unwrap_or_default()),
-        PartitionType::Date => PartitionValue::Date(parse_date(raw).unwrap_or_default()),
+        PartitionType::Date => PartitionValue::Date(crate::values::parse_date(raw).unwrap_or_default()),
         PartitionType::Text => PartitionValue::Text(raw.to_string()),
     }
 }
@@ -537,10 +555,9 @@ impl Dataset {
 
     /// Runs `read` on this dataset; when a CSV value late in the data does not fit the types
     /// inferred from the first rows, runs it again with types inferred from every row.
-    // Polars reports the mismatch only as text; this is the one place that reads it.
     pub fn retrying_full_inference<T>(&self, read: impl Fn(&Dataset) -> Result<T, DataError>) -> Result<T, DataError> {
         match read(self) {
-            Err(e) if self.format == Format::Csv && self.infer_rows.is_some() && e.message.contains("parse") => {
+            Err(e) if self.format == Format::Csv && self.infer_rows.is_some() && e.kind == DataErrorKind::Compute => {
                 read(&Dataset { infer_rows: None, ..self.clone() })
             }
             other => other,

@@ -33,6 +33,68 @@ impl ColumnStats {
     }
 }
 
+/// A file whose integer (date, timestamp) values fall outside the minimum and maximum its own
+/// footer states: corrupt data pages, or a writer's wrong statistics. Decodes every such column
+/// of each file in turn, so it is only for explaining a failure.
+pub fn contradicting_file(dataset: &Dataset, files: &[PathBuf]) -> Option<Contradiction> {
+    for file in files {
+        let single = std::slice::from_ref(file);
+        let Ok(columns) = dataset.parquet_schema(file) else { continue };
+        for (name, dtype) in columns {
+            let Some(stats) = column_stats(dataset, single, &name, &dtype) else { continue };
+            let value = col(name.as_str()).to_physical().cast(DataType::Int64);
+            let stated =
+                (stats.on_extremes(value.clone().min()).flatten(), stats.on_extremes(value.clone().max()).flatten());
+            let (Some(low), Some(high)) = stated else { continue };
+            let decoded = dataset
+                .scan(single, &[])
+                .ok()
+                .and_then(|lf| lf.select([value.clone().min().alias("min"), value.max().alias("max")]).collect().ok());
+            let found = |df: &DataFrame, c: &str| df.column(c).ok()?.get(0).ok()?.extract::<i64>();
+            let (min, max) = match &decoded {
+                Some(df) => (found(df, "min"), found(df, "max")),
+                // Pages that do not even decode contradict the footer too.
+                None => (None, None),
+            };
+            let inside = matches!((min, max), (Some(a), Some(b)) if a >= low && b <= high);
+            if !inside {
+                return Some(Contradiction {
+                    file: file.clone(),
+                    column: name,
+                    stated: (low, high),
+                    found: min.zip(max),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// See [`contradicting_file`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contradiction {
+    pub file: PathBuf,
+    pub column: String,
+    /// The footer's minimum and maximum (physical integers).
+    pub stated: (i64, i64),
+    /// The decoded minimum and maximum, if the pages decode.
+    pub found: Option<(i64, i64)>,
+}
+
+impl Contradiction {
+    pub fn message(&self) -> String {
+        let found = match self.found {
+            Some((min, max)) => format!("its pages hold {min}..{max}"),
+            None => "its pages do not decode".to_string(),
+        };
+        format!(
+            "the values of `{}` contradict this file's own footer, which states {}..{} while {found}: the file \
+             is corrupt, or its writer recorded wrong statistics; rewrite it from its source",
+            self.column, self.stated.0, self.stated.1
+        )
+    }
+}
+
 /// The column's statistics in `files`, or `None` when any row group lacks them (or they are
 /// malformed: the decoder may panic on those, see `cli::quiet_footer_decoder_panics`).
 pub fn column_stats(dataset: &Dataset, files: &[PathBuf], name: &str, dtype: &DataType) -> Option<ColumnStats> {

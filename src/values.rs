@@ -11,6 +11,11 @@ pub fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")
 }
 
+/// An ISO date, `YYYY-MM-DD` exactly.
+pub fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().filter(|_| text.len() == 10)
+}
+
 pub fn days_since_epoch(d: NaiveDate) -> i32 {
     (d - epoch()).num_days() as i32
 }
@@ -248,7 +253,7 @@ pub fn literal_expr(l: &Literal, dtype: &DataType, rounding: Rounding) -> Result
                 Scalar::Str(s) => s,
                 _ => return Err(cannot()),
             };
-            let d = crate::source::parse_date(text).ok_or_else(cannot)?;
+            let d = parse_date(text).ok_or_else(cannot)?;
             lit(days_since_epoch(d)).cast(DataType::Date)
         }
         Family::Timestamp => {
@@ -333,7 +338,7 @@ pub fn list_literal(values: &[Literal], dtype: &DataType) -> Result<Expr, String
                     _ => "",
                 };
                 physical.push(match dtype {
-                    DataType::Date => crate::source::parse_date(text).map(days_since_epoch).unwrap_or_default() as i64,
+                    DataType::Date => parse_date(text).map(days_since_epoch).unwrap_or_default() as i64,
                     DataType::Datetime(unit, _) => {
                         micros_to_unit(parse_timestamp_micros(text).unwrap_or_default(), *unit)
                     }

@@ -2,15 +2,16 @@
 
 pub mod diagnostic;
 pub mod kinds;
+mod native;
 mod odcs;
-mod parse;
+mod read;
 pub mod types;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, InvalidContract};
-pub use parse::{parse_contract, parse_duration};
+pub use native::parse_duration;
 pub use yaml::{Pos, Scalar};
 
 use types::DeclaredType;
@@ -636,6 +637,59 @@ pub fn load(file: &Path) -> Result<Contract, InvalidContract> {
         }
     };
     parse_contract(&text, file)
+}
+
+/// Parses contract text: YAML, then the dialect it is written in (ODCS v3, else native).
+/// `Err` holds every problem of the text.
+pub fn parse_contract(text: &str, file: &Path) -> Result<Contract, InvalidContract> {
+    let mut ctx = read::Ctx {
+        file,
+        diagnostics: Vec::new(),
+        warnings: Vec::new(),
+        column_checks: Vec::new(),
+        contract_name: None,
+    };
+    // Editors on Windows save a byte-order mark; it is not part of the first key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let root = match yaml::parse(text) {
+        Ok(root) => root,
+        Err(e) => {
+            let help = match e.kind {
+                yaml::YamlErrorKind::TooDeep | yaml::YamlErrorKind::AliasExpansion => {
+                    "a contract needs a few levels of nesting and little alias expansion; simplify the document"
+                }
+                yaml::YamlErrorKind::TooLarge => "no contract is this large; is this the right file?",
+                yaml::YamlErrorKind::TabIndent => "YAML indents with spaces only; replace the tab with spaces",
+                yaml::YamlErrorKind::Syntax => "fix the YAML syntax at this place",
+            };
+            ctx.error(e.pos, format!("invalid YAML: {}", e.message), help);
+            return Err(InvalidContract { diagnostics: ctx.diagnostics });
+        }
+    };
+    // datacontract-cli's own format: say what it is in one line instead of an error per key.
+    let dcs = root.as_map().and_then(|m| m.iter().find(|(k, _)| k.as_text() == Some("dataContractSpecification")));
+    if let Some((key, _)) = dcs {
+        ctx.error(
+            key.pos,
+            "this is a Data Contract Specification file (datacontract-cli); tollgate reads its own format and ODCS v3",
+            "convert it with `datacontract export --format odcs FILE`, then check the ODCS file",
+        );
+        return Err(InvalidContract { diagnostics: ctx.diagnostics });
+    }
+    let contract = if odcs::is_odcs(&root) {
+        odcs::contract_of(&mut ctx, &root, file)
+    } else {
+        native::contract_of(&mut ctx, &root, file)
+    };
+    match contract {
+        Some(c) if ctx.diagnostics.is_empty() => Ok(Contract { warnings: ctx.warnings, ..c }),
+        _ => {
+            if ctx.diagnostics.is_empty() {
+                ctx.error(root.pos, "the contract is empty", "start with `contract: <name>` and a `dataset:` section");
+            }
+            Err(InvalidContract { diagnostics: ctx.diagnostics })
+        }
+    }
 }
 
 fn single(file: &Path, message: &str, help: &str) -> InvalidContract {

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::diagnostic::suggestion;
-use super::parse::{bool_of, count_of, format_of, literal, text_of, Ctx};
+use super::read::{bool_of, check_read_only, count_of, format_of, literal, resolve_placeholders, text_of, Ctx};
 use super::types::{DeclaredType, NestedType};
 use super::yaml::{Node, Pos, Scalar};
 use super::*;
@@ -193,8 +193,8 @@ fn quality_rule(ctx: &mut Ctx, rule: &Node, column: Option<&str>, tables: &[Stri
         };
         let query = text_of(ctx, query_node, "`query`")?;
         let table = tables.first().cloned().unwrap_or_else(|| "data".into());
-        let query = super::parse::resolve_placeholders(&query, &table, column);
-        super::parse::check_read_only(ctx, &query, query_node.pos)?;
+        let query = resolve_placeholders(&query, &table, column);
+        check_read_only(ctx, &query, query_node.pos)?;
         let has_operator =
             rule.as_map().is_some_and(|m| m.iter().any(|(k, _)| k.as_text().is_some_and(|k| k.starts_with("must"))));
         if !has_operator {

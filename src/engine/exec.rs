@@ -51,7 +51,8 @@ pub(super) fn collect(lf: LazyFrame, dataset: &Dataset, files: &[PathBuf]) -> Re
     collect_on(lf, engine_for(dataset, files, true), dataset, files)
 }
 
-/// Runs a query; a failure is pinned on the first file that cannot be read on its own.
+/// Runs a query; a failure is pinned on the file to blame: one that cannot be read on its own,
+/// or (for keys outside the footers' range) one whose values contradict its own footer.
 pub(super) fn collect_on(
     lf: LazyFrame,
     engine: Engine,
@@ -59,6 +60,12 @@ pub(super) fn collect_on(
     files: &[PathBuf],
 ) -> Result<DataFrame, DataError> {
     lf.collect_with_engine(engine).map(|r| r.unwrap_single()).map_err(|e| {
+        if dataset.format == Format::Parquet && is_out_of_bounds(&e) {
+            if let Some(found) = crate::statistics::contradicting_file(dataset, files) {
+                return DataError::new(&found.file, found.message());
+            }
+        }
+        let kind = if is_compute_error(&e) { DataErrorKind::Compute } else { DataErrorKind::Read };
         let culprit = files
             .iter()
             .find(|f| {
@@ -76,8 +83,25 @@ pub(super) fn collect_on(
             .or(files.first())
             .cloned()
             .unwrap_or_default();
-        DataError::new(culprit, e.to_string())
+        DataError::new(culprit, e.to_string()).of_kind(kind)
     })
+}
+
+/// Polars' error, through any context it was wrapped in.
+fn root_error(e: &PolarsError) -> &PolarsError {
+    match e {
+        PolarsError::Context { error, .. } | PolarsError::ExprContext { error, .. } => root_error(error),
+        other => other,
+    }
+}
+
+fn is_out_of_bounds(e: &PolarsError) -> bool {
+    matches!(root_error(e), PolarsError::OutOfBounds(_))
+}
+
+/// A computation failed on the values (in CSV, a value that does not fit the inferred type).
+fn is_compute_error(e: &PolarsError) -> bool {
+    matches!(root_error(e), PolarsError::ComputeError(_))
 }
 
 pub(super) fn first_i64(df: &DataFrame, index: usize) -> Option<i64> {

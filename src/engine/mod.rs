@@ -16,7 +16,7 @@ use crate::history::HistoryStore;
 use crate::report::{CheckReport, ResultReport, Status};
 use crate::rules::key_set::KeySet;
 use crate::rules::{self, ColumnInput, Evidence, Facts, Measured, Pass, Planned, Slot, SlotValues};
-use crate::source::{normalize, parquet_rows, DataError, Dataset, Partition};
+use crate::source::{normalize, parquet_rows, DataError, DataErrorKind, Dataset, Partition};
 use crate::types::{family, DeclaredType, DeclaredTypeExt, Family};
 use polars::prelude::*;
 use serde_json::Value;
@@ -176,9 +176,7 @@ fn check_dataset(
     let record = |result: &ResultReport| -> Result<(), DataError> {
         let Some(store) = store else { return Ok(()) };
         let label = result.partition.clone().unwrap_or_else(|| history_label(None, options));
-        store
-            .record(&contract.name, &label, &metrics_of(result), &options.now.to_rfc3339())
-            .map_err(|e| DataError::new(&e.store, e.message))
+        store.record(&contract.name, &label, &metrics_of(result), &options.now.to_rfc3339()).map_err(DataError::from)
     };
     let run = |p: Option<&Partition>, shared: Option<&SharedKeys>| {
         let files = p.map(|p| p.files.len()).unwrap_or(dataset.files.len());

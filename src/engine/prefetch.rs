@@ -86,9 +86,7 @@ pub(super) fn anomaly_history(
     if let Some(store) = store {
         let label = history_label(partition, options);
         for (id, ..) in &anomalies {
-            let recorded = store
-                .series(&contract.name, &format!("{id}.value"), &label)
-                .map_err(|e| DataError::new(&e.store, e.message))?;
+            let recorded = store.series(&contract.name, &format!("{id}.value"), &label).map_err(DataError::from)?;
             fill_from_store(out.entry(id.clone()).or_default(), recorded, dataset);
         }
     }
@@ -476,7 +474,7 @@ pub(super) fn gather(
     let mut history = if wants_history { earlier.clone() } else { Vec::new() };
     if let (true, Some(store), true) = (wants_history, store, run) {
         let label = history_label(partition, options);
-        let recorded = store.series(&contract.name, "rows", &label).map_err(|e| DataError::new(&e.store, e.message))?;
+        let recorded = store.series(&contract.name, "rows", &label).map_err(DataError::from)?;
         fill_from_store(&mut history, recorded.into_iter().map(|(p, rows)| (p, rows.max(0.0) as u64)), dataset);
     }
     let metric_history = match depth {

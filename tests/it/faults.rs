@@ -213,3 +213,15 @@ fn input_files_are_never_modified() {
     let _ = tollgate(&["check", "contracts/orders.yaml", "--output", dir.path().join("r.json").to_str().unwrap()]);
     assert_eq!(std::fs::read(repo().join("fixtures/orders.parquet")).unwrap(), before);
 }
+
+#[test]
+fn a_file_whose_values_contradict_its_own_footer_is_named_corrupt() {
+    // pyarrow's files (fixtures/corrupt/make.py): p2's `id` pages are damaged, its footer intact.
+    let run = tollgate(&["check", "fixtures/corrupt/contract.yaml"]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    let said = format!("{}{}", run.stdout, run.stderr);
+    assert!(said.contains("p2.parquet") && !said.contains("p0.parquet"), "{said}");
+    assert!(said.contains("corrupt") && said.contains("`id`"), "{said}");
+    // Not advice to read the garbage without the footers.
+    assert!(!said.contains("--no-statistics"), "{said}");
+}

@@ -16,6 +16,7 @@ mod history;
 mod html;
 mod infer;
 mod interop;
+mod kinds;
 mod object_store;
 mod odcs;
 mod partitions;

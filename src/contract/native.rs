@@ -1,11 +1,16 @@
-//! Turns a YAML tree into a [`Contract`], collecting every problem of the file at once.
+//! The native dialect: a YAML tree into a [`Contract`], every rule and check dispatched on the
+//! registry (`kinds.rs`), collecting every problem of the file at once.
 
 use std::path::Path;
 
-use super::diagnostic::{suggestion, Diagnostic, InvalidContract};
+use super::diagnostic::suggestion;
 use super::kinds::{CheckName, ColumnAttribute, ColumnKey, RuleName};
+use super::read::{
+    bool_of, check_read_only, count_of, fields, format_of, literal, rate_of, required_text, resolve_placeholders,
+    severity_of, text_of, Ctx, Fields,
+};
 use super::types::{unknown_type_help, DeclaredType, NestedType};
-use super::yaml::{self, Node, NodeKind, Pos, Scalar};
+use super::yaml::{Node, Pos, Scalar};
 use super::*;
 
 const TOP_KEYS: &[&str] = &["contract", "version", "owner", "description", "dataset", "schema", "checks"];
@@ -47,158 +52,6 @@ fn check_keys() -> Vec<&'static str> {
     let mut keys = CheckName::words();
     keys.extend(CHECK_ITEM_KEYS);
     keys
-}
-
-pub(super) struct Ctx<'a> {
-    pub(super) file: &'a Path,
-    pub(super) diagnostics: Vec<Diagnostic>,
-    pub(super) warnings: Vec<Diagnostic>,
-    /// Dataset checks written under a column (`anomaly:`), appended after `checks:`.
-    pub(super) column_checks: Vec<DatasetCheck>,
-    /// The contract's name, once read: the table name of its `sql` checks.
-    pub(super) contract_name: Option<String>,
-}
-
-impl Ctx<'_> {
-    fn diagnostic(&self, pos: Pos, message: impl Into<String>, help: impl Into<String>) -> Diagnostic {
-        let help = help.into();
-        Diagnostic {
-            file: self.file.to_path_buf(),
-            pos,
-            message: message.into(),
-            help: if help.is_empty() { None } else { Some(help) },
-        }
-    }
-
-    /// Read but without effect: `validate` prints it; the contract stays valid.
-    pub(super) fn warn(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
-        let d = self.diagnostic(pos, message, help);
-        self.warnings.push(d);
-    }
-
-    pub(super) fn error(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
-        let d = self.diagnostic(pos, message, help);
-        self.diagnostics.push(d);
-    }
-}
-
-/// The known keys of one mapping, after unknown and repeated keys were reported.
-struct Fields<'n> {
-    pos: Pos,
-    entries: Vec<(&'n str, &'n Node, &'n Node)>,
-}
-
-impl<'n> Fields<'n> {
-    fn get(&self, key: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(k, _, _)| *k == key).map(|(_, _, v)| *v)
-    }
-    fn key_pos(&self, key: &str) -> Option<Pos> {
-        self.entries.iter().find(|(k, _, _)| *k == key).map(|(_, k, _)| k.pos)
-    }
-}
-
-fn fields<'n>(ctx: &mut Ctx, node: &'n Node, what: &str, allowed: &[&str]) -> Option<Fields<'n>> {
-    let Some(entries) = node.as_map() else {
-        ctx.error(
-            node.pos,
-            format!("{what} must be a mapping, found {}", node.type_name()),
-            format!("write `key: value` pairs; keys: {}", allowed.join(", ")),
-        );
-        return None;
-    };
-    let mut out = Fields { pos: node.pos, entries: Vec::new() };
-    for (key, value) in entries {
-        let Some(name) = key.as_text() else {
-            ctx.error(key.pos, format!("{what} has a key that is not a name"), "keys must be plain words");
-            continue;
-        };
-        if out.entries.iter().any(|(k, _, _)| *k == name) {
-            ctx.error(key.pos, format!("key `{name}` appears twice in {what}"), "keep one of them");
-        } else if !allowed.contains(&name) {
-            ctx.error(key.pos, format!("unknown key `{name}` in {what}"), suggestion(name, allowed));
-        } else {
-            out.entries.push((name, key, value));
-        }
-    }
-    Some(out)
-}
-
-pub(super) fn text_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<String> {
-    match node.scalar() {
-        Some(Scalar::Str(s)) => Some(s.clone()),
-        Some(Scalar::Null) | None => {
-            ctx.error(node.pos, format!("{what} must be a string, found {}", node.type_name()), "");
-            None
-        }
-        // A number or boolean where text is expected: take it as written.
-        Some(_) => node.as_text().map(str::to_string),
-    }
-}
-
-fn required_text(ctx: &mut Ctx, f: &Fields, key: &str, what: &str) -> Option<String> {
-    match f.get(key) {
-        Some(node) => text_of(ctx, node, &format!("`{key}` of {what}")),
-        None => {
-            ctx.error(f.pos, format!("{what} needs `{key}`"), format!("add `{key}: ...`"));
-            None
-        }
-    }
-}
-
-pub(super) fn bool_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<bool> {
-    let b = node.as_bool();
-    if b.is_none() {
-        ctx.error(
-            node.pos,
-            format!("{what} must be true or false, found {}", node.type_name()),
-            "write `true` or `false`",
-        );
-    }
-    b
-}
-
-pub(super) fn count_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<u64> {
-    match node.scalar() {
-        Some(Scalar::Int(i)) if *i >= 0 => Some(*i as u64),
-        Some(Scalar::Float(f)) if *f >= 0.0 && f.fract() == 0.0 && f.is_finite() => Some(*f as u64),
-        _ => {
-            ctx.error(
-                node.pos,
-                format!("{what} must be a whole number ≥ 0, found `{}`", node.as_text().unwrap_or(node.type_name())),
-                "",
-            );
-            None
-        }
-    }
-}
-
-fn rate_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<f64> {
-    match node.as_f64() {
-        Some(r) if (0.0..=1.0).contains(&r) => Some(r),
-        Some(r) => {
-            ctx.error(node.pos, format!("{what} is {r}, outside 0..1"), "write a fraction such as 0.02 for 2 %");
-            None
-        }
-        None => {
-            ctx.error(node.pos, format!("{what} must be a number between 0 and 1, found {}", node.type_name()), "");
-            None
-        }
-    }
-}
-
-fn severity_of(ctx: &mut Ctx, node: &Node) -> Option<Severity> {
-    match node.as_text() {
-        Some("error") => Some(Severity::Error),
-        Some("warn") => Some(Severity::Warn),
-        other => {
-            ctx.error(
-                node.pos,
-                format!("unknown severity `{}`", other.unwrap_or("")),
-                suggestion(other.unwrap_or(""), &["error", "warn"]),
-            );
-            None
-        }
-    }
 }
 
 fn scope_of(ctx: &mut Ctx, node: &Node) -> Option<Scope> {
@@ -253,15 +106,6 @@ pub fn parse_duration(text: &str) -> Option<f64> {
     (number.is_empty() && saw_unit).then_some(total)
 }
 
-pub(super) fn literal(node: &Node) -> Option<Literal> {
-    match &node.kind {
-        NodeKind::Scalar { value, raw } if *value != Scalar::Null => {
-            Some(Literal { value: value.clone(), raw: raw.clone(), pos: node.pos })
-        }
-        _ => None,
-    }
-}
-
 fn compare_literals(a: &Literal, b: &Literal) -> Option<std::cmp::Ordering> {
     match (&a.value, &b.value) {
         (Scalar::Str(x), Scalar::Str(y)) => Some(x.cmp(y)),
@@ -281,53 +125,7 @@ fn compare_literals(a: &Literal, b: &Literal) -> Option<std::cmp::Ordering> {
     }
 }
 
-pub fn parse_contract(text: &str, file: &Path) -> Result<Contract, InvalidContract> {
-    let mut ctx =
-        Ctx { file, diagnostics: Vec::new(), warnings: Vec::new(), column_checks: Vec::new(), contract_name: None };
-    // Editors on Windows save a byte-order mark; it is not part of the first key.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let root = match yaml::parse(text) {
-        Ok(root) => root,
-        Err(e) => {
-            let help = match e.kind {
-                yaml::YamlErrorKind::TooDeep | yaml::YamlErrorKind::AliasExpansion => {
-                    "a contract needs a few levels of nesting and little alias expansion; simplify the document"
-                }
-                yaml::YamlErrorKind::TooLarge => "no contract is this large; is this the right file?",
-                yaml::YamlErrorKind::TabIndent => "YAML indents with spaces only; replace the tab with spaces",
-                yaml::YamlErrorKind::Syntax => "fix the YAML syntax at this place",
-            };
-            ctx.error(e.pos, format!("invalid YAML: {}", e.message), help);
-            return Err(InvalidContract { diagnostics: ctx.diagnostics });
-        }
-    };
-    // datacontract-cli's own format: say what it is in one line instead of an error per key.
-    let dcs = root.as_map().and_then(|m| m.iter().find(|(k, _)| k.as_text() == Some("dataContractSpecification")));
-    if let Some((key, _)) = dcs {
-        ctx.error(
-            key.pos,
-            "this is a Data Contract Specification file (datacontract-cli); tollgate reads its own format and ODCS v3",
-            "convert it with `datacontract export --format odcs FILE`, then check the ODCS file",
-        );
-        return Err(InvalidContract { diagnostics: ctx.diagnostics });
-    }
-    let contract = if super::odcs::is_odcs(&root) {
-        super::odcs::contract_of(&mut ctx, &root, file)
-    } else {
-        contract_of(&mut ctx, &root, file)
-    };
-    match contract {
-        Some(c) if ctx.diagnostics.is_empty() => Ok(Contract { warnings: ctx.warnings, ..c }),
-        _ => {
-            if ctx.diagnostics.is_empty() {
-                ctx.error(root.pos, "the contract is empty", "start with `contract: <name>` and a `dataset:` section");
-            }
-            Err(InvalidContract { diagnostics: ctx.diagnostics })
-        }
-    }
-}
-
-fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> {
+pub(super) fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> {
     if root.is_null() {
         return None;
     }
@@ -595,21 +393,6 @@ fn csv_of(ctx: &mut Ctx, node: &Node) -> Option<CsvOptions> {
         }
     }
     Some(csv)
-}
-
-pub(super) fn format_of(ctx: &mut Ctx, node: &Node) -> Option<Format> {
-    match node.as_text() {
-        Some("parquet") => Some(Format::Parquet),
-        Some("csv") => Some(Format::Csv),
-        other => {
-            ctx.error(
-                node.pos,
-                format!("unknown format `{}`", other.unwrap_or("")),
-                suggestion(other.unwrap_or(""), &["parquet", "csv"]),
-            );
-            None
-        }
-    }
 }
 
 fn dataset_of(ctx: &mut Ctx, node: &Node) -> Option<DatasetSpec> {
@@ -1029,53 +812,6 @@ fn sql_bounds(ctx: &mut Ctx, b: &Fields, pos: Pos) -> Option<Condition> {
 /// The name the checked data has in a native contract's SQL: the contract's name.
 fn ctx_contract_name(ctx: &Ctx) -> String {
     ctx.contract_name.clone().unwrap_or_else(|| "data".into())
-}
-
-/// `{object}`/`${object}` → the table's (quoted) name; `{column}`/`${column}` → the column's.
-pub(super) fn resolve_placeholders(query: &str, table: &str, column: Option<&str>) -> String {
-    let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
-    let mut out = query.replace("${object}", &quote(table)).replace("{object}", &quote(table));
-    if let Some(c) = column {
-        out = out.replace("${column}", &quote(c)).replace("{column}", &quote(c));
-    }
-    out
-}
-
-/// Only one `SELECT` (or `WITH … SELECT`) statement: a contract's SQL reads, never writes.
-pub(super) fn check_read_only(ctx: &mut Ctx, query: &str, pos: Pos) -> Option<()> {
-    use sqlparser::ast::Statement;
-    let dialect = sqlparser::dialect::GenericDialect {};
-    match sqlparser::parser::Parser::parse_sql(&dialect, query) {
-        Err(e) => {
-            ctx.error(pos, format!("the query is not valid SQL: {e}"), "tollgate runs one SELECT (Polars SQL)");
-            None
-        }
-        Ok(statements) => match statements.as_slice() {
-            [Statement::Query(_)] => Some(()),
-            [] => {
-                ctx.error(pos, "the query is empty", "write `query: SELECT count(*) FROM …`");
-                None
-            }
-            [one] => {
-                let first = one.to_string();
-                let verb = first.split_whitespace().next().unwrap_or("it").to_uppercase();
-                ctx.error(
-                    pos,
-                    format!("the query is a {verb} statement; a contract's SQL may only read"),
-                    "write one SELECT (or WITH … SELECT) that returns one number",
-                );
-                None
-            }
-            many => {
-                ctx.error(
-                    pos,
-                    format!("the query holds {} statements; a check runs exactly one", many.len()),
-                    "keep one SELECT that returns one number",
-                );
-                None
-            }
-        },
-    }
 }
 
 /// A `where_not` condition: one SQL expression. Returns the columns it names.
