@@ -389,7 +389,7 @@ pub fn parse_text(text: Expr, declared: DeclaredType) -> Expr {
                 Ok(micros.with_name(texts.name().clone()).into_column())
             };
             let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Int64));
-            text.map_many(parse, &[], field)
+            crate::rules::named_udf(text.map_many(parse, &[], field), "parse.iso_timestamp")
                 .cast(DataType::Datetime(TimeUnit::Microseconds, None))
                 .cast(DataType::Datetime(unit, None))
         }
@@ -406,7 +406,7 @@ pub fn parse_text(text: Expr, declared: DeclaredType) -> Expr {
             let field = move |_: &Schema, fields: &[Field]| {
                 Ok(Field::new(fields[0].name().clone(), DataType::Decimal(38, scale)))
             };
-            text.map_many(parse, &[], field)
+            crate::rules::named_udf(text.map_many(parse, &[], field), "parse.decimal")
         }
         DataType::String => text,
         other => text.cast(other),

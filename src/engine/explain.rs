@@ -26,6 +26,92 @@ pub struct Explained {
     /// Every aggregate of the pass: which check's which slot, and its expression.
     pub pass: Vec<PassSlot>,
     pub checks: Vec<CheckPlan>,
+    /// The expression constructs the plan uses (the pass's aggregates, the samples' and the
+    /// quarantine's predicates), sorted: what another executor must be able to run.
+    pub constructs: Vec<String>,
+}
+
+/// The expression constructs plans are made of: what another executor (Spark, say) must
+/// translate to run the same plan. A test holds this list to the union of every fixture
+/// contract's plan, so a rule that brings a new construct adds it here, in sight of whoever
+/// maintains the other executors. `udf` entries are tollgate's own functions (the sets a
+/// streaming pass fills, CSV parsers), named so they can be replaced.
+pub const CONSTRUCTS: &[&str] = &[
+    "aggregate count",
+    "aggregate max",
+    "aggregate mean",
+    "aggregate min",
+    "aggregate n_unique",
+    "aggregate sum",
+    "alias",
+    "cast",
+    "column",
+    "filter",
+    "function as_struct",
+    "function drop_nulls",
+    "function dt.timestamp(μs)",
+    "function fill_null",
+    "function is_duplicated",
+    "function is_in",
+    "function is_nan",
+    "function is_not_null",
+    "function is_null",
+    "function not",
+    "function null_count",
+    "function str.contains",
+    "function str.len_chars",
+    "function str.strptime",
+    "function str.to_lowercase",
+    "len",
+    "literal",
+    "operator &",
+    "operator <",
+    "operator ==",
+    "operator >",
+    "operator >=",
+    "operator |",
+    "udf distinct_set.first_seen",
+    "udf key_set.insert",
+    "udf key_set.repeated",
+    "udf parse.decimal",
+    "udf parse.iso_timestamp",
+    "when/then/otherwise",
+];
+
+/// One node of an expression tree, as the construct an executor must support: a column, a
+/// literal, an operator, an aggregate, a function by its Polars name, a set tollgate fills.
+fn construct(e: &Expr) -> String {
+    let variant =
+        |debug: String| debug.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap_or("").to_string();
+    match e {
+        Expr::Column(_) => "column".into(),
+        Expr::Literal(_) => "literal".into(),
+        Expr::Alias(..) => "alias".into(),
+        Expr::Len => "len".into(),
+        Expr::Cast { .. } => "cast".into(),
+        Expr::BinaryExpr { op, .. } => format!("operator {op}"),
+        // Shown as `input.sum()`: the method name is the aggregate.
+        Expr::Agg(_) => {
+            let shown = e.to_string();
+            let method = shown.rsplit('.').next().unwrap_or("").trim_end_matches("()");
+            format!("aggregate {method}")
+        }
+        Expr::Ternary { .. } => "when/then/otherwise".into(),
+        Expr::Function { function, .. } => format!("function {function}"),
+        Expr::Filter { .. } => "filter".into(),
+        Expr::Over { .. } => "window".into(),
+        Expr::AnonymousFunction { fmt_str, .. } => format!("udf {fmt_str}"),
+        other => variant(format!("{other:?}")).to_lowercase(),
+    }
+}
+
+/// The constructs of `exprs`, every node of every tree.
+fn constructs_of<'e>(exprs: impl IntoIterator<Item = &'e Expr>, into: &mut std::collections::BTreeSet<String>) {
+    for expr in exprs {
+        for node in expr {
+            into.insert(construct(node));
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -115,6 +201,8 @@ fn explain_one(
 
     let mut pass = Vec::new();
     let mut checks = Vec::new();
+    let mut constructs = std::collections::BTreeSet::new();
+    constructs_of(&aggregates, &mut constructs);
     for p in &pending {
         let mut plan = CheckPlan {
             id: p.id.clone(),
@@ -136,6 +224,16 @@ fn explain_one(
                 for slot in &planned.aggregates {
                     plan.slots.push(slot.name);
                     pass.push(PassSlot { check: p.id.clone(), slot: slot.name, expression: slot.expr.to_string() });
+                }
+                if let Some(row_failure) = &planned.row_failure {
+                    constructs_of([row_failure], &mut constructs);
+                }
+                match &planned.evidence {
+                    Some(Evidence::Where { failing, value }) => constructs_of([failing, value], &mut constructs),
+                    Some(Evidence::Duplicates { keys, present }) => {
+                        constructs_of(keys.iter().chain([present]), &mut constructs)
+                    }
+                    Some(Evidence::Known(_)) | None => {}
                 }
                 plan.samples = planned.evidence.as_ref().map(|e| match e {
                     Evidence::Where { .. } => "the most frequent failing values, in one pass after the main pass",
@@ -169,6 +267,7 @@ fn explain_one(
         before_the_pass: before,
         pass,
         checks,
+        constructs: constructs.into_iter().collect(),
     })
 }
 

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use exec::*;
-pub use explain::{explain, CheckPlan, Explained, PassSlot};
+pub use explain::{explain, CheckPlan, Explained, PassSlot, CONSTRUCTS};
 pub use inputs::compound_key;
 use inputs::*;
 use judge::*;

@@ -41,6 +41,9 @@ pub fn render_text(plans: &[Explained]) -> String {
             }
             out.push_str(&format!("    {:<12} = {}\n", slot.slot, slot.expression));
         }
+        if !plan.constructs.is_empty() {
+            out.push_str(&format!("\nconstructs used: {}\n", plan.constructs.join(", ")));
+        }
         out.push_str("\nverdicts from\n");
         let width = plan.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
         for check in &plan.checks {

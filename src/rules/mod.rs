@@ -177,7 +177,8 @@ pub enum Pass {
     Grouped,
 }
 
-/// A function of ours (a set a pass fills) named for `explain`, which otherwise shows it blank.
+/// A function of ours (a set a pass fills, a parser) named for `explain`, which otherwise shows
+/// it blank, and for another executor, which must replace it.
 pub fn named_udf(expr: Expr, name: &str) -> Expr {
     match expr {
         Expr::AnonymousFunction { input, function, options, .. } => {

@@ -145,3 +145,35 @@ fn bad_contracts_and_unreadable_data_exit_as_check_does() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("nowhere.parquet"), "{}", run.stderr);
 }
+
+/// Every fixture contract: the shipped ones and one per rule and check kind.
+fn fixture_contracts() -> Vec<std::path::PathBuf> {
+    let mut all: Vec<std::path::PathBuf> = SHIPPED.iter().map(|c| repo().join(c)).collect();
+    for group in ["fixtures/rules", "fixtures/checks"] {
+        for entry in std::fs::read_dir(repo().join(group)).unwrap() {
+            all.push(entry.unwrap().path().join("contract.yaml"));
+        }
+    }
+    all.sort();
+    all
+}
+
+#[test]
+fn plans_are_made_of_the_listed_constructs() {
+    // What another executor must translate (`engine::CONSTRUCTS`): exactly the constructs the
+    // fixtures' plans use, so a new one is listed when it comes and the list holds nothing stale.
+    let mut used = BTreeSet::new();
+    for contract in fixture_contracts() {
+        let dir = contract.parent().unwrap();
+        let run = tollgate_in(dir, &["explain", contract.file_name().unwrap().to_str().unwrap(), "-f", "json"]);
+        assert_eq!(run.code, 0, "{}: {}", contract.display(), run.stderr);
+        for plan in run.json()["plans"].as_array().unwrap() {
+            used.extend(plan["constructs"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()));
+        }
+    }
+    let listed: BTreeSet<String> = tollgate::engine::CONSTRUCTS.iter().map(|c| c.to_string()).collect();
+    let unlisted: Vec<&String> = used.difference(&listed).collect();
+    let unused: Vec<&String> = listed.difference(&used).collect();
+    assert!(unlisted.is_empty(), "constructs plans use but engine::CONSTRUCTS does not list: {unlisted:?}");
+    assert!(unused.is_empty(), "engine::CONSTRUCTS lists constructs no fixture's plan uses: {unused:?}");
+}

@@ -2,7 +2,7 @@
 //! `fixtures/checks/<kind>/` hold a contract, hand-written data and `expected.json` (each check's
 //! status and failures, worked out by hand from the data, with the reasoning in the contract's
 //! comments). Every registered kind must have one: adding a kind without its fixture fails here.
-//! The kind's report entries, samples included, are snapshotted.
+//! The kind's report entries, samples included, and its plan (`explain`) are snapshotted.
 
 use std::path::Path;
 
@@ -32,6 +32,10 @@ fn fixture(dir: &Path, word: &str, snapshot: &str) {
         assert!(expected.contains_key(id), "{word}: `{id}` has no expected answer in expected.json");
     }
     insta::assert_json_snapshot!(snapshot, of_kind);
+    // And its plan.
+    let plan = tollgate_in(dir, &["explain", "contract.yaml"]);
+    assert_eq!(plan.code, 0, "{word}: {}", plan.stderr);
+    insta::assert_snapshot!(format!("explain_{snapshot}"), plan.stdout);
 }
 
 #[test]
