@@ -6,8 +6,8 @@ use std::path::Path;
 use super::diagnostic::suggestion;
 use super::kinds::{CheckName, ColumnAttribute, ColumnKey, RuleName};
 use super::read::{
-    bool_of, check_read_only, count_of, fields, format_of, literal, rate_of, required_text, resolve_placeholders,
-    severity_of, text_of, Ctx, Fields,
+    bool_of, check_read_only, count_of, fields, format_of, literal, one_of, rate_of, regex_of, required_text,
+    resolve_placeholders, severity_of, text_of, Ctx, Fields,
 };
 use super::types::{unknown_type_help, DeclaredType, NestedType};
 use super::yaml::{Node, Pos, Scalar};
@@ -55,18 +55,7 @@ fn check_keys() -> Vec<&'static str> {
 }
 
 fn scope_of(ctx: &mut Ctx, node: &Node) -> Option<Scope> {
-    match node.as_text() {
-        Some("dataset") => Some(Scope::Dataset),
-        Some("partition") => Some(Scope::Partition),
-        other => {
-            ctx.error(
-                node.pos,
-                format!("unknown scope `{}`", other.unwrap_or("")),
-                suggestion(other.unwrap_or(""), &["dataset", "partition"]),
-            );
-            None
-        }
-    }
+    one_of(ctx, node, "scope", &[("dataset", Scope::Dataset), ("partition", Scope::Partition)])
 }
 
 fn limits_of(ctx: &mut Ctx, f: &Fields) -> Limits {
@@ -202,7 +191,6 @@ pub(super) fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Con
 /// The band parameters of `row_count_anomaly` and `anomaly`: `method` (median with `tolerance`,
 /// zscore or mad with `threshold`), `window`, `min_history`.
 fn anomaly_params(ctx: &mut Ctx, b: &Fields) -> Option<(AnomalyMethod, usize, usize)> {
-    let method_name = b.get("method").and_then(|n| text_of(ctx, n, "`method`")).unwrap_or_else(|| "median".into());
     let number = |ctx: &mut Ctx, key: &str| -> Option<f64> {
         let n = b.get(key)?;
         match n.as_f64() {
@@ -215,8 +203,20 @@ fn anomaly_params(ctx: &mut Ctx, b: &Fields) -> Option<(AnomalyMethod, usize, us
     };
     let tolerance = number(ctx, "tolerance");
     let threshold = number(ctx, "threshold");
-    let method = match method_name.as_str() {
-        "median" => {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Method {
+        Median,
+        ZScore,
+        Mad,
+    }
+    let words = [("median", Method::Median), ("zscore", Method::ZScore), ("mad", Method::Mad)];
+    let method = match b.get("method") {
+        Some(n) => one_of(ctx, n, "anomaly method", &words)?,
+        None => Method::Median,
+    };
+    let method_name = words.iter().find(|(_, m)| *m == method).map_or("median", |(word, _)| *word);
+    let method = match method {
+        Method::Median => {
             if let Some(p) = b.key_pos("threshold") {
                 ctx.error(
                     p,
@@ -226,7 +226,7 @@ fn anomaly_params(ctx: &mut Ctx, b: &Fields) -> Option<(AnomalyMethod, usize, us
             }
             AnomalyMethod::Median { tolerance: tolerance.unwrap_or(0.3) }
         }
-        "zscore" | "mad" => {
+        Method::ZScore | Method::Mad => {
             if let Some(p) = b.key_pos("tolerance") {
                 ctx.error(
                     p,
@@ -235,19 +235,11 @@ fn anomaly_params(ctx: &mut Ctx, b: &Fields) -> Option<(AnomalyMethod, usize, us
                 );
             }
             let threshold = threshold.unwrap_or(3.0);
-            if method_name == "zscore" {
+            if method == Method::ZScore {
                 AnomalyMethod::ZScore { threshold }
             } else {
                 AnomalyMethod::Mad { threshold }
             }
-        }
-        other => {
-            ctx.error(
-                b.get("method")?.pos,
-                format!("unknown anomaly method `{other}`"),
-                suggestion(other, &["median", "zscore", "mad"]),
-            );
-            return None;
         }
     };
     let positive = |ctx: &mut Ctx, key: &str, default: usize| -> usize {
@@ -324,16 +316,10 @@ fn anomaly_of(
     }
     let direction = match b.get("direction") {
         None => Direction::Both,
-        Some(n) => match n.as_text() {
-            Some("up") => Direction::Up,
-            Some("down") => Direction::Down,
-            Some("both") => Direction::Both,
-            other => {
-                let other = other.unwrap_or("");
-                ctx.error(n.pos, format!("unknown direction `{other}`"), suggestion(other, &["up", "down", "both"]));
-                return None;
-            }
-        },
+        Some(n) => {
+            let words = [("up", Direction::Up), ("down", Direction::Down), ("both", Direction::Both)];
+            one_of(ctx, n, "direction", &words)?
+        }
     };
     let (method, window, min_history) = anomaly_params(ctx, b)?;
     if name.is_none() {
@@ -713,17 +699,7 @@ fn column_of(ctx: &mut Ctx, node: &Node) -> Option<ColumnSpec> {
                 Some((RuleKind::AcceptedValues(values), form.limits, form.severity))
             }),
             RuleName::Pattern => form.and_then(|form| {
-                let node = form.value?;
-                let regex = text_of(ctx, node, "`pattern`")?;
-                if let Err(e) = regex::Regex::new(&regex) {
-                    let first = e.to_string().lines().last().unwrap_or("").trim().to_string();
-                    ctx.error(
-                        node.pos,
-                        format!("invalid pattern `{regex}`: {first}"),
-                        "patterns use Rust regex syntax (no look-around or back-references)",
-                    );
-                    return None;
-                }
+                let regex = regex_of(ctx, form.value?, "`pattern`")?;
                 Some((RuleKind::Pattern { regex, full: true }, form.limits, form.severity))
             }),
         };

@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use super::diagnostic::suggestion;
-use super::read::{bool_of, check_read_only, count_of, format_of, literal, resolve_placeholders, text_of, Ctx};
+use super::read::{
+    bool_of, check_read_only, count_of, format_of, literal, regex_of, resolve_placeholders, text_of, Ctx,
+};
 use super::types::{DeclaredType, NestedType};
 use super::yaml::{Node, Pos, Scalar};
 use super::*;
@@ -236,17 +238,10 @@ fn quality_rule(ctx: &mut Ctx, rule: &Node, column: Option<&str>, tables: &[Stri
         }
         "invalidValues" | "validValues" => {
             let valid = arg("validValues").map(|n| literals(Some(n)));
-            let pattern = arg("pattern").and_then(|n| text_of(ctx, n, "`pattern`"));
-            if let Some(p) = &pattern {
-                if let Err(e) = regex::Regex::new(p) {
-                    ctx.error(
-                        arg("pattern")?.pos,
-                        format!("invalid pattern `{p}`: {}", e.to_string().lines().last().unwrap_or("")),
-                        "",
-                    );
-                    return None;
-                }
-            }
+            let pattern = match arg("pattern") {
+                Some(n) => Some(regex_of(ctx, n, "`pattern`")?),
+                None => None,
+            };
             if valid.is_none() && pattern.is_none() {
                 ctx.error(rule.pos, "`invalidValues` needs `arguments.validValues` or `arguments.pattern`", "");
                 return None;
@@ -363,15 +358,8 @@ fn type_options(ctx: &mut Ctx, options: &Node, rules: &mut Vec<ColumnRule>) {
         rules.push(rule(RuleKind::Length { min: min_len, max: max_len }, options.pos));
     }
     if let Some(n) = get(options, "pattern") {
-        if let Some(p) = text_of(ctx, n, "`pattern`") {
-            match regex::Regex::new(&p) {
-                Ok(_) => rules.push(rule(RuleKind::Pattern { regex: p, full: false }, n.pos)),
-                Err(e) => ctx.error(
-                    n.pos,
-                    format!("invalid pattern `{p}`: {}", e.to_string().lines().last().unwrap_or("")),
-                    "",
-                ),
-            }
+        if let Some(regex) = regex_of(ctx, n, "`pattern`") {
+            rules.push(rule(RuleKind::Pattern { regex, full: false }, n.pos));
         }
     }
 }

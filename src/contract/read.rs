@@ -145,15 +145,35 @@ pub(super) fn rate_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<f64> {
     }
 }
 
+/// One of a closed set of words, each with its value; anything else is reported with the
+/// nearest word. The one parser of every keyword setting (severity, format, scope, direction).
+pub(super) fn one_of<T: Copy>(ctx: &mut Ctx, node: &Node, what: &str, words: &[(&str, T)]) -> Option<T> {
+    let text = node.as_text();
+    if let Some(value) = words.iter().find(|(word, _)| Some(*word) == text).map(|(_, v)| *v) {
+        return Some(value);
+    }
+    let names: Vec<&str> = words.iter().map(|(word, _)| *word).collect();
+    let shown = text.unwrap_or("");
+    ctx.error(node.pos, format!("unknown {what} `{shown}`"), suggestion(shown, &names));
+    None
+}
+
 pub(super) fn severity_of(ctx: &mut Ctx, node: &Node) -> Option<Severity> {
-    match node.as_text() {
-        Some("error") => Some(Severity::Error),
-        Some("warn") => Some(Severity::Warn),
-        other => {
+    one_of(ctx, node, "severity", &[("error", Severity::Error), ("warn", Severity::Warn)])
+}
+
+/// A regular expression a `pattern` holds, checked here so a bad one is a contract error at its
+/// place (Rust `regex` syntax: no look-around or back-references).
+pub(super) fn regex_of(ctx: &mut Ctx, node: &Node, what: &str) -> Option<String> {
+    let regex = text_of(ctx, node, what)?;
+    match regex::Regex::new(&regex) {
+        Ok(_) => Some(regex),
+        Err(e) => {
+            let first = e.to_string().lines().last().unwrap_or("").trim().to_string();
             ctx.error(
                 node.pos,
-                format!("unknown severity `{}`", other.unwrap_or("")),
-                suggestion(other.unwrap_or(""), &["error", "warn"]),
+                format!("invalid pattern `{regex}`: {first}"),
+                "patterns use Rust regex syntax (no look-around or back-references)",
             );
             None
         }
@@ -170,18 +190,7 @@ pub(super) fn literal(node: &Node) -> Option<Literal> {
 }
 
 pub(super) fn format_of(ctx: &mut Ctx, node: &Node) -> Option<Format> {
-    match node.as_text() {
-        Some("parquet") => Some(Format::Parquet),
-        Some("csv") => Some(Format::Csv),
-        other => {
-            ctx.error(
-                node.pos,
-                format!("unknown format `{}`", other.unwrap_or("")),
-                suggestion(other.unwrap_or(""), &["parquet", "csv"]),
-            );
-            None
-        }
-    }
+    one_of(ctx, node, "format", &[("parquet", Format::Parquet), ("csv", Format::Csv)])
 }
 
 /// `{object}`/`${object}` → the table's (quoted) name; `{column}`/`${column}` → the column's.

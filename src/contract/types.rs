@@ -1,53 +1,56 @@
 //! The contract's type names. Kept free of Polars so the contract model builds on its own
 //! (the fuzz target compiles only this module tree).
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeclaredType {
-    Bool,
-    Int8,
-    Int16,
-    Int32,
-    Int64,
-    UInt8,
-    UInt16,
-    UInt32,
-    UInt64,
-    Float32,
-    Float64,
-    Decimal,
-    String,
-    Binary,
-    Date,
-    Time,
-    Timestamp,
-    /// Families.
-    Integer,
-    Float,
-    Number,
+/// Declares the types with their names once: the enum, its table, `parse` and `name` come
+/// from this one list.
+macro_rules! declared_types {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum DeclaredType {
+            $($(#[$doc])* $variant,)*
+        }
+
+        /// Every declared type with its name.
+        const TYPES: &[(DeclaredType, &str)] = &[$((DeclaredType::$variant, $name),)*];
+
+        impl DeclaredType {
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(DeclaredType::$variant => $name,)*
+                }
+            }
+        }
+    };
 }
 
-pub const TYPE_NAMES: &[&str] = &[
-    "bool",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "float32",
-    "float64",
-    "decimal",
-    "string",
-    "binary",
-    "date",
-    "time",
-    "timestamp",
-    "integer",
-    "float",
-    "number",
-];
+declared_types! {
+    Bool => "bool",
+    Int8 => "int8",
+    Int16 => "int16",
+    Int32 => "int32",
+    Int64 => "int64",
+    UInt8 => "uint8",
+    UInt16 => "uint16",
+    UInt32 => "uint32",
+    UInt64 => "uint64",
+    Float32 => "float32",
+    Float64 => "float64",
+    Decimal => "decimal",
+    String => "string",
+    Binary => "binary",
+    Date => "date",
+    Time => "time",
+    Timestamp => "timestamp",
+    /// Families.
+    Integer => "integer",
+    Float => "float",
+    Number => "number",
+}
+
+/// Every type name, in the table's order.
+pub fn type_names() -> Vec<&'static str> {
+    TYPES.iter().map(|(_, name)| *name).collect()
+}
 
 /// A declared type with nesting: `list<int64>`, `struct<a: string, b: list<date>>` (native), or
 /// an ODCS `array` with `items` / `object` with `properties`. Scalars inside are [`DeclaredType`].
@@ -162,67 +165,30 @@ pub fn unknown_type_help(name: &str) -> String {
     if base != lower && DeclaredType::parse(base).is_some() {
         return format!("write `type: {base}`; parameters are not part of tollgate's type names");
     }
-    super::diagnostic::suggestion(name, TYPE_NAMES)
+    super::diagnostic::suggestion(name, &type_names())
 }
 
 impl DeclaredType {
     pub fn parse(name: &str) -> Option<Self> {
-        use DeclaredType::*;
-        Some(match name {
-            "bool" => Bool,
-            "int8" => Int8,
-            "int16" => Int16,
-            "int32" => Int32,
-            "int64" => Int64,
-            "uint8" => UInt8,
-            "uint16" => UInt16,
-            "uint32" => UInt32,
-            "uint64" => UInt64,
-            "float32" => Float32,
-            "float64" => Float64,
-            "decimal" => Decimal,
-            "string" => String,
-            "binary" => Binary,
-            "date" => Date,
-            "time" => Time,
-            "timestamp" => Timestamp,
-            "integer" => Integer,
-            "float" => Float,
-            "number" => Number,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        use DeclaredType::*;
-        match self {
-            Bool => "bool",
-            Int8 => "int8",
-            Int16 => "int16",
-            Int32 => "int32",
-            Int64 => "int64",
-            UInt8 => "uint8",
-            UInt16 => "uint16",
-            UInt32 => "uint32",
-            UInt64 => "uint64",
-            Float32 => "float32",
-            Float64 => "float64",
-            Decimal => "decimal",
-            String => "string",
-            Binary => "binary",
-            Date => "date",
-            Time => "time",
-            Timestamp => "timestamp",
-            Integer => "integer",
-            Float => "float",
-            Number => "number",
-        }
+        TYPES.iter().find(|(_, n)| *n == name).map(|(t, _)| *t)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_type_has_one_name() {
+        for (t, name) in TYPES {
+            assert_eq!(t.name(), *name);
+            assert_eq!(DeclaredType::parse(name), Some(*t));
+        }
+        let mut names = type_names();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), TYPES.len(), "two types share a name");
+    }
 
     #[test]
     fn nested_type_names() {
