@@ -10,7 +10,7 @@ pub(super) fn conclude(
     pass: PassRow,
     rows: u64,
     options: &Options,
-    sample: impl FnOnce(&[&Evidence]) -> Result<Vec<Vec<SampleRow>>, DataError>,
+    sample: impl FnOnce(&[Wanted]) -> Result<Vec<Vec<SampleRow>>, DataError>,
     locator: &Locator,
 ) -> Result<Vec<CheckReport>, DataError> {
     // First every check is judged; then the samples of all that failed are gathered together
@@ -73,8 +73,17 @@ pub(super) fn conclude(
             }
         })
         .collect();
-    let evidences: Vec<&Evidence> =
-        wanted.iter().filter_map(|i| judged[*i].as_ref().ok().and_then(|j| j.evidence.as_ref())).collect();
+    let evidences: Vec<Wanted> = wanted
+        .iter()
+        .filter_map(|i| {
+            let j = judged[*i].as_ref().ok()?;
+            let gathered = match (&j.pending.gathered_by, j.measured.failures) {
+                (Some(collector), Some(failures)) => collector.rows(failures),
+                _ => None,
+            };
+            Some(Wanted { evidence: j.evidence.as_ref()?, gathered })
+        })
+        .collect();
     let mut gathered: HashMap<usize, Vec<SampleRow>> =
         if evidences.is_empty() { HashMap::new() } else { wanted.iter().copied().zip(sample(&evidences)?).collect() };
 

@@ -310,7 +310,13 @@ fn evaluate(
         Some(&files),
         Depth::Run,
     )?;
-    let pending = plan_checks(contract, dataset, partition, &gathered, Pass::Single, options.now);
+    let mut pending = plan_checks(contract, dataset, partition, &gathered, Pass::Single, options.now);
+    if options.sample > 0 {
+        gather_samples_in_pass(&mut pending, &col(ROW_INDEX));
+    }
+    let indexed = lf.clone().with_row_index(ROW_INDEX, None);
+    // Row numbers are only read when the pass gathers samples.
+    let scanned = if pending.iter().any(|p| p.gathered_by.is_some()) { indexed.clone() } else { lf.clone() };
 
     // The single pass: every aggregate of every check in one select.
     let mut aggregates = lay_out(&pending);
@@ -323,14 +329,13 @@ fn evaluate(
         None
     } else {
         let engine = engine_for(dataset, &files, counts_distinct(&aggregates));
-        Some(collect_on(lf.clone().select(aggregates), engine, dataset, &files)?)
+        Some(collect_on(scanned.select(aggregates), engine, dataset, &files)?)
     };
     let pass = PassRow { df: df.as_ref(), row: 0 };
     let rows =
         if rows_from_pass { pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64 } else { dataset.parquet_rows(&files)? };
     let row_rules = row_rules(&pending);
     let locator = Locator::new(dataset, &files);
-    let indexed = lf.clone().with_row_index(ROW_INDEX, None);
     let reports = conclude(
         pending,
         pass,

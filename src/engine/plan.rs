@@ -13,6 +13,8 @@ pub(super) struct Pending {
     pub(super) threshold: Value,
     pub(super) line: usize,
     pub(super) state: State,
+    /// What the main pass gathers for this check's samples (see [`gather_samples_in_pass`]).
+    pub(super) gathered_by: Option<Arc<SampleCollector>>,
 }
 
 pub(super) enum State {
@@ -65,6 +67,7 @@ pub(super) fn plan_checks(
                 threshold: rules::threshold(rule),
                 line: rule.pos.line,
                 state,
+                gathered_by: None,
             });
         }
     }
@@ -96,6 +99,7 @@ pub(super) fn plan_checks(
             threshold: checks::threshold(check),
             line: check.pos.line,
             state,
+            gathered_by: None,
         });
     }
     pending
@@ -112,6 +116,25 @@ pub(super) fn lay_out(pending: &[Pending]) -> Vec<Expr> {
         }
     }
     aggregates
+}
+
+/// Has the main pass gather the failing rows of every check that counts a `Where` predicate
+/// (its `failures` slot is that count), so its samples need no extra pass when it fails. The
+/// gathering rides on the count itself: the predicate is still evaluated once. `row` is the
+/// row-number column of the pass.
+pub(super) fn gather_samples_in_pass(pending: &mut [Pending], row: &Expr) {
+    for p in pending.iter_mut() {
+        let State::Planned { planned } = &mut p.state else { continue };
+        let Some(Evidence::Where { failing, value }) = &planned.evidence else { continue };
+        let counted = rules::count_where(failing.clone());
+        let Some(slot) = planned.aggregates.iter_mut().find(|s| s.name == rules::FAILURES && s.expr == counted)
+        else {
+            continue;
+        };
+        let (gathering, collector) = SampleCollector::gather(failing.clone(), value.clone(), row.clone());
+        slot.expr = rules::count_where(gathering);
+        p.gathered_by = Some(collector);
+    }
 }
 
 /// The columns [`lay_out`] computes into, in its order.
@@ -205,5 +228,6 @@ pub(super) fn schema_check(
             message,
             details: None,
         }),
+        gathered_by: None,
     }
 }

@@ -59,6 +59,74 @@ impl<'a> Locator<'a> {
     }
 }
 
+/// Failing values a check's count gathers in the main pass, so its samples need no other pass:
+/// each batch adds its failing rows' values and row numbers, up to [`COLLECTED_ROWS`]. Beyond
+/// that, or if the rows gathered do not add up to the check's failures, the samples come from
+/// the extra pass as before.
+pub(super) struct SampleCollector {
+    state: std::sync::Mutex<Collected>,
+}
+
+#[derive(Default)]
+struct Collected {
+    values: Vec<Series>,
+    rows: Vec<Series>,
+    count: usize,
+    overflowed: bool,
+}
+
+/// Failing rows one check may gather in the main pass; past it, the extra pass samples instead.
+pub(super) const COLLECTED_ROWS: usize = 1 << 20;
+
+impl SampleCollector {
+    /// `failing`, unchanged, gathering the `value` and `row` of its true rows on the way.
+    pub(super) fn gather(failing: Expr, value: Expr, row: Expr) -> (Expr, std::sync::Arc<SampleCollector>) {
+        let collector = std::sync::Arc::new(SampleCollector { state: Default::default() });
+        let gathering = std::sync::Arc::clone(&collector);
+        let udf = move |columns: &mut [Column]| -> PolarsResult<Column> {
+            let flags = columns[0].bool()?.clone();
+            let failing = flags.fill_null_with_values(false)?;
+            let n = failing.sum().unwrap_or(0) as usize;
+            if n > 0 {
+                let mut state = gathering.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if !state.overflowed {
+                    if state.count + n > COLLECTED_ROWS {
+                        *state = Collected { overflowed: true, ..Default::default() };
+                    } else {
+                        state.values.push(columns[1].as_materialized_series().filter(&failing)?);
+                        state.rows.push(columns[2].as_materialized_series().filter(&failing)?);
+                        state.count += n;
+                    }
+                }
+            }
+            Ok(columns[0].clone())
+        };
+        let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Boolean));
+        let expr = crate::rules::named_udf(failing.map_many(udf, &[value, row], field), "samples.gather");
+        (expr, collector)
+    }
+
+    /// The gathered failing rows (`k0`, and the row number as `ROW_INDEX`) when they are all of
+    /// the check's `failures`; `None` past the cap or when the counts disagree.
+    pub(super) fn rows(&self, failures: u64) -> Option<DataFrame> {
+        let state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if state.overflowed || state.count as u64 != failures {
+            return None;
+        }
+        let concat = |parts: &[Series]| -> Option<Series> {
+            let mut parts = parts.iter();
+            let mut all = parts.next()?.clone();
+            for part in parts {
+                all.append(part).ok()?;
+            }
+            Some(all)
+        };
+        let values = concat(&state.values)?.with_name("k0".into());
+        let rows = concat(&state.rows)?.with_name(ROW_INDEX.into());
+        DataFrame::new(values.len(), vec![values.into_column(), rows.into_column()]).ok()
+    }
+}
+
 /// Each planned check's per-row failure, by check id, for `--quarantine`.
 pub(super) fn row_rules(pending: &[Pending]) -> Vec<(String, Expr)> {
     pending
@@ -70,13 +138,21 @@ pub(super) fn row_rules(pending: &[Pending]) -> Vec<(String, Expr)> {
         .collect()
 }
 
-/// The samples of several failing checks. The `Where` kinds share one extra pass: their flags
+/// A failing check whose samples are wanted: its evidence, and the failing rows the main pass
+/// gathered for it, if it could.
+pub(super) struct Wanted<'a> {
+    pub(super) evidence: &'a Evidence,
+    pub(super) gathered: Option<DataFrame>,
+}
+
+/// The samples of several failing checks. Those the main pass gathered are counted from what it
+/// gathered. The other `Where` kinds share one extra pass: their flags
 /// and values are computed together, only rows failing one of them are kept (their value and
 /// row number), and each check's most frequent values are then counted from those rows in
 /// memory. A `Duplicates` sample groups its own keys (a key that repeats is not known per row).
 pub(super) fn samples_of(
     lf: &LazyFrame,
-    evidences: &[&Evidence],
+    evidences: &[Wanted],
     within: Expr,
     limit: usize,
     dataset: &Dataset,
@@ -85,8 +161,14 @@ pub(super) fn samples_of(
     let mut out: Vec<Option<Vec<SampleRow>>> = evidences.iter().map(|_| None).collect();
     let mut columns = Vec::new();
     let mut shared = Vec::new();
-    for (i, evidence) in evidences.iter().enumerate() {
-        match evidence {
+    for (i, wanted) in evidences.iter().enumerate() {
+        if let Some(rows) = &wanted.gathered {
+            // Gathered in the main pass: counted here, no pass.
+            let grouped = rows.clone().lazy().group_by([col("k0")]).agg([len().alias("n"), col(ROW_INDEX).min().alias("first")]);
+            out[i] = Some(top_samples(grouped, 1, limit, dataset, files)?);
+            continue;
+        }
+        match wanted.evidence {
             Evidence::Where { failing, value } => {
                 columns.push(failing.clone().alias(format!("__flag{i}")));
                 columns.push(value.clone().alias(format!("__value{i}")));
