@@ -48,7 +48,6 @@ pub const CONSTRUCTS: &[&str] = &[
     "column",
     "filter",
     "function as_struct",
-    "function drop_nulls",
     "function dt.timestamp(μs)",
     "function fill_null",
     "function is_duplicated",
@@ -71,10 +70,12 @@ pub const CONSTRUCTS: &[&str] = &[
     "operator >=",
     "operator |",
     "udf distinct_set.first_seen",
+    "udf distinct_set.repeated",
     "udf key_set.insert",
     "udf key_set.repeated",
     "udf parse.decimal",
     "udf parse.iso_timestamp",
+    "udf samples.gather",
     "when/then/otherwise",
 ];
 
@@ -175,7 +176,10 @@ fn explain_one(
         Some(&files),
         Depth::Explain,
     )?;
-    let pending = plan_checks(contract, dataset, partition, &gathered, Pass::Single, options.now);
+    let mut pending = plan_checks(contract, dataset, partition, &gathered, Pass::Single, options.now);
+    if options.sample > 0 {
+        gather_samples_in_pass(&mut pending, &col(ROW_INDEX));
+    }
 
     let mut aggregates = lay_out(&pending);
     aggregates.extend(parse_guards(contract, dataset, &schema));

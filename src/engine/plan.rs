@@ -54,7 +54,7 @@ pub(super) fn plan_checks(
             let state = match (cannot_read, gathered.inputs.get(&column.name)) {
                 (Some(why), _) => State::Error(why.clone()),
                 (None, None) => State::Error(missing_column(&column.name, &data_columns)),
-                (None, Some(input)) => match rules::plan(rule, input) {
+                (None, Some(input)) => match rules::plan(rule, input, pass) {
                     Ok(planned) => State::Planned { planned: Box::new(planned) },
                     Err(reason) => State::Error(reason),
                 },
@@ -127,8 +127,7 @@ pub(super) fn gather_samples_in_pass(pending: &mut [Pending], row: &Expr) {
         let State::Planned { planned } = &mut p.state else { continue };
         let Some(Evidence::Where { failing, value }) = &planned.evidence else { continue };
         let counted = rules::count_where(failing.clone());
-        let Some(slot) = planned.aggregates.iter_mut().find(|s| s.name == rules::FAILURES && s.expr == counted)
-        else {
+        let Some(slot) = planned.aggregates.iter_mut().find(|s| s.name == rules::FAILURES && s.expr == counted) else {
             continue;
         };
         let (gathering, collector) = SampleCollector::gather(failing.clone(), value.clone(), row.clone());

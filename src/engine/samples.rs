@@ -164,7 +164,8 @@ pub(super) fn samples_of(
     for (i, wanted) in evidences.iter().enumerate() {
         if let Some(rows) = &wanted.gathered {
             // Gathered in the main pass: counted here, no pass.
-            let grouped = rows.clone().lazy().group_by([col("k0")]).agg([len().alias("n"), col(ROW_INDEX).min().alias("first")]);
+            let grouped =
+                rows.clone().lazy().group_by([col("k0")]).agg([len().alias("n"), col(ROW_INDEX).min().alias("first")]);
             out[i] = Some(top_samples(grouped, 1, limit, dataset, files)?);
             continue;
         }

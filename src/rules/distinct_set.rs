@@ -18,15 +18,18 @@ const SHARDS: usize = 16;
 
 /// One shard: text and binary values end to end in `arena`, found by (hash, start, end); numbers
 /// as themselves (rehashing a number is cheaper than storing its hash). A set holds one kind,
-/// as its column's type.
+/// as its column's type. `repeated_*` hold the values seen more than once.
 #[derive(Default)]
 struct Shard {
     arena: Vec<u8>,
     bytes: HashTable<(u64, usize, usize)>,
     numbers: HashTable<u128>,
+    repeated_bytes: HashTable<(u64, usize, usize)>,
+    repeated_numbers: HashTable<u128>,
 }
 
 pub struct DistinctSet {
+    kind: KeyKind,
     shards: [Mutex<Shard>; SHARDS],
 }
 
@@ -63,39 +66,102 @@ fn shard_of(hash: u64) -> usize {
     (hash >> 40) as usize % SHARDS
 }
 
-/// The first row of each distinct value within one batch, with its hash, by shard: each shard
-/// is then locked once per batch, for the batch's few distinct values, not once per row.
-fn first_in_batch<K: Eq + Copy>(keys: &[Option<K>], hash: impl Fn(K) -> u64) -> Vec<Vec<(usize, u64)>> {
-    let mut local: HashTable<(u64, usize)> = HashTable::new();
-    let mut by_shard = vec![Vec::new(); SHARDS];
+/// A batch's first row of a distinct value: its row, hash, and whether the value occurs again
+/// in the batch.
+#[derive(Clone, Copy)]
+struct Candidate {
+    row: usize,
+    hash: u64,
+    again: bool,
+}
+
+/// The first row of each distinct value within one batch, by shard: each shard is then locked
+/// once per batch, for the batch's few distinct values, not once per row.
+fn first_in_batch<K: Eq + Copy>(keys: &[Option<K>], hash: impl Fn(K) -> u64) -> Vec<Vec<Candidate>> {
+    // (hash, row, shard, position in that shard's list)
+    let mut local: HashTable<(u64, usize, usize, usize)> = HashTable::new();
+    let mut by_shard: Vec<Vec<Candidate>> = vec![Vec::new(); SHARDS];
     for (row, key) in keys.iter().enumerate() {
         let Some(key) = *key else { continue };
         let h = hash(key);
-        let same = |&(other, r): &(u64, usize)| other == h && keys[r] == Some(key);
-        if let Entry::Vacant(slot) = local.entry(h, same, |&(other, _)| other) {
-            slot.insert((h, row));
+        let same = |&(other, r, _, _): &(u64, usize, usize, usize)| other == h && keys[r] == Some(key);
+        match local.entry(h, same, |&(other, _, _, _)| other) {
+            Entry::Vacant(slot) => {
+                let shard = shard_of(h);
+                slot.insert((h, row, shard, by_shard[shard].len()));
+                by_shard[shard].push(Candidate { row, hash: h, again: false });
+            }
+            Entry::Occupied(entry) => {
+                let &(_, _, shard, position) = entry.get();
+                by_shard[shard][position].again = true;
+            }
+        }
+    }
+    by_shard
+}
+
+/// The rows of a batch by the shard of their value's hash (nulls left out).
+fn rows_by_shard<K: Copy>(keys: &[Option<K>], hash: impl Fn(K) -> u64) -> Vec<Vec<(usize, u64)>> {
+    let mut by_shard = vec![Vec::new(); SHARDS];
+    for (row, key) in keys.iter().enumerate() {
+        if let Some(key) = *key {
+            let h = hash(key);
             by_shard[shard_of(h)].push((row, h));
         }
     }
     by_shard
 }
 
+/// A batch's values as bytes (text, binary).
+fn byte_keys(series: &Series) -> PolarsResult<Vec<Option<&[u8]>>> {
+    Ok(match series.dtype() {
+        DataType::String => {
+            series.str()?.downcast_iter().flat_map(|a| a.iter()).map(|v| v.map(str::as_bytes)).collect()
+        }
+        _ => series.binary()?.iter().collect(),
+    })
+}
+
 impl DistinctSet {
-    /// The number of distinct non-null values of `value` (of type `dtype`), as an aggregate that
-    /// streams; `None` for a type the set does not key (then `n_unique` counts).
-    pub fn count(value: Expr, dtype: &DataType) -> Option<Expr> {
+    /// A set for the values of a column of type `dtype`; `None` for a type it does not key
+    /// (then `n_unique` counts).
+    pub fn new(dtype: &DataType) -> Option<Arc<DistinctSet>> {
         let kind = key_kind(dtype)?;
-        let set = Arc::new(DistinctSet { shards: std::array::from_fn(|_| Mutex::new(Shard::default())) });
+        Some(Arc::new(DistinctSet { kind, shards: std::array::from_fn(|_| Mutex::new(Shard::default())) }))
+    }
+
+    /// The number of distinct non-null values of `value` (of type `dtype`), as an aggregate that
+    /// streams; `None` for a type the set does not key.
+    pub fn count(value: Expr, dtype: &DataType) -> Option<Expr> {
+        Some(Self::new(dtype)?.insert(value))
+    }
+
+    /// The number of distinct non-null values of `value`, as an aggregate that fills the set.
+    pub fn insert(self: &Arc<Self>, value: Expr) -> Expr {
+        let set = Arc::clone(self);
         let udf = move |columns: &mut [Column]| -> PolarsResult<Column> {
             let series = columns[0].as_materialized_series();
-            let first = match kind {
+            let first = match set.kind {
                 KeyKind::Bytes => set.first_bytes(series)?,
                 KeyKind::Numbers => set.first_numbers(series)?,
             };
             Ok(first.with_name(series.name().clone()).into_column())
         };
         let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Boolean));
-        Some(super::count_where(super::named_udf(value.map_many(udf, &[], field), "distinct_set.first_seen")))
+        super::count_where(super::named_udf(value.map_many(udf, &[], field), "distinct_set.first_seen"))
+    }
+
+    /// Per row (after the pass that inserted): its value was seen more than once; null for a
+    /// null value.
+    pub fn repeated(self: &Arc<Self>, value: Expr) -> Expr {
+        let set = Arc::clone(self);
+        let udf = move |columns: &mut [Column]| -> PolarsResult<Column> {
+            let series = columns[0].as_materialized_series();
+            let found = set.repeated_rows(series)?;
+            Ok(found.with_name(series.name().clone()).into_column())
+        };
+        let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Boolean));
+        super::named_udf(value.map_many(udf, &[], field), "distinct_set.repeated")
     }
 
     fn lock(&self, shard: usize) -> MutexGuard<'_, Shard> {
@@ -104,32 +170,37 @@ impl DistinctSet {
     }
 
     /// Per row: its value is new to the set (true on exactly one row per distinct value however
-    /// the pass splits the rows); false for a repeat or a null.
+    /// the pass splits the rows); false for a repeat or a null. Values met again are marked
+    /// repeated.
     fn first_bytes(&self, series: &Series) -> PolarsResult<BooleanChunked> {
-        let binary;
-        let values = match series.dtype() {
-            DataType::String => {
-                binary = series.str()?.as_binary();
-                &binary
-            }
-            _ => series.binary()?,
-        };
-        let keys: Vec<Option<&[u8]>> = values.iter().collect();
+        let keys = byte_keys(series)?;
         let mut first = vec![false; keys.len()];
         for (shard, candidates) in first_in_batch(&keys, hash_of).into_iter().enumerate() {
             if candidates.is_empty() {
                 continue;
             }
             let mut guard = self.lock(shard);
-            let Shard { arena, bytes, .. } = &mut *guard;
-            for (row, h) in candidates {
+            let Shard { arena, bytes, repeated_bytes, .. } = &mut *guard;
+            for Candidate { row, hash: h, again } in candidates {
                 let Some(value) = keys[row] else { continue };
+                let existing = bytes.find(h, |&(other, start, end)| other == h && &arena[start..end] == value).copied();
+                let entry = match existing {
+                    Some(entry) => entry,
+                    None => {
+                        let start = arena.len();
+                        arena.extend_from_slice(value);
+                        let entry = (h, start, arena.len());
+                        bytes.insert_unique(h, entry, |&(other, _, _)| other);
+                        first[row] = true;
+                        if !again {
+                            continue;
+                        }
+                        entry
+                    }
+                };
                 let same = |&(other, start, end): &(u64, usize, usize)| other == h && &arena[start..end] == value;
-                if bytes.find(h, same).is_none() {
-                    let start = arena.len();
-                    arena.extend_from_slice(value);
-                    bytes.insert_unique(h, (h, start, arena.len()), |&(other, _, _)| other);
-                    first[row] = true;
+                if repeated_bytes.find(h, same).is_none() {
+                    repeated_bytes.insert_unique(h, entry, |&(other, _, _)| other);
                 }
             }
         }
@@ -144,15 +215,62 @@ impl DistinctSet {
                 continue;
             }
             let mut guard = self.lock(shard);
-            for (row, h) in candidates {
+            let Shard { numbers, repeated_numbers, .. } = &mut *guard;
+            for Candidate { row, hash: h, again } in candidates {
                 let Some(key) = keys[row] else { continue };
-                if let Entry::Vacant(slot) = guard.numbers.entry(h, |&k| k == key, |&k| hash_of(k)) {
-                    slot.insert(key);
-                    first[row] = true;
+                let seen = match numbers.entry(h, |&k| k == key, |&k| hash_of(k)) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(key);
+                        first[row] = true;
+                        again
+                    }
+                    Entry::Occupied(_) => true,
+                };
+                if seen {
+                    if let Entry::Vacant(slot) = repeated_numbers.entry(h, |&k| k == key, |&k| hash_of(k)) {
+                        slot.insert(key);
+                    }
                 }
             }
         }
         Ok(BooleanChunked::from_slice(PlSmallStr::EMPTY, &first))
+    }
+
+    /// Per row: its value is among the repeated ones; null for a null value.
+    fn repeated_rows(&self, series: &Series) -> PolarsResult<BooleanChunked> {
+        let mut found: Vec<Option<bool>> = vec![None; series.len()];
+        match self.kind {
+            KeyKind::Bytes => {
+                let keys = byte_keys(series)?;
+                for (shard, rows) in rows_by_shard(&keys, hash_of).into_iter().enumerate() {
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    let guard = self.lock(shard);
+                    for (row, h) in rows {
+                        let Some(value) = keys[row] else { continue };
+                        let same = |&(other, start, end): &(u64, usize, usize)| {
+                            other == h && &guard.arena[start..end] == value
+                        };
+                        found[row] = Some(guard.repeated_bytes.find(h, same).is_some());
+                    }
+                }
+            }
+            KeyKind::Numbers => {
+                let keys = number_keys(series)?;
+                for (shard, rows) in rows_by_shard(&keys, hash_of).into_iter().enumerate() {
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    let guard = self.lock(shard);
+                    for (row, h) in rows {
+                        let Some(key) = keys[row] else { continue };
+                        found[row] = Some(guard.repeated_numbers.find(h, |&k| k == key).is_some());
+                    }
+                }
+            }
+        }
+        Ok(found.into_iter().collect())
     }
 }
 
@@ -268,6 +386,53 @@ mod tests {
         for df in [df!("v" => values).unwrap(), df!("v" => numbers).unwrap()] {
             for (set, n_unique) in both_counts(df) {
                 assert_eq!((set, n_unique), (20_000, 20_000));
+            }
+        }
+    }
+
+    #[test]
+    fn repeated_values_are_those_is_duplicated_finds() {
+        // Repeats within a batch of 5 rows and across batches, nulls, and values seen once.
+        let text: Vec<Option<String>> = (0..200)
+            .map(|i| match i % 11 {
+                0 => None,
+                1 | 2 => Some("twin".to_string()),
+                _ => Some(format!("v{}", if i % 7 == 0 { i % 3 } else { i })),
+            })
+            .collect();
+        let numbers: Vec<Option<i64>> = text
+            .iter()
+            .map(|t| t.as_ref().map(|t| t.len() as i64 * 1000 + t.bytes().map(i64::from).sum::<i64>()))
+            .collect();
+        for df in [df!("v" => text).unwrap(), df!("v" => numbers).unwrap()] {
+            let dtype = df.column("v").unwrap().dtype().clone();
+            for engine in [Engine::InMemory, Engine::Streaming] {
+                let parts = || -> LazyFrame {
+                    let parts: Vec<LazyFrame> =
+                        (0..df.height()).step_by(5).map(|i| df.slice(i as i64, 5).lazy()).collect();
+                    concat(parts, UnionArgs::default()).unwrap()
+                };
+                let set = DistinctSet::new(&dtype).unwrap();
+                parts().select([set.insert(col("v"))]).collect_with_engine(engine).unwrap();
+                let got = parts()
+                    .select([
+                        set.repeated(col("v")).alias("set"),
+                        col("v").is_duplicated().and(col("v").is_not_null()).alias("reference"),
+                        col("v").is_null().alias("null"),
+                    ])
+                    .collect_with_engine(engine)
+                    .unwrap()
+                    .unwrap_single();
+                let set: Vec<Option<bool>> = got.column("set").unwrap().bool().unwrap().iter().collect();
+                let reference: Vec<bool> =
+                    got.column("reference").unwrap().bool().unwrap().iter().map(|b| b.unwrap_or(false)).collect();
+                let null: Vec<bool> =
+                    got.column("null").unwrap().bool().unwrap().iter().map(|b| b.unwrap_or(false)).collect();
+                for i in 0..set.len() {
+                    let expected = if null[i] { None } else { Some(reference[i]) };
+                    assert_eq!(set[i], expected, "{dtype:?} row {i} ({engine:?})");
+                }
+                assert!(reference.iter().any(|r| *r) && reference.iter().any(|r| !*r));
             }
         }
     }

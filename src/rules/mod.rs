@@ -261,13 +261,14 @@ pub fn footer_nulls_and_rows(input: &ColumnInput) -> Option<(i64, i64)> {
     Some((stats.nulls? as i64, stats.rows as i64))
 }
 
-/// Compiles one column rule; `Err` is the reason it cannot apply (status `error`).
-pub fn plan(rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
+/// Compiles one column rule for a pass of kind `pass`; `Err` is the reason it cannot apply
+/// (status `error`).
+pub fn plan(rule: &ColumnRule, input: &ColumnInput, pass: Pass) -> Result<Planned, String> {
     match &rule.kind {
         RuleKind::Type(declared) => type_check::plan(*declared, rule, input),
         RuleKind::NestedType(nested) => type_check::plan_nested(nested, input),
         RuleKind::Required => Ok(required::plan(rule, input)),
-        RuleKind::Unique { scope } => unique::plan(*scope, rule, input),
+        RuleKind::Unique { scope } => unique::plan(*scope, rule, input, pass),
         RuleKind::NullRate { max } => Ok(null_rate::plan(*max, input)),
         RuleKind::Range { min, max, exclusive_min, exclusive_max } => {
             range::plan(min.as_ref(), max.as_ref(), (*exclusive_min, *exclusive_max), rule, input)

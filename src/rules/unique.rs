@@ -4,18 +4,27 @@
 use polars::prelude::*;
 use serde_json::json;
 
+use super::distinct_set::DistinctSet;
 use super::key_set::KeySet;
-use super::{count_where, slot, ColumnInput, Evidence, Measured, Planned, Source};
+use super::{count_where, slot, ColumnInput, Evidence, Measured, Pass, Planned, Source};
 use crate::contract::{ColumnRule, Scope};
 
-pub fn plan(scope: Option<Scope>, rule: &ColumnRule, input: &ColumnInput) -> Result<Planned, String> {
+pub fn plan(scope: Option<Scope>, rule: &ColumnRule, input: &ColumnInput, pass: Pass) -> Result<Planned, String> {
     let value = input.value.clone();
     let present = value.clone().is_not_null();
-    // Integer keys in a dense range are counted in a bitmap (see `KeySet`), others in a hash set.
+    // Integer keys in a dense range are counted in a bitmap (see `KeySet`), others in a hash set
+    // the pass fills as it streams (`DistinctSet`); both remember the keys seen twice, so the
+    // duplicates sample looks up a few keys instead of grouping every one. A grouped pass (one
+    // count per partition) counts with `n_unique`.
     let key_set = input.stats.as_deref().and_then(|stats| KeySet::over(&input.name, &value, stats));
-    let distinct = match &key_set {
-        Some(set) => count_where(set.insert(value.clone())),
-        None => value.clone().drop_nulls().n_unique(),
+    let distinct_set = match (&key_set, pass) {
+        (None, Pass::Single) => DistinctSet::new(&input.dtype),
+        (Some(_), _) | (None, Pass::Grouped) => None,
+    };
+    let distinct = match (&key_set, &distinct_set) {
+        (Some(set), _) => count_where(set.insert(value.clone())),
+        (None, Some(set)) => set.insert(value.clone()),
+        (None, None) => value.clone().drop_nulls().n_unique(),
     };
     let mut aggregates = vec![
         slot("values", value.clone().count().cast(DataType::Int64)),
@@ -30,11 +39,14 @@ pub fn plan(scope: Option<Scope>, rule: &ColumnRule, input: &ColumnInput) -> Res
     }
     let limits = rule.limits;
     let across_partitions = elsewhere.is_some();
-    let evidence = match (&elsewhere, &key_set) {
+    let repeated = match (&key_set, &distinct_set) {
+        (Some(set), _) => Some(set.repeated(value.clone())),
+        (None, Some(set)) => Some(set.repeated(value.clone())),
+        (None, None) => None,
+    };
+    let evidence = match (&elsewhere, repeated) {
         // The pass marked the repeated keys: the sample groups their few rows, not every key.
-        (None, Some(set)) => {
-            Evidence::Duplicates { keys: vec![value.clone()], present: present.and(set.repeated(value.clone())) }
-        }
+        (None, Some(repeated)) => Evidence::Duplicates { keys: vec![value.clone()], present: present.and(repeated) },
         (None, None) => Evidence::Duplicates { keys: vec![value.clone()], present },
         // On partitioned data the sample shows values that also occur in other partitions.
         (Some(predicate), _) => Evidence::Where { failing: predicate.clone(), value: value.clone() },
