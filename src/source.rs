@@ -108,6 +108,9 @@ pub struct Dataset {
     /// Parquet footers by file, each read once and shared by clones: the engine asks them for row
     /// counts (engine choice, reported rows, anomaly history, sample locations) and statistics.
     pub footers: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, FileMetadataRef>>>,
+    /// Data records of each CSV file (header and blank lines aside), counted by the structure
+    /// check that reads every record anyway: sample locations need no count of their own.
+    pub csv_records: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, u64>>>,
 }
 
 /// Types of undeclared CSV columns are first inferred from this many rows; if a later value
@@ -296,9 +299,7 @@ impl Dataset {
         partition_key: Option<&str>,
     ) -> Result<Dataset, DataError> {
         let (format, files) = discover(path, declared)?;
-        if format == Format::Csv {
-            validate_csv_structure(&files, &csv)?;
-        }
+        let records = if format == Format::Csv { validate_csv_structure(&files, &csv)? } else { Vec::new() };
         let mut dataset = Dataset {
             display,
             format,
@@ -310,6 +311,7 @@ impl Dataset {
             candidate: None,
             infer_rows: Some(INFER_ROWS),
             footers: Default::default(),
+            csv_records: Arc::new(std::sync::Mutex::new(records.into_iter().collect())),
         };
         if let Some(key) = partition_key {
             let mut by_value: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
@@ -350,7 +352,8 @@ impl Dataset {
             ));
         }
         if self.format == Format::Csv {
-            validate_csv_structure(&files, &self.csv)?;
+            let records = validate_csv_structure(&files, &self.csv)?;
+            self.csv_records.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(records);
         }
         let mut parts: Vec<(String, Vec<PathBuf>)> = std::mem::take(&mut self.partitions)
             .into_iter()
@@ -654,17 +657,22 @@ impl Dataset {
 }
 
 /// Polars fills a short CSV row with nulls; the spec calls any ragged row malformed, and an
-/// invalid UTF-8 byte too. One streaming pass over the raw records finds both, with the line.
-pub fn validate_csv_structure(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataError> {
+/// invalid UTF-8 byte too. One streaming pass over the raw records finds both, with the line,
+/// and counts each file's data records.
+pub fn validate_csv_structure(files: &[PathBuf], csv: &CsvOptions) -> Result<Vec<(PathBuf, u64)>, DataError> {
     // Files are independent: check them on all cores, and report the first bad one in path order.
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(files.len().max(1));
     let chunk = files.len().div_ceil(workers).max(1);
-    let results: Vec<Result<(), DataError>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<(PathBuf, u64)>, DataError>> = std::thread::scope(|scope| {
         let handles: Vec<_> =
             files.chunks(chunk).map(|part| scope.spawn(move || validate_csv_files(part, csv))).collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(DataError::new("", "CSV check failed")))).collect()
     });
-    results.into_iter().collect()
+    let mut counts = Vec::new();
+    for result in results {
+        counts.extend(result?);
+    }
+    Ok(counts)
 }
 
 /// The 1-based line of the record starting at byte `offset` of `file`: one more than the `\n`
@@ -690,7 +698,8 @@ fn local_copy(file: &Path) -> Result<(PathBuf, Option<crate::output::Scratch>), 
     Ok((copy.path().to_path_buf(), Some(copy)))
 }
 
-fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataError> {
+fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<Vec<(PathBuf, u64)>, DataError> {
+    let mut counts = Vec::new();
     for f in files {
         // An object's bytes are checked from a local copy; errors still name the URL.
         let (local, _copy) = local_copy(f)?;
@@ -705,6 +714,7 @@ fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataErr
             .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
         let mut record = ::csv::ByteRecord::new();
         let mut expected: Option<usize> = None;
+        let mut records = 0u64;
         loop {
             match reader.read_byte_record(&mut record) {
                 Ok(false) => break,
@@ -717,6 +727,7 @@ fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataErr
             if record.len() == 1 && record.get(0).is_some_and(|v| v.is_empty()) {
                 continue; // a blank line
             }
+            records += 1;
             match expected {
                 None => expected = Some(record.len()),
                 Some(n) if n != record.len() => {
@@ -739,8 +750,9 @@ fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<(), DataErr
                 ));
             }
         }
+        counts.push((f.clone(), records.saturating_sub(u64::from(csv.header))));
     }
-    Ok(())
+    Ok(counts)
 }
 
 /// Reads exactly the footer: its length from the last 8 bytes, then the footer itself — of a

@@ -335,7 +335,7 @@ fn evaluate(
     let rows =
         if rows_from_pass { pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64 } else { dataset.parquet_rows(&files)? };
     let row_rules = row_rules(&pending);
-    let locator = Locator::new(dataset, &files);
+    let locator = Locator::new(dataset, &files, Some(rows));
     let reports = conclude(
         pending,
         pass,
@@ -437,7 +437,7 @@ fn evaluate_all(
     let elapsed = started.elapsed().as_millis() as u64;
 
     // One locator for all partitions: the union's row numbers run through every file.
-    let locator = Locator::new(dataset, &ordered_files);
+    let locator = Locator::new(dataset, &ordered_files, None);
     let mut results = Vec::new();
     for (p, pending) in dataset.partitions.iter().zip(plans) {
         let row = (0..df.height())

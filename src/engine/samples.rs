@@ -21,17 +21,33 @@ pub struct Locator<'a> {
     pub(super) files: &'a [PathBuf],
     /// Rows of each file, counted on first use (footers for Parquet).
     pub(super) counts: std::cell::OnceCell<Vec<u64>>,
+    /// The rows the pass read from `files`, if known: CSV record counts from the structure check
+    /// are used only when they add up to it.
+    pub(super) rows: Option<u64>,
 }
 
 impl<'a> Locator<'a> {
-    pub(super) fn new(dataset: &'a Dataset, files: &'a [PathBuf]) -> Locator<'a> {
-        Locator { dataset, files, counts: std::cell::OnceCell::new() }
+    pub(super) fn new(dataset: &'a Dataset, files: &'a [PathBuf], rows: Option<u64>) -> Locator<'a> {
+        Locator { dataset, files, counts: std::cell::OnceCell::new(), rows }
+    }
+
+    /// Each CSV file's records as the structure check counted them, when they add up to the
+    /// pass's rows (else the files are counted again, by Polars).
+    fn counted_records(&self) -> Option<Vec<u64>> {
+        if self.dataset.format != Format::Csv {
+            return None;
+        }
+        let known = self.dataset.csv_records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let counts: Vec<u64> = self.files.iter().map(|f| known.get(f).copied()).collect::<Option<_>>()?;
+        (Some(counts.iter().sum::<u64>()) == self.rows).then_some(counts)
     }
 
     pub(super) fn locate(&self, row: u64) -> Result<Value, DataError> {
         if self.counts.get().is_none() {
             let counts = if self.files.len() == 1 {
                 vec![u64::MAX]
+            } else if let Some(counts) = self.counted_records() {
+                counts
             } else {
                 self.files
                     .iter()
