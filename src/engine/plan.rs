@@ -15,6 +15,12 @@ pub(super) struct Pending {
     pub(super) state: State,
     /// What the main pass gathers for this check's samples (see [`gather_samples_in_pass`]).
     pub(super) gathered_by: Option<Arc<SampleCollector>>,
+    /// The check passes with some failing rows (`max_failures` or `max_failure_rate` above 0).
+    pub(super) tolerates_failures: bool,
+}
+
+fn tolerates(limits: &crate::contract::Limits) -> bool {
+    limits.max_failures.is_some_and(|n| n > 0) || limits.max_failure_rate.is_some_and(|r| r > 0.0)
 }
 
 pub(super) enum State {
@@ -68,6 +74,7 @@ pub(super) fn plan_checks(
                 line: rule.pos.line,
                 state,
                 gathered_by: None,
+                tolerates_failures: tolerates(&rule.limits),
             });
         }
     }
@@ -100,6 +107,7 @@ pub(super) fn plan_checks(
             line: check.pos.line,
             state,
             gathered_by: None,
+            tolerates_failures: tolerates(&check.limits),
         });
     }
     pending
@@ -119,11 +127,16 @@ pub(super) fn lay_out(pending: &[Pending]) -> Vec<Expr> {
 }
 
 /// Has the main pass gather the failing rows of every check that counts a `Where` predicate
-/// (its `failures` slot is that count), so its samples need no extra pass when it fails. The
-/// gathering rides on the count itself: the predicate is still evaluated once. `row` is the
+/// (its `failures` slot is that count) and tolerates none, so its samples need no extra pass
+/// when it fails. The gathering rides on the count itself: the predicate is still evaluated
+/// once. A check that tolerates failures usually passes with some failing rows, so gathering
+/// would cost it on every good day; when it does fail, the extra pass samples it. `row` is the
 /// row-number column of the pass.
 pub(super) fn gather_samples_in_pass(pending: &mut [Pending], row: &Expr) {
     for p in pending.iter_mut() {
+        if p.tolerates_failures {
+            continue;
+        }
         let State::Planned { planned } = &mut p.state else { continue };
         let Some(Evidence::Where { failing, value }) = &planned.evidence else { continue };
         let counted = rules::count_where(failing.clone());
@@ -228,5 +241,6 @@ pub(super) fn schema_check(
             details: None,
         }),
         gathered_by: None,
+        tolerates_failures: false,
     }
 }
