@@ -78,24 +78,41 @@ fn sink_atomically(lf: LazyFrame, dir: &Path, name: &str) -> Result<PathBuf, Dat
     Ok(target)
 }
 
-/// Writes the split; returns what was written, for the report.
+/// Writes the split; returns what was written, for the report. Each rule's per-row flag is
+/// computed once over every row (a flag may look across rows, as `unique` does); the list of
+/// broken rules is built only for the quarantined rows, and the clean side needs no list at all.
 pub fn split(lf: &LazyFrame, rules: &[(String, Expr)], stem: &str, targets: &Targets) -> Result<Value, DataError> {
     let none = lit(NULL).cast(DataType::String);
-    let mut flags: Vec<Expr> =
-        rules.iter().map(|(id, failing)| when(failing.clone()).then(lit(id.clone())).otherwise(none.clone())).collect();
-    if flags.is_empty() {
-        flags.push(none);
-    }
-    let failed = concat_list(flags).map_err(|e| DataError::new(stem, e.to_string()))?.list().drop_nulls();
-    let flagged = lf.clone().with_column(failed.alias(FAILED_RULES));
-    let broken = col(FAILED_RULES).list().len().gt(lit(0));
+    let flag = |i: usize| format!("__tollgate_broke{i}");
+    let flag_columns: Vec<String> = (0..rules.len()).map(flag).collect();
+    let flags: Vec<Expr> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, (_, failing))| failing.clone().fill_null(lit(false)).alias(flag(i)))
+        .collect();
+    let flagged = lf.clone().with_columns(flags);
+    let broken = flag_columns.iter().map(|c| col(c.as_str())).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
     let mut out = serde_json::Map::new();
     if let Some(dir) = targets.quarantine {
-        let (path, rows) = write_atomically(flagged.clone().filter(broken.clone()), dir, &file_name(stem))?;
+        let mut names: Vec<Expr> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| when(col(flag(i))).then(lit(id.clone())).otherwise(none.clone()))
+            .collect();
+        if names.is_empty() {
+            names.push(none.clone());
+        }
+        let failed = concat_list(names).map_err(|e| DataError::new(stem, e.to_string()))?.list().drop_nulls();
+        let quarantined = flagged
+            .clone()
+            .filter(broken.clone())
+            .with_column(failed.alias(FAILED_RULES))
+            .drop(cols(flag_columns.clone()));
+        let (path, rows) = write_atomically(quarantined, dir, &file_name(stem))?;
         out.insert("quarantine".into(), json!({"path": path.to_string_lossy(), "rows": rows}));
     }
     if let Some(dir) = targets.clean {
-        let clean = flagged.filter(broken.not()).drop(cols([FAILED_RULES]));
+        let clean = flagged.filter(broken.not()).drop(cols(flag_columns));
         let (path, rows) = write_atomically(clean, dir, &file_name(stem))?;
         out.insert("clean".into(), json!({"path": path.to_string_lossy(), "rows": rows}));
     }
