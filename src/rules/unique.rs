@@ -44,15 +44,22 @@ pub fn plan(scope: Option<Scope>, rule: &ColumnRule, input: &ColumnInput, pass: 
         (None, Some(set)) => Some(set.repeated(value.clone())),
         (None, None) => None,
     };
-    let evidence = match (&elsewhere, repeated) {
+    let evidence = match (&elsewhere, repeated.clone()) {
         // The pass marked the repeated keys: the sample groups their few rows, not every key.
-        (None, Some(repeated)) => Evidence::Duplicates { keys: vec![value.clone()], present: present.and(repeated) },
-        (None, None) => Evidence::Duplicates { keys: vec![value.clone()], present },
+        (None, Some(repeated)) => {
+            Evidence::Duplicates { keys: vec![value.clone()], present: present.clone().and(repeated) }
+        }
+        (None, None) => Evidence::Duplicates { keys: vec![value.clone()], present: present.clone() },
         // On partitioned data the sample shows values that also occur in other partitions.
         (Some(predicate), _) => Evidence::Where { failing: predicate.clone(), value: value.clone() },
     };
     // Every occurrence of a repeated value is suspect: which copy is the bad one is not knowable.
-    let mut row_failure = value.clone().is_not_null().and(value.clone().is_duplicated());
+    // The set the pass filled knows the repeated values, so quarantine looks them up instead of
+    // running a window over every key.
+    let mut row_failure = match repeated {
+        Some(repeated) => present.and(repeated),
+        None => value.clone().is_not_null().and(value.clone().is_duplicated()),
+    };
     if let Some(predicate) = &elsewhere {
         row_failure = row_failure.or(predicate.clone());
     }
