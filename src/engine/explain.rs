@@ -156,36 +156,9 @@ fn explain_one(
     partition: Option<&Partition>,
     options: &Options,
 ) -> Result<Explained, DataError> {
-    let files: Vec<PathBuf> = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
-    let typed = typed_columns(contract, dataset);
-    let mut lf = dataset.scan(&files, &typed)?;
-    if let Some(p) = partition {
-        lf = lf.with_column(dataset.partition_literal(p));
-    }
-    let schema = schema_of(&lf, &files)?;
     let elsewhere = if partition.is_some() { Elsewhere::StandIn } else { Elsewhere::None };
-    let gathered = gather(
-        contract,
-        dataset,
-        partition,
-        options,
-        None,
-        schema.clone(),
-        &elsewhere,
-        &typed,
-        Some(&files),
-        Depth::Explain,
-    )?;
-    let mut pending = plan_checks(contract, dataset, partition, &gathered, Pass::Single, options.now);
-    if options.sample > 0 {
-        gather_samples_in_pass(&mut pending, &col(ROW_INDEX));
-    }
-
-    let mut aggregates = lay_out(&pending);
-    aggregates.extend(parse_guards(contract, dataset, &schema));
-    if dataset.format == Format::Csv {
-        aggregates.push(len().cast(DataType::Int64).alias(ROWS_COLUMN));
-    }
+    let SinglePass { files, schema, gathered, pending, aggregates, .. } =
+        plan_single_pass(contract, dataset, partition, options, None, &elsewhere, Depth::Explain)?;
     let engine = if aggregates.is_empty() {
         "none"
     } else {

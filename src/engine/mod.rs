@@ -266,6 +266,63 @@ fn result_report(
     }
 }
 
+/// One partition's (or the whole dataset's) single pass, planned: `evaluate` runs it, `explain`
+/// shows it, so what is shown is what runs.
+struct SinglePass {
+    /// The files the pass reads, and their scan (the partition key added as a column).
+    files: Vec<PathBuf>,
+    lf: LazyFrame,
+    schema: Schema,
+    gathered: Gathered,
+    pending: Vec<Pending>,
+    /// Every aggregate of the pass: the checks' slots, CSV parse guards, and for CSV the rows.
+    aggregates: Vec<Expr>,
+}
+
+fn plan_single_pass(
+    contract: &Contract,
+    dataset: &Dataset,
+    partition: Option<&Partition>,
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+    elsewhere: &Elsewhere,
+    depth: Depth,
+) -> Result<SinglePass, DataError> {
+    let files: Vec<PathBuf> = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
+    let typed = typed_columns(contract, dataset);
+    let mut lf = dataset.scan(&files, &typed)?;
+    if let Some(p) = partition {
+        lf = lf.with_column(dataset.partition_literal(p));
+    }
+    // Row counts, anomalies and partition gaps come from footers and folder names: a run of a
+    // contract of only those never asks Polars for the schema, let alone the data.
+    let metadata_only = contract.schema.is_none()
+        && contract.checks.iter().all(|c| {
+            matches!(
+                c.kind,
+                CheckKind::RowCount { .. } | CheckKind::RowCountAnomaly { .. } | CheckKind::MissingPartitions { .. }
+            )
+        });
+    let schema = if metadata_only && dataset.format == Format::Parquet && depth == Depth::Run {
+        Schema::default()
+    } else {
+        schema_of(&lf, &files)?
+    };
+    let gathered =
+        gather(contract, dataset, partition, options, store, schema.clone(), elsewhere, &typed, Some(&files), depth)?;
+    let mut pending = plan_checks(contract, dataset, partition, &gathered, Pass::Single, options.now);
+    if options.sample > 0 {
+        gather_samples_in_pass(&mut pending, &col(ROW_INDEX));
+    }
+    // The single pass: every aggregate of every check in one select.
+    let mut aggregates = lay_out(&pending);
+    aggregates.extend(parse_guards(contract, dataset, &schema));
+    if dataset.format == Format::Csv {
+        aggregates.push(len().cast(DataType::Int64).alias(ROWS_COLUMN));
+    }
+    Ok(SinglePass { files, lf, schema, gathered, pending, aggregates })
+}
+
 /// One partition (or the whole unpartitioned dataset) in one pass.
 fn evaluate(
     contract: &Contract,
@@ -276,55 +333,17 @@ fn evaluate(
     shared: Option<&SharedKeys>,
 ) -> Result<ResultReport, DataError> {
     let started = Instant::now();
-    let files: Vec<PathBuf> = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
-    let typed = typed_columns(contract, dataset);
-    let mut lf = dataset.scan(&files, &typed)?;
-    if let Some(p) = partition {
-        lf = lf.with_column(dataset.partition_literal(p));
-    }
-    // Row counts, anomalies and partition gaps come from footers and folder names: a contract of
-    // only those never asks Polars for the schema, let alone the data.
-    let metadata_only = contract.schema.is_none()
-        && contract.checks.iter().all(|c| {
-            matches!(
-                c.kind,
-                CheckKind::RowCount { .. } | CheckKind::RowCountAnomaly { .. } | CheckKind::MissingPartitions { .. }
-            )
-        });
-    let schema =
-        if metadata_only && dataset.format == Format::Parquet { Schema::default() } else { schema_of(&lf, &files)? };
     let elsewhere = match (partition, shared) {
         (Some(_), Some(shared)) => Elsewhere::Shared(shared),
         (Some(p), None) => Elsewhere::KeysOf(p),
         (None, _) => Elsewhere::None,
     };
-    let gathered = gather(
-        contract,
-        dataset,
-        partition,
-        options,
-        store,
-        schema.clone(),
-        &elsewhere,
-        &typed,
-        Some(&files),
-        Depth::Run,
-    )?;
-    let mut pending = plan_checks(contract, dataset, partition, &gathered, Pass::Single, options.now);
-    if options.sample > 0 {
-        gather_samples_in_pass(&mut pending, &col(ROW_INDEX));
-    }
+    let SinglePass { files, lf, pending, aggregates, .. } =
+        plan_single_pass(contract, dataset, partition, options, store, &elsewhere, Depth::Run)?;
     let indexed = lf.clone().with_row_index(ROW_INDEX, None);
     // Row numbers are only read when the pass gathers samples.
     let scanned = if pending.iter().any(|p| p.gathered_by.is_some()) { indexed.clone() } else { lf.clone() };
-
-    // The single pass: every aggregate of every check in one select.
-    let mut aggregates = lay_out(&pending);
-    aggregates.extend(parse_guards(contract, dataset, &schema));
     let rows_from_pass = dataset.format == Format::Csv;
-    if rows_from_pass {
-        aggregates.push(len().cast(DataType::Int64).alias(ROWS_COLUMN));
-    }
     let df = if aggregates.is_empty() {
         None
     } else {

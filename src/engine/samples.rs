@@ -99,8 +99,10 @@ impl SampleCollector {
     pub(super) fn gather(failing: Expr, value: Expr, row: Expr) -> (Expr, std::sync::Arc<SampleCollector>) {
         let collector = std::sync::Arc::new(SampleCollector { state: Default::default() });
         let gathering = std::sync::Arc::clone(&collector);
+        // One struct input: a UDF of one column streams where one of several may not.
         let udf = move |columns: &mut [Column]| -> PolarsResult<Column> {
-            let flags = columns[0].bool()?.clone();
+            let fields = columns[0].struct_()?.fields_as_series();
+            let flags = fields[0].bool()?.clone();
             let failing = flags.fill_null_with_values(false)?;
             let n = failing.sum().unwrap_or(0) as usize;
             if n > 0 {
@@ -109,16 +111,17 @@ impl SampleCollector {
                     if state.count + n > COLLECTED_ROWS {
                         *state = Collected { overflowed: true, ..Default::default() };
                     } else {
-                        state.values.push(columns[1].as_materialized_series().filter(&failing)?);
-                        state.rows.push(columns[2].as_materialized_series().filter(&failing)?);
+                        state.values.push(fields[1].filter(&failing)?);
+                        state.rows.push(fields[2].filter(&failing)?);
                         state.count += n;
                     }
                 }
             }
-            Ok(columns[0].clone())
+            Ok(flags.with_name(columns[0].name().clone()).into_column())
         };
         let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Boolean));
-        let expr = crate::rules::named_udf(failing.map_many(udf, &[value, row], field), "samples.gather");
+        let input = as_struct(vec![failing.alias("failing"), value.alias("value"), row.alias("row")]);
+        let expr = crate::rules::named_udf(input.map_many(udf, &[], field), "samples.gather");
         (expr, collector)
     }
 
@@ -280,4 +283,43 @@ pub(super) fn duplicate_samples(
         .agg([len().alias("n"), col(ROW_INDEX).min().alias("first")])
         .filter(col("n").gt(lit(1)));
     top_samples(grouped, keys.len(), limit, dataset, files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_count_gathers_its_failing_rows_in_either_engine() {
+        let values: Vec<Option<i64>> = (0..100).map(|i| if i % 10 == 3 { None } else { Some(i % 7) }).collect();
+        for engine in [Engine::InMemory, Engine::Streaming] {
+            let parts: Vec<LazyFrame> = values.chunks(9).map(|c| df!("v" => c.to_vec()).unwrap().lazy()).collect();
+            let lf = concat(parts, UnionArgs::default()).unwrap().with_row_index(ROW_INDEX, None);
+            let failing = col("v").gt(lit(4));
+            let (gathering, collector) = SampleCollector::gather(failing, col("v"), col(ROW_INDEX));
+            let df =
+                lf.select([crate::rules::count_where(gathering)]).collect_with_engine(engine).unwrap().unwrap_single();
+            let failures = df.columns()[0].get(0).unwrap().extract::<u64>().unwrap();
+            let expected: Vec<(i64, u64)> = values
+                .iter()
+                .enumerate()
+                .filter_map(|(row, v)| v.filter(|v| *v > 4).map(|v| (v, row as u64)))
+                .collect();
+            assert_eq!(failures, expected.len() as u64);
+            let rows = collector.rows(failures).expect("every failing row gathered");
+            let mut got: Vec<(i64, u64)> = rows
+                .column("k0")
+                .unwrap()
+                .i64()
+                .unwrap()
+                .iter()
+                .zip(rows.column(ROW_INDEX).unwrap().cast(&DataType::UInt64).unwrap().u64().unwrap().iter())
+                .map(|(v, r)| (v.unwrap(), r.unwrap()))
+                .collect();
+            got.sort_by_key(|(_, row)| *row);
+            assert_eq!(got, expected, "{engine:?}");
+            // A count that disagrees is not trusted.
+            assert!(collector.rows(failures + 1).is_none());
+        }
+    }
 }
