@@ -212,7 +212,11 @@ fn explain_one(
                     }
                     Some(Evidence::Known(_)) | None => {}
                 }
+                let gathered = p.gathered_by.is_some();
                 plan.samples = planned.evidence.as_ref().map(|e| match e {
+                    Evidence::Where { .. } if gathered => {
+                        "the most frequent failing values, gathered in the main pass (up to 1M rows; past that, one pass after it)"
+                    }
                     Evidence::Where { .. } => "the most frequent failing values, in one pass after the main pass",
                     Evidence::Duplicates { .. } => "the most repeated keys, in one pass after the main pass",
                     Evidence::Known(_) => "gathered before the pass",
