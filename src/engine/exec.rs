@@ -1,8 +1,11 @@
 //! Running a pass on Polars: the engine choice (streaming or in memory) and pinning a failure
 //! on the file that cannot be read.
 
-#[allow(unused_imports)]
-use super::*;
+use crate::contract::Format;
+use crate::rules::{Planned, Slot, SlotValues};
+use crate::source::{parquet_rows, DataError, DataErrorKind, Dataset};
+use polars::prelude::*;
+use std::path::{Path, PathBuf};
 
 /// Up to this many rows a query that needs a hash set may run in memory, at a peak of roughly
 /// 120 bytes per row for a 10-column contract.

@@ -4,8 +4,17 @@
 
 use serde::Serialize;
 
-#[allow(unused_imports)]
-use super::*;
+use super::exec::{counts_distinct, engine_for};
+use super::plan::State;
+use super::prefetch::{Depth, Elsewhere, Gathered};
+use super::Options;
+use super::{chosen_partitions, open_dataset, plan_single_pass, SinglePass};
+use crate::contract::{CheckKind, Contract, Format, RuleKind, Scope};
+use crate::rules;
+use crate::rules::Evidence;
+use crate::source::{DataError, Dataset, Partition};
+use polars::prelude::*;
+use std::path::PathBuf;
 
 /// The plan for one checked partition (or the whole dataset).
 #[derive(Debug, Serialize)]

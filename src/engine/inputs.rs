@@ -1,8 +1,14 @@
 //! The columns as the rules see them: typed CSV text parsed, categoricals as text, the
 //! compound keys of multi-column checks.
 
-#[allow(unused_imports)]
-use super::*;
+use crate::contract::{CheckKind, Contract, Format};
+use crate::rules::ColumnInput;
+use crate::source::{DataError, Dataset};
+use crate::types::DeclaredTypeExt;
+use crate::types::{family, DeclaredType, Family};
+use polars::prelude::*;
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 /// The column as the rules see it: typed CSV text parsed, categoricals as text; decimals stay exact.
 pub(super) fn column_input(

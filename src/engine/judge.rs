@@ -1,8 +1,17 @@
 //! Judging: each check's aggregates read back into a verdict, then one gathering of samples for
 //! the checks that failed.
 
-#[allow(unused_imports)]
-use super::*;
+use super::empty_report;
+use super::exec::PassRow;
+use super::plan::{Pending, State};
+use super::samples::{Locator, SampleRow, Wanted};
+use super::Options;
+use crate::contract::Severity;
+use crate::report::{CheckReport, Status};
+use crate::rules::{Evidence, Facts, Measured};
+use crate::source::DataError;
+use serde_json::Value;
+use std::collections::HashMap;
 
 /// Judges every check from the pass's values; fetches samples only for checks that did not hold.
 pub(super) fn conclude(

@@ -9,29 +9,25 @@ mod plan;
 mod prefetch;
 mod samples;
 
-use crate::checks::{self, CheckContext, Planning};
-use crate::contract::diagnostic::{missing_column, nearest_name};
-use crate::contract::{CheckKind, Contract, Format, RuleKind, Scope, Severity};
+use crate::contract::{CheckKind, Contract, Format, Severity};
 use crate::history::HistoryStore;
 use crate::report::{CheckReport, ResultReport, Status};
-use crate::rules::key_set::KeySet;
-use crate::rules::{self, ColumnInput, Evidence, Facts, Measured, Pass, Planned, Slot, SlotValues};
-use crate::source::{normalize, parquet_rows, DataError, DataErrorKind, Dataset, Partition};
-use crate::types::{family, DeclaredType, DeclaredTypeExt, Family};
+use crate::rules::Pass;
+use crate::source::{normalize, DataError, Dataset, Partition};
 use polars::prelude::*;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use exec::*;
+use exec::{collect, collect_on, counts_distinct, engine_for, PassRow, ROWS_COLUMN};
 pub use explain::{explain, CheckPlan, Explained, PassSlot, CONSTRUCTS};
 pub use inputs::compound_key;
-use inputs::*;
-use judge::*;
-use plan::*;
-use prefetch::*;
-use samples::*;
+use inputs::{inputs_for, parse_guards, schema_of, typed_columns, PARTITION_TAG};
+use judge::conclude;
+use plan::{gather_samples_in_pass, lay_out, plan_checks, slot_columns, Pending};
+use prefetch::{gather, keys_across_partitions, shared_keys_of, Depth, Elsewhere, Gathered, SharedKeys};
+use samples::{row_rules, samples_of, ROW_INDEX};
 pub use samples::{Locator, SampleRow};
 
 pub struct Options {

@@ -1,8 +1,18 @@
 //! Planning: every check of the contract compiled to named aggregates of one pass (or decided
 //! without data), from the columns and what was read before planning.
 
-#[allow(unused_imports)]
-use super::*;
+use super::exec::slot_column;
+use super::prefetch::Gathered;
+use super::samples::SampleCollector;
+use crate::checks::{CheckContext, Planning};
+use crate::contract::diagnostic::{missing_column, nearest_name};
+use crate::contract::{Contract, RuleKind, Severity};
+use crate::rules::{Evidence, Measured, Pass, Planned};
+use crate::source::{Dataset, Partition};
+use crate::{checks, rules};
+use polars::prelude::*;
+use serde_json::Value;
+use std::path::PathBuf;
 
 /// One check between planning and reporting.
 pub(super) struct Pending {

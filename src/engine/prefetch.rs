@@ -2,8 +2,21 @@
 //! partitions' row counts and metrics, keys of other partitions and of referenced datasets,
 //! schema drift, the history store.
 
-#[allow(unused_imports)]
-use super::*;
+use super::exec::{collect, collect_on, first_i64, slot_column, PassRow, ROWS_COLUMN};
+use super::inputs::{compound_key, inputs_for, PARTITION_TAG};
+use super::{history_label, Options};
+use crate::contract::{CheckKind, Contract, Format, RuleKind, Scope};
+use crate::history::HistoryStore;
+use crate::rules::key_set::KeySet;
+use crate::rules::{ColumnInput, Facts, Pass, Slot};
+use crate::source::normalize;
+use crate::source::{DataError, Dataset, Partition};
+use crate::types::DeclaredType;
+use crate::types::DeclaredTypeExt;
+use crate::{checks, rules};
+use polars::prelude::*;
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 /// Earlier values of every `anomaly` check's metric, by check id, oldest first. The earlier
 /// partitions (at most the largest `window` of them) are measured in one grouped pass over the

@@ -1,7 +1,14 @@
 //! Samples of failing values, with the file and row of their first occurrence.
 
-#[allow(unused_imports)]
-use super::*;
+use super::exec::{collect, collect_on};
+use super::plan::{Pending, State};
+use crate::contract::Format;
+use crate::rules::Evidence;
+use crate::source::normalize;
+use crate::source::{DataError, Dataset};
+use polars::prelude::*;
+use serde_json::Value;
+use std::path::PathBuf;
 
 /// The row-number column of sample queries, to locate a value's first occurrence.
 pub(super) const ROW_INDEX: &str = "__tollgate_row";
