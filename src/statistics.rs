@@ -40,24 +40,34 @@ pub fn contradicting_file(dataset: &Dataset, files: &[PathBuf]) -> Option<Contra
     for file in files {
         let single = std::slice::from_ref(file);
         let Ok(columns) = dataset.parquet_schema(file) else { continue };
-        for (name, dtype) in columns {
-            let Some(stats) = column_stats(dataset, single, &name, &dtype) else { continue };
-            let value = col(name.as_str()).to_physical().cast(DataType::Int64);
-            let stated =
-                (stats.on_extremes(value.clone().min()).flatten(), stats.on_extremes(value.clone().max()).flatten());
-            let (Some(low), Some(high)) = stated else { continue };
-            let decoded = dataset
-                .scan(single, &[])
-                .ok()
-                .and_then(|lf| lf.select([value.clone().min().alias("min"), value.max().alias("max")]).collect().ok());
-            let found = |df: &DataFrame, c: &str| df.column(c).ok()?.get(0).ok()?.extract::<i64>();
-            let (min, max) = match &decoded {
-                Some(df) => (found(df, "min"), found(df, "max")),
-                // Pages that do not even decode contradict the footer too.
-                None => (None, None),
-            };
-            let inside = matches!((min, max), (Some(a), Some(b)) if a >= low && b <= high);
-            if !inside {
+        // The footer's range of each integer-like column with statistics, then one query decoding
+        // all of their minima and maxima.
+        let stated: Vec<(String, Expr, i64, i64)> = columns
+            .into_iter()
+            .filter_map(|(name, dtype)| {
+                let stats = column_stats(dataset, single, &name, &dtype)?;
+                let value = col(name.as_str()).to_physical().cast(DataType::Int64);
+                let low = stats.on_extremes(value.clone().min()).flatten()?;
+                let high = stats.on_extremes(value.clone().max()).flatten()?;
+                Some((name, value, low, high))
+            })
+            .collect();
+        if stated.is_empty() {
+            continue;
+        }
+        let aggregates: Vec<Expr> = stated
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, value, _, _))| {
+                [value.clone().min().alias(format!("min{i}")), value.clone().max().alias(format!("max{i}"))]
+            })
+            .collect();
+        // Pages that do not even decode contradict the footer too.
+        let decoded = dataset.scan(single, &[]).ok().and_then(|lf| lf.select(aggregates).collect().ok());
+        let found = |c: String| decoded.as_ref()?.column(&c).ok()?.get(0).ok()?.extract::<i64>();
+        for (i, (name, _, low, high)) in stated.into_iter().enumerate() {
+            let (min, max) = (found(format!("min{i}")), found(format!("max{i}")));
+            if !matches!((min, max), (Some(a), Some(b)) if a >= low && b <= high) {
                 return Some(Contradiction {
                     file: file.clone(),
                     column: name,

@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use super::exec::{counts_distinct, engine_for};
 use super::plan::State;
-use super::prefetch::{Depth, Elsewhere, Gathered};
+use super::prefetch::{keys_across_partitions, Depth, Elsewhere, Gathered};
 use super::Options;
 use super::{chosen_partitions, open_dataset, plan_single_pass, SinglePass};
-use crate::contract::{CheckKind, Contract, Format, RuleKind, Scope};
+use crate::contract::{CheckKind, Contract, Format};
 use crate::rules;
 use crate::rules::Evidence;
 use crate::source::{DataError, Dataset, Partition};
@@ -320,13 +320,6 @@ fn before_the_pass(
             CheckKind::References { dataset: other, key, .. } => {
                 out.push(format!("`{id}`: the distinct values of `{key}` in {other}, in one scan of it"))
             }
-            CheckKind::Unique { columns, scope } if partition.is_some() && !matches!(scope, Some(Scope::Partition)) => {
-                out.push(format!(
-                    "`{id}`: the keys ({}) of the {} other partition(s), in one streaming pass",
-                    columns.join(", "),
-                    dataset.partitions.len().saturating_sub(1)
-                ))
-            }
             CheckKind::Reconcile { group, with, .. } => {
                 if !reconciled_groups.contains(group) {
                     reconciled_groups.push(group.clone());
@@ -350,17 +343,12 @@ fn before_the_pass(
             | CheckKind::WhereNot { .. } => {}
         }
     }
-    for column in contract.columns() {
-        let across = column
-            .rules
-            .iter()
-            .any(|r| matches!(&r.kind, RuleKind::Unique { scope } if !matches!(scope, Some(Scope::Partition))));
-        if across && partition.is_some() {
+    if partition.is_some() {
+        let others = dataset.partitions.len().saturating_sub(1);
+        for key in keys_across_partitions(contract) {
             out.push(format!(
-                "`{}.unique`: the values of `{}` in the {} other partition(s), in one streaming pass",
-                column.name,
-                column.name,
-                dataset.partitions.len().saturating_sub(1)
+                "the keys ({}) of the {others} other partition(s), for `unique` across partitions, in one streaming pass",
+                key.join(", ")
             ));
         }
     }

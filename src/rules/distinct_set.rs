@@ -238,39 +238,39 @@ impl DistinctSet {
 
     /// Per row: its value is among the repeated ones; null for a null value.
     fn repeated_rows(&self, series: &Series) -> PolarsResult<BooleanChunked> {
-        let mut found: Vec<Option<bool>> = vec![None; series.len()];
-        match self.kind {
-            KeyKind::Bytes => {
-                let keys = byte_keys(series)?;
-                for (shard, rows) in rows_by_shard(&keys, hash_of).into_iter().enumerate() {
-                    if rows.is_empty() {
-                        continue;
-                    }
-                    let guard = self.lock(shard);
-                    for (row, h) in rows {
-                        let Some(value) = keys[row] else { continue };
-                        let same = |&(other, start, end): &(u64, usize, usize)| {
-                            other == h && &guard.arena[start..end] == value
-                        };
-                        found[row] = Some(guard.repeated_bytes.find(h, same).is_some());
-                    }
-                }
+        Ok(match self.kind {
+            KeyKind::Bytes => self.look_up(&byte_keys(series)?, |shard, h, value| {
+                shard
+                    .repeated_bytes
+                    .find(h, |&(other, start, end)| other == h && &shard.arena[start..end] == value)
+                    .is_some()
+            }),
+            KeyKind::Numbers => self.look_up(&number_keys(series)?, |shard, h, key| {
+                shard.repeated_numbers.find(h, |&k| k == key).is_some()
+            }),
+        })
+    }
+
+    /// Per row: `found` of its value in its shard (each shard locked once per batch); null for
+    /// a null value.
+    fn look_up<K: Copy + std::hash::Hash>(
+        &self,
+        keys: &[Option<K>],
+        found: impl Fn(&Shard, u64, K) -> bool,
+    ) -> BooleanChunked {
+        let mut out: Vec<Option<bool>> = vec![None; keys.len()];
+        for (shard, rows) in rows_by_shard(keys, hash_of).into_iter().enumerate() {
+            if rows.is_empty() {
+                continue;
             }
-            KeyKind::Numbers => {
-                let keys = number_keys(series)?;
-                for (shard, rows) in rows_by_shard(&keys, hash_of).into_iter().enumerate() {
-                    if rows.is_empty() {
-                        continue;
-                    }
-                    let guard = self.lock(shard);
-                    for (row, h) in rows {
-                        let Some(key) = keys[row] else { continue };
-                        found[row] = Some(guard.repeated_numbers.find(h, |&k| k == key).is_some());
-                    }
+            let guard = self.lock(shard);
+            for (row, h) in rows {
+                if let Some(key) = keys[row] {
+                    out[row] = Some(found(&guard, h, key));
                 }
             }
         }
-        Ok(found.into_iter().collect())
+        out.into_iter().collect()
     }
 }
 
