@@ -461,13 +461,18 @@ pub(super) fn gather(
             }
         }
     }
+    // Each key judged across partitions gets its "also in another partition" predicate once,
+    // however many `unique` rules and checks name it (each may read the other partitions).
+    let mut elsewhere_of: HashMap<Vec<String>, Option<Expr>> = HashMap::new();
+    for key in keys_across_partitions(contract) {
+        let predicate = elsewhere_predicate(elsewhere, dataset, &key, &inputs, typed)?;
+        elsewhere_of.insert(key, predicate);
+    }
     let across_scope = |scope: &Option<Scope>| matches!(scope, None | Some(Scope::Dataset));
     for column in contract.columns() {
         if column.rules.iter().any(|r| matches!(&r.kind, RuleKind::Unique { scope } if across_scope(scope))) {
-            let predicate =
-                elsewhere_predicate(elsewhere, dataset, std::slice::from_ref(&column.name), &inputs, typed)?;
             if let Some(input) = inputs.get_mut(&column.name) {
-                input.elsewhere = predicate;
+                input.elsewhere = elsewhere_of.get(std::slice::from_ref(&column.name)).cloned().flatten();
             }
         }
     }
@@ -515,7 +520,7 @@ pub(super) fn gather(
                 referenced_keys.insert(check.id(), keys);
             }
             CheckKind::Unique { columns, scope } if across_scope(scope) => {
-                unique_elsewhere.insert(check.id(), elsewhere_predicate(elsewhere, dataset, columns, &inputs, typed)?);
+                unique_elsewhere.insert(check.id(), elsewhere_of.get(columns).cloned().flatten());
             }
             _ => {}
         }
