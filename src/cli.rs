@@ -243,6 +243,19 @@ pub struct CheckArgs {
     /// Show the values of columns the contract marks sensitive (for a local run; said on stderr).
     #[arg(long)]
     pub show_sensitive: bool,
+    /// Who runs the checks: local (Polars, in this process) or spark (Apache Spark through
+    /// Spark Connect; builds with the `spark` feature).
+    #[arg(long, value_enum, default_value_t = EngineChoice::Local)]
+    pub engine: EngineChoice,
+    /// The Spark Connect server for --engine spark, sc://HOST:PORT (else $SPARK_REMOTE).
+    #[arg(long, value_name = "URL")]
+    pub spark_remote: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineChoice {
+    Local,
+    Spark,
 }
 
 #[derive(clap::Args, Debug)]
@@ -631,8 +644,71 @@ fn compare(args: &CompareArgs) -> i32 {
         color: ColorChoice::Auto,
         show: Vec::new(),
         show_sensitive: false,
+        engine: EngineChoice::Local,
+        spark_remote: None,
     };
     evaluate(vec![contract], &check_args)
+}
+
+/// The executor `--engine` names: Spark only where this build has it, its contracts' patterns
+/// carry over to Java's dialect (else exit 2, pointing at the pattern) and the server answers
+/// (else exit 3).
+fn executor_for(args: &CheckArgs, contracts: &[Contract]) -> Result<crate::engine::Executor, i32> {
+    match args.engine {
+        EngineChoice::Local => Ok(crate::engine::Executor::Local),
+        #[cfg(not(feature = "spark"))]
+        EngineChoice::Spark => {
+            let _ = contracts;
+            errln!(
+                "error: this tollgate was built without the Spark engine\n   = help: build it with `cargo build \
+                 --release --features spark` (its Spark Connect client needs `protoc`: Debian's protobuf-compiler)"
+            );
+            Err(EXIT_USAGE)
+        }
+        #[cfg(feature = "spark")]
+        EngineChoice::Spark => {
+            let mut untranslatable = false;
+            for c in contracts {
+                for column in c.columns() {
+                    for rule in &column.rules {
+                        if let crate::contract::RuleKind::Pattern { regex, .. } = &rule.kind {
+                            if let Err(why) = crate::spark::regex::to_java(regex) {
+                                errln!(
+                                    "error: {}:{}:{}: the pattern of `{}` cannot run on Spark: {why}\n   = help: \
+                                     rewrite it with constructs both dialects share, or check with --engine local",
+                                    c.file.display(),
+                                    rule.pos.line,
+                                    rule.pos.column,
+                                    column.name
+                                );
+                                untranslatable = true;
+                            }
+                        }
+                    }
+                }
+            }
+            if untranslatable {
+                return Err(EXIT_USAGE);
+            }
+            let remote = match args.spark_remote.clone().or_else(|| std::env::var("SPARK_REMOTE").ok()) {
+                Some(remote) => remote,
+                None => {
+                    errln!(
+                        "error: --engine spark needs a server\n   = help: pass --spark-remote sc://HOST:PORT or set \
+                         SPARK_REMOTE"
+                    );
+                    return Err(EXIT_USAGE);
+                }
+            };
+            match crate::spark::Session::connect(&remote) {
+                Ok(session) => Ok(crate::engine::Executor::Spark(std::sync::Arc::new(session))),
+                Err(e) => {
+                    errln!("error: {e}");
+                    Err(EXIT_DATA)
+                }
+            }
+        }
+    }
 }
 
 fn check(args: &CheckArgs) -> i32 {
@@ -697,6 +773,10 @@ fn evaluate(mut contracts: Vec<Contract>, args: &CheckArgs) -> i32 {
         clean: args.clean.clone(),
         statistics: !args.no_statistics,
         progress: None,
+        executor: match executor_for(args, &contracts) {
+            Ok(executor) => executor,
+            Err(code) => return code,
+        },
     };
     // A spinner on a terminal only: never when piped, in CI, or with --quiet.
     let spinner = progress_spinner(args.quiet);

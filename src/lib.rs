@@ -28,6 +28,8 @@ pub mod report;
 pub mod rules;
 #[cfg(feature = "engine")]
 pub mod source;
+#[cfg(feature = "spark")]
+pub mod spark;
 #[cfg(feature = "engine")]
 pub mod statistics;
 #[cfg(feature = "engine")]

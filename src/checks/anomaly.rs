@@ -26,7 +26,7 @@ pub fn aggregates(metric: &AnomalyMetric, value: Expr, dtype: &DataType, pass: P
         // A single pass counts in a set that streams; a grouped pass needs one count per group.
         AnomalyMetric::DistinctCount => match pass {
             Pass::Single => DistinctSet::count(value.clone(), dtype),
-            Pass::Grouped => None,
+            Pass::Grouped | Pass::Portable => None,
         }
         .unwrap_or_else(|| value.drop_nulls().n_unique().cast(DataType::Int64)),
         AnomalyMetric::Mean => float().mean(),

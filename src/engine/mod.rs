@@ -5,6 +5,8 @@ mod exec;
 mod explain;
 mod inputs;
 mod judge;
+#[cfg(feature = "spark")]
+mod on_spark;
 mod plan;
 mod prefetch;
 mod samples;
@@ -30,6 +32,16 @@ use prefetch::{gather, keys_across_partitions, shared_keys_of, Depth, Elsewhere,
 use samples::{row_rules, samples_of, ROW_INDEX};
 pub use samples::{Locator, SampleRow};
 
+/// Who runs a plan: Polars in this process, or Spark through Spark Connect (`--engine`).
+#[derive(Clone, Default)]
+pub enum Executor {
+    #[default]
+    Local,
+    #[cfg(feature = "spark")]
+    Spark(std::sync::Arc<crate::spark::Session>),
+}
+
+#[derive(Clone)]
 pub struct Options {
     /// `--candidate PATH`: these files are partition `partition` of the dataset for this run.
     pub candidate: Option<PathBuf>,
@@ -45,6 +57,7 @@ pub struct Options {
     pub statistics: bool,
     /// Told what is being read, for a progress display.
     pub progress: Option<std::sync::Arc<dyn Fn(String) + Send + Sync>>,
+    pub executor: Executor,
 }
 
 impl Default for Options {
@@ -60,6 +73,7 @@ impl Default for Options {
             clean: None,
             statistics: true,
             progress: None,
+            executor: Executor::Local,
         }
     }
 }
@@ -178,7 +192,11 @@ fn check_dataset(
         let files = p.map(|p| p.files.len()).unwrap_or(dataset.files.len());
         let partition = p.map(|p| format!(" partition {}", p.raw)).unwrap_or_default();
         tell(format!("{}: reading {}{partition} ({files} files)", contract.name, dataset.display));
-        let result = evaluate(contract, dataset, p, options, store, shared)?;
+        let result = match &options.executor {
+            Executor::Local => evaluate(contract, dataset, p, options, store, shared)?,
+            #[cfg(feature = "spark")]
+            Executor::Spark(session) => on_spark::evaluate(session, contract, dataset, p, options, store)?,
+        };
         record(&result)?;
         Ok(result)
     };
@@ -190,7 +208,7 @@ fn check_dataset(
     // several partitions are learnt in one pass over the key column. Keys a bitmap cannot hold
     // are found by a window in one grouped pass over all partitions instead, unless quarantine
     // (which writes per partition) or drifted schemas need the partitions apart.
-    let every = options.all_partitions && options.partition.is_none();
+    let every = options.all_partitions && options.partition.is_none() && matches!(options.executor, Executor::Local);
     let shared = if every {
         tell(format!("{}: learning keys shared by partitions of {}", contract.name, dataset.display));
         shared_keys_of(contract, dataset, options)?

@@ -175,6 +175,9 @@ pub struct Planned {
 pub enum Pass {
     Single,
     Grouped,
+    /// One pass run by another executor (Spark): standard constructs only, none of the sets
+    /// tollgate fills as it streams (see `engine::CONSTRUCTS`).
+    Portable,
 }
 
 /// A function of ours (a set a pass fills, a parser) named for `explain`, which otherwise shows

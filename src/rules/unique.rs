@@ -19,7 +19,7 @@ pub fn plan(scope: Option<Scope>, rule: &ColumnRule, input: &ColumnInput, pass: 
     let key_set = input.stats.as_deref().and_then(|stats| KeySet::over(&input.name, &value, stats));
     let distinct_set = match (&key_set, pass) {
         (None, Pass::Single) => DistinctSet::new(&input.dtype),
-        (Some(_), _) | (None, Pass::Grouped) => None,
+        (Some(_), _) | (None, Pass::Grouped | Pass::Portable) => None,
     };
     let distinct = match (&key_set, &distinct_set) {
         (Some(set), _) => count_where(set.insert(value.clone())),

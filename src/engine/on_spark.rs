@@ -1,0 +1,343 @@
+//! The Spark executor: the same plan as the local engine (planned with `Pass::Portable`, so only
+//! standard constructs), its pass written as one Spark SQL aggregate query and its samples as
+//! one query per failing check, sent over Spark Connect. Spark reads the data; the client
+//! receives one row of aggregates and a few samples.
+//!
+//! The source of every query is the checked files, one `parquet.`path`` relation each, with
+//! the partition's value, its name (`PARTITION_TAG`), the file's number and Spark's row index
+//! within the file (to locate samples as the local engine does). Keys judged across
+//! partitions read every partition, and their "also in another partition" flags are windows.
+
+use super::exec::{slot_column, PassRow, ROWS_COLUMN};
+use super::inputs::{compound_key, inputs_for, PARTITION_TAG};
+use super::judge::conclude;
+use super::plan::{lay_out, plan_checks, State};
+use super::prefetch::{gather, keys_across_partitions, Depth, Elsewhere};
+use super::samples::{Locator, SampleRow, Wanted};
+use super::{result_report, Options};
+use crate::contract::{Contract, Format};
+use crate::history::HistoryStore;
+use crate::report::ResultReport;
+use crate::rules::{Evidence, Pass};
+use crate::source::{DataError, Dataset, Partition};
+use crate::spark::sql::{ident, string_literal, Untranslatable, Writer};
+use crate::spark::{Session, SparkFailure};
+use polars::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The file number and row-in-file columns of the source.
+const FILE_COLUMN: &str = "__tollgate_file";
+const ROW_IN_FILE: &str = "__tollgate_row";
+
+impl From<SparkFailure> for DataError {
+    fn from(e: SparkFailure) -> DataError {
+        DataError::new("spark", e.to_string())
+    }
+}
+
+/// A data file as Spark names it: absolute, and `s3a://` for S3 (Hadoop's connector).
+fn spark_path(file: &Path) -> String {
+    let text = file.to_string_lossy();
+    if let Some(rest) = text.strip_prefix("s3://") {
+        return format!("s3a://{rest}");
+    }
+    if crate::remote::is_url(file) {
+        return text.into_owned();
+    }
+    std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf()).to_string_lossy().into_owned()
+}
+
+/// The checked rows as one SQL relation, and what it is made of.
+struct Source {
+    /// `SELECT …` over every file (a union), with the partition columns and row locations.
+    sql: String,
+    /// The files in the order of their numbers.
+    files: Vec<PathBuf>,
+}
+
+/// The files of `partitions` (or of the whole dataset), numbered in order.
+fn source(dataset: &Dataset, partitions: &[&Partition]) -> Result<Source, Untranslatable> {
+    let mut files = Vec::new();
+    let mut selects = Vec::new();
+    let groups: Vec<(Option<&Partition>, &[PathBuf])> = if partitions.is_empty() {
+        vec![(None, dataset.files.as_slice())]
+    } else {
+        partitions.iter().map(|p| (Some(*p), p.files.as_slice())).collect()
+    };
+    let empty = Schema::default();
+    for (partition, group) in groups {
+        let mut extra = String::new();
+        if let Some(p) = partition {
+            let key = dataset.partition_key.as_deref().unwrap_or("partition");
+            let value = Writer::new(&empty).expr(&dataset.partition_literal(p))?;
+            extra = format!(", {value} AS {}, {} AS {}", ident(key), string_literal(&p.raw), ident(PARTITION_TAG));
+        }
+        for file in group {
+            let number = files.len();
+            selects.push(format!(
+                "SELECT *{extra}, {number} AS {}, _metadata.row_index AS {} FROM parquet.{}",
+                ident(FILE_COLUMN),
+                ident(ROW_IN_FILE),
+                ident(&spark_path(file)),
+            ));
+            files.push(file.clone());
+        }
+    }
+    Ok(Source { sql: selects.join("\nUNION ALL\n"), files })
+}
+
+/// One partition (or the whole unpartitioned dataset), run on Spark.
+pub(super) fn evaluate(
+    session: &Session,
+    contract: &Contract,
+    dataset: &Dataset,
+    partition: Option<&Partition>,
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+) -> Result<ResultReport, DataError> {
+    let started = Instant::now();
+    if options.quarantine.is_some() || options.clean.is_some() {
+        return Err(DataError::new(
+            &dataset.display,
+            "--quarantine and --clean are not written by the Spark engine yet; run them with --engine local",
+        ));
+    }
+    if dataset.format == Format::Csv {
+        return Err(DataError::new(
+            &dataset.display,
+            "the Spark engine reads Parquet only: Spark's CSV parsing and typing differ from tollgate's \
+             (SPEC §1); check CSV with --engine local",
+        ));
+    }
+    // Keys judged across partitions need every partition in the source; else only the checked one.
+    let across = keys_across_partitions(contract);
+    let read: Vec<&Partition> = match partition {
+        Some(_) if !across.is_empty() => dataset.partitions.iter().collect(),
+        Some(p) => vec![p],
+        None => Vec::new(),
+    };
+    let source = source(dataset, &read).map_err(|e| DataError::new(&dataset.display, e.0))?;
+    let probe = session.query(&format!("SELECT * FROM ({}) LIMIT 0", source.sql))?;
+    let mut schema = probe.schema().as_ref().clone();
+    for internal in [FILE_COLUMN, ROW_IN_FILE, PARTITION_TAG] {
+        schema.shift_remove(internal);
+    }
+
+    // "Also in another partition": a window over every partition, per key.
+    let inputs = inputs_for(contract, dataset, &schema);
+    let mut flags = HashMap::new();
+    let mut flag_exprs = Vec::new();
+    if partition.is_some() {
+        for columns in across {
+            if flags.contains_key(&columns) || columns.iter().any(|c| !inputs.contains_key(c)) {
+                continue;
+            }
+            let key = compound_key(&columns, &inputs);
+            let partitions_with_key = col(PARTITION_TAG)
+                .n_unique()
+                .over([key.clone()])
+                .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+            let name = format!("__elsewhere_{}", flags.len());
+            flag_exprs.push((name.clone(), key.is_not_null().and(partitions_with_key.gt(lit(1)))));
+            flags.insert(columns, name);
+        }
+    }
+    let mut full_schema = schema.clone();
+    full_schema.insert(PARTITION_TAG.into(), DataType::String);
+    let mut flag_writer = Writer::new(&full_schema);
+    let mut flag_columns = Vec::new();
+    for (name, e) in &flag_exprs {
+        let sql = flag_writer.expr(e).map_err(|e| DataError::new(&dataset.display, e.0))?;
+        flag_columns.push(format!("{sql} AS {}", ident(name)));
+    }
+    let layered = layer(&layer(&source.sql, flag_writer.lifted()), &flag_columns);
+    for (name, _) in &flag_exprs {
+        full_schema.insert(name.as_str().into(), DataType::Boolean);
+    }
+    let within = match partition {
+        Some(p) if read.len() > 1 => format!("{} = {}", ident(PARTITION_TAG), string_literal(&p.raw)),
+        _ => "TRUE".to_string(),
+    };
+
+    // The plan, as the local engine makes it, without footer answers (Spark reads the data).
+    let no_footers = Options { statistics: false, ..options.clone() };
+    let files = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
+    let elsewhere = Elsewhere::Flags(flags);
+    let gathered = gather(
+        contract,
+        dataset,
+        partition,
+        &no_footers,
+        store,
+        schema.clone(),
+        &elsewhere,
+        &[],
+        Some(&files),
+        Depth::Run,
+    )?;
+    let mut pending = plan_checks(contract, dataset, partition, &gathered, Pass::Portable, options.now);
+
+    // Each check's slots in SQL; a check with an untranslatable construct is an error.
+    let mut writer = Writer::new(&full_schema).with_prefix("__pass_window");
+    let mut selected = vec![format!("count(*) AS {}", ident(ROWS_COLUMN))];
+    for (check, p) in pending.iter_mut().enumerate() {
+        let State::Planned { planned } = &p.state else { continue };
+        let translated: Result<Vec<String>, Untranslatable> = planned
+            .aggregates
+            .iter()
+            .map(|slot| Ok(format!("{} AS {}", writer.expr(&slot.expr)?, ident(&slot_column(check, slot.name)))))
+            .collect();
+        match translated {
+            Ok(columns) => selected.extend(columns),
+            Err(Untranslatable(what)) => {
+                p.state = State::Error(format!("the Spark engine cannot run {what}; check it with --engine local"))
+            }
+        }
+    }
+    debug_assert!(lay_out(&pending).len() + 1 == selected.len());
+    let query = format!("SELECT {} FROM ({}) WHERE {within}", selected.join(", "), layer(&layered, writer.lifted()));
+    let df = session.query(&query)?;
+    let pass = PassRow { df: Some(&df), row: 0 };
+    let rows = pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64;
+
+    let checked_files: Vec<PathBuf> = match partition {
+        Some(p) => source.files.iter().filter(|f| p.files.contains(f)).cloned().collect(),
+        None => source.files.clone(),
+    };
+    let locator = Locator::new(dataset, &checked_files, Some(rows));
+    let samples = |wanted: &[Wanted]| {
+        spark_samples(session, &full_schema, &layered, &within, wanted, options.sample, &source.files, &locator)
+    };
+    let reports = conclude(pending, pass, rows, options, samples, &locator)?;
+    Ok(result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports))
+}
+
+/// `SELECT *, columns FROM (inner)`, or `inner` when there are none.
+fn layer(inner: &str, columns: &[String]) -> String {
+    if columns.is_empty() {
+        inner.to_string()
+    } else {
+        format!("SELECT *, {} FROM ({inner})", columns.join(", "))
+    }
+}
+
+/// The samples of the failing checks: one query each, grouping its failing values (or repeated
+/// keys) with their count and first location, most frequent first, ties by value.
+#[allow(clippy::too_many_arguments)]
+fn spark_samples(
+    session: &Session,
+    schema: &Schema,
+    layered: &str,
+    within: &str,
+    wanted: &[Wanted],
+    limit: usize,
+    source_files: &[PathBuf],
+    locator: &Locator,
+) -> Result<Vec<Vec<SampleRow>>, DataError> {
+    let mut out = Vec::new();
+    // Rows before each file in the checked files' order, to turn (file, row) into a row number.
+    let mut counts: Option<HashMap<i64, u64>> = None;
+    for w in wanted {
+        let mut writer = Writer::new(schema).with_prefix("__sample_window");
+        let translate = |writer: &mut Writer, e: &Expr| writer.expr(e).map_err(|e| DataError::new("spark", e.0));
+        let (keys, condition, repeated) = match w.evidence {
+            Evidence::Where { failing, value } => {
+                (vec![translate(&mut writer, value)?], translate(&mut writer, failing)?, false)
+            }
+            Evidence::Duplicates { keys, present } => (
+                keys.iter().map(|k| translate(&mut writer, k)).collect::<Result<Vec<_>, _>>()?,
+                translate(&mut writer, present)?,
+                true,
+            ),
+            Evidence::Known(_) => {
+                out.push(Vec::new());
+                continue;
+            }
+        };
+        let key_columns: Vec<String> = (0..keys.len()).map(|i| ident(&format!("k{i}"))).collect();
+        let projected: Vec<String> = keys.iter().zip(&key_columns).map(|(k, name)| format!("{k} AS {name}")).collect();
+        let first = format!("min(named_struct('f', {}, 'r', {}))", ident(FILE_COLUMN), ident(ROW_IN_FILE));
+        let having = if repeated { "HAVING count(*) > 1" } else { "" };
+        let order: Vec<String> = key_columns.iter().map(|k| format!("{k} ASC NULLS LAST")).collect();
+        let query = format!(
+            "SELECT {keys}, count(*) AS n, {first}.f AS first_file, {first}.r AS first_row FROM (SELECT {projected}, \
+             {file}, {row} FROM ({inner}) WHERE ({within}) AND ({condition})) GROUP BY {keys} {having} ORDER BY n \
+             DESC, {order} LIMIT {limit}",
+            keys = key_columns.join(", "),
+            projected = projected.join(", "),
+            file = ident(FILE_COLUMN),
+            row = ident(ROW_IN_FILE),
+            inner = layer(layered, writer.lifted()),
+            order = order.join(", "),
+        );
+        let df = session.query(&query)?;
+        if counts.is_none() && df.height() > 0 {
+            counts = Some(rows_before_each_file(session, layered, within, source_files, locator)?);
+        }
+        let before = counts.as_ref();
+        let cell = |name: &str, row: usize| df.column(name).ok().and_then(|c| c.get(row).ok());
+        let mut samples = Vec::new();
+        for row in 0..df.height() {
+            let parts: Vec<serde_json::Value> = (0..keys.len())
+                .map(|i| cell(&format!("k{i}"), row).map(|v| crate::values::json_value(&v)).unwrap_or_default())
+                .collect();
+            let value = if parts.len() == 1 {
+                parts.into_iter().next().unwrap_or_default()
+            } else {
+                serde_json::Value::Array(parts)
+            };
+            let file = cell("first_file", row).and_then(|v| v.extract::<i64>());
+            let in_file = cell("first_row", row).and_then(|v| v.extract::<u64>());
+            let first_row = match (file, in_file, before) {
+                (Some(f), Some(r), Some(before)) => before.get(&f).map(|b| b + r),
+                _ => None,
+            };
+            samples.push(SampleRow {
+                value,
+                count: cell("n", row).and_then(|v| v.extract::<u64>()).unwrap_or(0),
+                first_row,
+            });
+        }
+        out.push(samples);
+    }
+    Ok(out)
+}
+
+/// For each file number of the checked rows, the rows of the checked files before it; the
+/// locator is told every checked file's rows.
+fn rows_before_each_file(
+    session: &Session,
+    layered: &str,
+    within: &str,
+    source_files: &[PathBuf],
+    locator: &Locator,
+) -> Result<HashMap<i64, u64>, DataError> {
+    let file = ident(FILE_COLUMN);
+    let df =
+        session.query(&format!("SELECT {file} AS f, count(*) AS n FROM ({layered}) WHERE {within} GROUP BY {file}"))?;
+    let mut per_file: HashMap<i64, u64> = HashMap::new();
+    for row in 0..df.height() {
+        let get = |name: &str| df.column(name).ok().and_then(|c| c.get(row).ok());
+        if let (Some(f), Some(n)) =
+            (get("f").and_then(|v| v.extract::<i64>()), get("n").and_then(|v| v.extract::<u64>()))
+        {
+            per_file.insert(f, n);
+        }
+    }
+    let mut before = HashMap::new();
+    let mut counts = Vec::new();
+    let mut total = 0u64;
+    for (number, file) in source_files.iter().enumerate() {
+        if !locator.files.contains(file) {
+            continue;
+        }
+        let n = per_file.get(&(number as i64)).copied().unwrap_or(0);
+        before.insert(number as i64, total);
+        counts.push(n);
+        total += n;
+    }
+    let _ = locator.counts.set(counts);
+    Ok(before)
+}
