@@ -31,10 +31,9 @@ use std::time::Instant;
 const FILE_COLUMN: &str = "__tollgate_file";
 const ROW_IN_FILE: &str = "__tollgate_row";
 
-impl From<SparkFailure> for DataError {
-    fn from(e: SparkFailure) -> DataError {
-        DataError::new("spark", e.to_string())
-    }
+/// Runs `sql`; a failure names the dataset, in Spark's words.
+fn ask(session: &Session, dataset: &Dataset, sql: &str) -> Result<DataFrame, DataError> {
+    session.query(sql).map_err(|e: SparkFailure| DataError::new(&dataset.display, e.to_string()))
 }
 
 /// A data file as Spark names it: absolute, and `s3a://` for S3 (Hadoop's connector).
@@ -49,18 +48,15 @@ fn spark_path(file: &Path) -> String {
     std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf()).to_string_lossy().into_owned()
 }
 
-/// The checked rows as one SQL relation, and what it is made of.
-struct Source {
-    /// `SELECT …` over every file (a union), with the partition columns and row locations.
-    sql: String,
-    /// The files in the order of their numbers.
-    files: Vec<PathBuf>,
-}
+/// The view every query reads: the checked files (a union by column name), each row with its
+/// partition's value and name, its file's number and its row within the file.
+const SOURCE_VIEW: &str = "__tollgate_source";
 
-/// The files of `partitions` (or of the whole dataset), numbered in order.
-fn source(dataset: &Dataset, partitions: &[&Partition]) -> Result<Source, Untranslatable> {
+/// Registers [`SOURCE_VIEW`] over the files of `partitions` (or of the whole dataset); the files,
+/// in the order of their numbers.
+fn register_source(session: &Session, dataset: &Dataset, partitions: &[&Partition]) -> Result<Vec<PathBuf>, DataError> {
     let mut files = Vec::new();
-    let mut selects = Vec::new();
+    let mut parts = Vec::new();
     let groups: Vec<(Option<&Partition>, &[PathBuf])> = if partitions.is_empty() {
         vec![(None, dataset.files.as_slice())]
     } else {
@@ -68,24 +64,27 @@ fn source(dataset: &Dataset, partitions: &[&Partition]) -> Result<Source, Untran
     };
     let empty = Schema::default();
     for (partition, group) in groups {
-        let mut extra = String::new();
+        let mut columns = Vec::new();
         if let Some(p) = partition {
             let key = dataset.partition_key.as_deref().unwrap_or("partition");
-            let value = Writer::new(&empty).expr(&dataset.partition_literal(p))?;
-            extra = format!(", {value} AS {}, {} AS {}", ident(key), string_literal(&p.raw), ident(PARTITION_TAG));
+            let value = Writer::new(&empty)
+                .expr(&dataset.partition_literal(p))
+                .map_err(|e| DataError::new(&dataset.display, e.0))?;
+            columns.push(format!("{value} AS {}", ident(key)));
+            columns.push(format!("{} AS {}", string_literal(&p.raw), ident(PARTITION_TAG)));
         }
         for file in group {
-            let number = files.len();
-            selects.push(format!(
-                "SELECT *{extra}, {number} AS {}, _metadata.row_index AS {} FROM parquet.{}",
-                ident(FILE_COLUMN),
-                ident(ROW_IN_FILE),
-                ident(&spark_path(file)),
-            ));
+            let mut columns = columns.clone();
+            columns.push(format!("{} AS {}", files.len(), ident(FILE_COLUMN)));
+            columns.push(format!("_metadata.row_index AS {}", ident(ROW_IN_FILE)));
+            parts.push((spark_path(file), columns));
             files.push(file.clone());
         }
     }
-    Ok(Source { sql: selects.join("\nUNION ALL\n"), files })
+    session
+        .register_parquet_union(SOURCE_VIEW, &parts)
+        .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+    Ok(files)
 }
 
 /// One partition (or the whole unpartitioned dataset), run on Spark.
@@ -118,8 +117,8 @@ pub(super) fn evaluate(
         Some(p) => vec![p],
         None => Vec::new(),
     };
-    let source = source(dataset, &read).map_err(|e| DataError::new(&dataset.display, e.0))?;
-    let probe = session.query(&format!("SELECT * FROM ({}) LIMIT 0", source.sql))?;
+    let source_files = register_source(session, dataset, &read)?;
+    let probe = ask(session, dataset, &format!("SELECT * FROM {SOURCE_VIEW} LIMIT 0"))?;
     let mut schema = probe.schema().as_ref().clone();
     for internal in [FILE_COLUMN, ROW_IN_FILE, PARTITION_TAG] {
         schema.shift_remove(internal);
@@ -152,7 +151,7 @@ pub(super) fn evaluate(
         let sql = flag_writer.expr(e).map_err(|e| DataError::new(&dataset.display, e.0))?;
         flag_columns.push(format!("{sql} AS {}", ident(name)));
     }
-    let layered = layer(&layer(&source.sql, flag_writer.lifted()), &flag_columns);
+    let layered = layer(&layer(&format!("SELECT * FROM {SOURCE_VIEW}"), flag_writer.lifted()), &flag_columns);
     for (name, _) in &flag_exprs {
         full_schema.insert(name.as_str().into(), DataType::Boolean);
     }
@@ -198,17 +197,17 @@ pub(super) fn evaluate(
     }
     debug_assert!(lay_out(&pending).len() + 1 == selected.len());
     let query = format!("SELECT {} FROM ({}) WHERE {within}", selected.join(", "), layer(&layered, writer.lifted()));
-    let df = session.query(&query)?;
+    let df = ask(session, dataset, &query)?;
     let pass = PassRow { df: Some(&df), row: 0 };
     let rows = pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64;
 
     let checked_files: Vec<PathBuf> = match partition {
-        Some(p) => source.files.iter().filter(|f| p.files.contains(f)).cloned().collect(),
-        None => source.files.clone(),
+        Some(p) => source_files.iter().filter(|f| p.files.contains(f)).cloned().collect(),
+        None => source_files.clone(),
     };
     let locator = Locator::new(dataset, &checked_files, Some(rows));
     let samples = |wanted: &[Wanted]| {
-        spark_samples(session, &full_schema, &layered, &within, wanted, options.sample, &source.files, &locator)
+        spark_samples(session, dataset, &full_schema, &layered, &within, wanted, options.sample, &source_files, &locator)
     };
     let reports = conclude(pending, pass, rows, options, samples, &locator)?;
     Ok(result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports))
@@ -228,6 +227,7 @@ fn layer(inner: &str, columns: &[String]) -> String {
 #[allow(clippy::too_many_arguments)]
 fn spark_samples(
     session: &Session,
+    dataset: &Dataset,
     schema: &Schema,
     layered: &str,
     within: &str,
@@ -241,7 +241,7 @@ fn spark_samples(
     let mut counts: Option<HashMap<i64, u64>> = None;
     for w in wanted {
         let mut writer = Writer::new(schema).with_prefix("__sample_window");
-        let translate = |writer: &mut Writer, e: &Expr| writer.expr(e).map_err(|e| DataError::new("spark", e.0));
+        let translate = |writer: &mut Writer, e: &Expr| writer.expr(e).map_err(|e| DataError::new(&dataset.display, e.0));
         let (keys, condition, repeated) = match w.evidence {
             Evidence::Where { failing, value } => {
                 (vec![translate(&mut writer, value)?], translate(&mut writer, failing)?, false)
@@ -272,9 +272,9 @@ fn spark_samples(
             inner = layer(layered, writer.lifted()),
             order = order.join(", "),
         );
-        let df = session.query(&query)?;
+        let df = ask(session, dataset, &query)?;
         if counts.is_none() && df.height() > 0 {
-            counts = Some(rows_before_each_file(session, layered, within, source_files, locator)?);
+            counts = Some(rows_before_each_file(session, dataset, layered, within, source_files, locator)?);
         }
         let before = counts.as_ref();
         let cell = |name: &str, row: usize| df.column(name).ok().and_then(|c| c.get(row).ok());
@@ -309,6 +309,7 @@ fn spark_samples(
 /// locator is told every checked file's rows.
 fn rows_before_each_file(
     session: &Session,
+    dataset: &Dataset,
     layered: &str,
     within: &str,
     source_files: &[PathBuf],
@@ -316,7 +317,7 @@ fn rows_before_each_file(
 ) -> Result<HashMap<i64, u64>, DataError> {
     let file = ident(FILE_COLUMN);
     let df =
-        session.query(&format!("SELECT {file} AS f, count(*) AS n FROM ({layered}) WHERE {within} GROUP BY {file}"))?;
+        ask(session, dataset, &format!("SELECT {file} AS f, count(*) AS n FROM ({layered}) WHERE {within} GROUP BY {file}"))?;
     let mut per_file: HashMap<i64, u64> = HashMap::new();
     for row in 0..df.height() {
         let get = |name: &str| df.column(name).ok().and_then(|c| c.get(row).ok());

@@ -20,7 +20,9 @@ pub enum SparkFailure {
 }
 
 fn first_line(e: &spark_connect::SparkError) -> String {
-    e.message().lines().next().unwrap_or_default().trim().to_string()
+    // The server's message already starts with its error class; the rendered one repeats it.
+    let text = if e.message.is_empty() { e.message() } else { e.message.clone() };
+    text.lines().next().unwrap_or_default().trim().to_string()
 }
 
 pub struct Session {
@@ -46,6 +48,26 @@ impl Session {
                 .map_err(|e| SparkFailure::Connect { remote: remote.to_string(), message: e.to_string() })?;
         }
         Ok(session)
+    }
+
+    /// Names `view` the union of Parquet files, each with `columns` (SQL) added to its own: by
+    /// column name, a column some files lack read as null there (schema evolution).
+    pub fn register_parquet_union(&self, view: &str, files: &[(String, Vec<String>)]) -> Result<(), SparkFailure> {
+        let failed = |e: spark_connect::SparkError| SparkFailure::Query { message: first_line(&e) };
+        let mut union: Option<spark_connect::DataFrame> = None;
+        for (path, columns) in files {
+            let mut select = vec!["*"];
+            select.extend(columns.iter().map(String::as_str));
+            let one = self.spark.read().format("parquet").load(Some(path)).select_expr(select);
+            union = Some(match union {
+                None => one,
+                Some(all) => all.union_by_name_opt(&one, true),
+            });
+        }
+        match union {
+            Some(all) => all.create_or_replace_temp_view(view).map_err(failed),
+            None => Err(SparkFailure::Query { message: "no files to read".into() }),
+        }
     }
 
     /// Runs one query; its result, whole.

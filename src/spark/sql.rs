@@ -96,7 +96,12 @@ impl<'s> Writer<'s> {
             }
             Expr::Cast { expr, dtype, .. } => {
                 let DataTypeExpr::Literal(target) = dtype else { return refuse(format!("the cast `{e}`")) };
-                format!("CAST({} AS {})", self.expr(expr)?, spark_type(target)?)
+                let x = self.expr(expr)?;
+                match (self.dtype(expr)?, target) {
+                    // Polars reads an integer as days since 1970-01-01; Spark casts none to a date.
+                    (from, DataType::Date) if from.is_integer() => format!("date_from_unix_date({x})"),
+                    _ => format!("CAST({x} AS {})", spark_type(target)?),
+                }
             }
             Expr::Ternary { predicate, truthy, falsy } => {
                 format!(
@@ -149,6 +154,17 @@ impl<'s> Writer<'s> {
                 }
                 other => return refuse(format!("the function `{other}`")),
             },
+            // Compared and grouped field by field in both engines, nulls alike.
+            FunctionExpr::AsStruct => {
+                let mut fields = Vec::new();
+                for part in input {
+                    let name = part
+                        .to_field(self.schema)
+                        .map_err(|err| Untranslatable(format!("the name of `{part}`: {err}")))?;
+                    fields.push(format!("{}, {}", string_literal(name.name()), self.expr(part)?));
+                }
+                format!("named_struct({})", fields.join(", "))
+            }
             FunctionExpr::NullCount => format!("count_if({} IS NULL)", self.expr(first)?),
             FunctionExpr::FillNull => {
                 let with = input.get(1).ok_or_else(|| Untranslatable("fill_null without a value".into()))?;
