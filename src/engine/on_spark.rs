@@ -9,7 +9,7 @@
 //! partitions read every partition, and their "also in another partition" flags are windows.
 
 use super::exec::{slot_column, PassRow, ROWS_COLUMN};
-use super::inputs::{compound_key, inputs_for, PARTITION_TAG};
+use super::inputs::{compound_key, inputs_for, schema_of, PARTITION_TAG};
 use super::judge::conclude;
 use super::plan::{lay_out, plan_checks, State};
 use super::prefetch::{gather, keys_across_partitions, Depth, Elsewhere};
@@ -81,9 +81,7 @@ fn register_source(session: &Session, dataset: &Dataset, partitions: &[&Partitio
             files.push(file.clone());
         }
     }
-    session
-        .register_parquet_union(SOURCE_VIEW, &parts)
-        .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+    session.register_parquet_union(SOURCE_VIEW, &parts).map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
     Ok(files)
 }
 
@@ -118,11 +116,15 @@ pub(super) fn evaluate(
         None => Vec::new(),
     };
     let source_files = register_source(session, dataset, &read)?;
-    let probe = ask(session, dataset, &format!("SELECT * FROM {SOURCE_VIEW} LIMIT 0"))?;
-    let mut schema = probe.schema().as_ref().clone();
-    for internal in [FILE_COLUMN, ROW_IN_FILE, PARTITION_TAG] {
-        schema.shift_remove(internal);
+    // The columns' types as the files declare them (their footers), as the local engine reads
+    // them: Spark's own reading differs for unsigned integers (wider signed types) and INT96
+    // timestamps (instants), and the `type` rule judges the file, not the engine.
+    let files = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
+    let mut scan = dataset.scan(&files, &[])?;
+    if let Some(p) = partition {
+        scan = scan.with_column(dataset.partition_literal(p));
     }
+    let schema = schema_of(&scan, &files)?;
 
     // "Also in another partition": a window over every partition, per key.
     let inputs = inputs_for(contract, dataset, &schema);
@@ -162,7 +164,6 @@ pub(super) fn evaluate(
 
     // The plan, as the local engine makes it, without footer answers (Spark reads the data).
     let no_footers = Options { statistics: false, ..options.clone() };
-    let files = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
     let elsewhere = Elsewhere::Flags(flags);
     let gathered = gather(
         contract,
@@ -207,7 +208,17 @@ pub(super) fn evaluate(
     };
     let locator = Locator::new(dataset, &checked_files, Some(rows));
     let samples = |wanted: &[Wanted]| {
-        spark_samples(session, dataset, &full_schema, &layered, &within, wanted, options.sample, &source_files, &locator)
+        spark_samples(
+            session,
+            dataset,
+            &full_schema,
+            &layered,
+            &within,
+            wanted,
+            options.sample,
+            &source_files,
+            &locator,
+        )
     };
     let reports = conclude(pending, pass, rows, options, samples, &locator)?;
     Ok(result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports))
@@ -241,7 +252,8 @@ fn spark_samples(
     let mut counts: Option<HashMap<i64, u64>> = None;
     for w in wanted {
         let mut writer = Writer::new(schema).with_prefix("__sample_window");
-        let translate = |writer: &mut Writer, e: &Expr| writer.expr(e).map_err(|e| DataError::new(&dataset.display, e.0));
+        let translate =
+            |writer: &mut Writer, e: &Expr| writer.expr(e).map_err(|e| DataError::new(&dataset.display, e.0));
         let (keys, condition, repeated) = match w.evidence {
             Evidence::Where { failing, value } => {
                 (vec![translate(&mut writer, value)?], translate(&mut writer, failing)?, false)
@@ -316,8 +328,11 @@ fn rows_before_each_file(
     locator: &Locator,
 ) -> Result<HashMap<i64, u64>, DataError> {
     let file = ident(FILE_COLUMN);
-    let df =
-        ask(session, dataset, &format!("SELECT {file} AS f, count(*) AS n FROM ({layered}) WHERE {within} GROUP BY {file}"))?;
+    let df = ask(
+        session,
+        dataset,
+        &format!("SELECT {file} AS f, count(*) AS n FROM ({layered}) WHERE {within} GROUP BY {file}"),
+    )?;
     let mut per_file: HashMap<i64, u64> = HashMap::new();
     for row in 0..df.height() {
         let get = |name: &str| df.column(name).ok().and_then(|c| c.get(row).ok());

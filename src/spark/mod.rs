@@ -25,6 +25,28 @@ fn first_line(e: &spark_connect::SparkError) -> String {
     text.lines().next().unwrap_or_default().trim().to_string()
 }
 
+/// The host and port of an `sc://HOST[:PORT][/;params]` URL answer a TCP connection (5 s).
+fn reachable(remote: &str) -> Result<(), String> {
+    use std::net::{TcpStream, ToSocketAddrs};
+    let rest = remote.strip_prefix("sc://").ok_or("a Spark Connect URL starts with sc://")?;
+    let authority = rest.split(['/', ';']).next().unwrap_or_default();
+    // 15002 is Spark Connect's default port.
+    let address = if authority.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok()) {
+        authority.to_string()
+    } else {
+        format!("{authority}:15002")
+    };
+    let addresses = address.to_socket_addrs().map_err(|e| format!("cannot resolve {address}: {e}"))?;
+    let mut last = format!("{address} resolves to no address");
+    for a in addresses {
+        match TcpStream::connect_timeout(&a, std::time::Duration::from_secs(5)) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = format!("nothing answers at {address}: {e}"),
+        }
+    }
+    Err(last)
+}
+
 pub struct Session {
     spark: SparkSession,
 }
@@ -37,6 +59,9 @@ impl Session {
             remote: remote.to_string(),
             message: first_line(&e),
         };
+        // The client retries a refused connection for minutes (15 times, backing off to 64 s),
+        // as PySpark does; a gate whose server is not there says so at once.
+        reachable(remote).map_err(|message| SparkFailure::Connect { remote: remote.to_string(), message })?;
         let spark = SparkSession::builder().remote(remote).get_or_create().map_err(failed)?;
         let session = Session { spark };
         // Filters are not pushed into Parquet readers: a row group whose footer min/max were

@@ -421,3 +421,12 @@ fn data_errors_point_at_the_contract_and_suggest_from_the_data() {
         r.stderr
     );
 }
+
+#[cfg(not(feature = "spark"))]
+#[test]
+fn engine_spark_without_the_feature_says_how_to_build_it() {
+    let run = tollgate(&["check", "contracts/orders.yaml", "--engine", "spark"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("built without the Spark engine"), "{}", run.stderr);
+    assert!(run.stderr.contains("--features spark"), "{}", run.stderr);
+}

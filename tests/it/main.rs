@@ -25,4 +25,6 @@ mod quarantine;
 mod reconcile;
 mod rules;
 mod snapshots;
+#[cfg(feature = "spark")]
+mod spark;
 mod sql;

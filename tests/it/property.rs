@@ -12,13 +12,13 @@ const STRINGS: [&str; 9] = ["", "a", "ab", "abc", "é", "日本語", "A1", "zz\n
 const TOKENS: [&str; 9] = ["1", "-2", "x", "1.5", "", "+3", "007", "99999999999999999999", " 4"];
 
 #[derive(Debug, Clone)]
-struct Table {
-    ints: Vec<Option<i64>>,
+pub(crate) struct Table {
+    pub(crate) ints: Vec<Option<i64>>,
     floats: Vec<Option<f64>>,
     strings: Vec<Option<String>>,
 }
 
-fn table() -> impl Strategy<Value = Table> {
+pub(crate) fn table() -> impl Strategy<Value = Table> {
     (0usize..30).prop_flat_map(|n| {
         (
             proptest::collection::vec(proptest::option::weighted(0.8, -5i64..5), n),
@@ -33,7 +33,7 @@ fn table() -> impl Strategy<Value = Table> {
     })
 }
 
-const COLUMNS: &str = "    - {name: i, required: true, unique: true, range: {min: -2, max: 3}, accepted_values: [0, 1, 2], null_rate: {max: 0.5}}
+pub(crate) const COLUMNS: &str = "    - {name: i, required: true, unique: true, range: {min: -2, max: 3}, accepted_values: [0, 1, 2], null_rate: {max: 0.5}}
     - {name: f, unique: true, range: {min: 0, max: 5}, accepted_values: [0, 2.5], required: true}
     - {name: s, required: true, unique: true, pattern: \"^[a-zé]+$\", length: {min: 1, max: 2}, accepted_values: [a, ab, é]}
 ";
@@ -53,7 +53,7 @@ fn duplicates<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = K>) -> u64 {
 }
 
 /// Row-by-row reference semantics of SPEC §1.
-fn reference(t: &Table) -> HashMap<&'static str, u64> {
+pub(crate) fn reference(t: &Table) -> HashMap<&'static str, u64> {
     let nulls = |n: usize| n as u64;
     let float_key = |f: &f64| if f.is_nan() { u64::MAX } else { f.to_bits() };
     let mut out = HashMap::new();
@@ -77,6 +77,22 @@ fn reference(t: &Table) -> HashMap<&'static str, u64> {
     out
 }
 
+/// `t` as a Parquet file in row groups of `row_group` rows, and the contract of [`COLUMNS`] over it.
+pub(crate) fn write_table(t: &Table, row_group: usize) -> (tempfile::TempDir, tollgate::contract::Contract) {
+    let mut df = DataFrame::new_infer_height(vec![
+        Column::new("i".into(), t.ints.clone()),
+        Column::new("f".into(), t.floats.clone()),
+        Column::new("s".into(), t.strings.clone()),
+    ])
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = std::fs::File::create(dir.path().join("data.parquet")).unwrap();
+    ParquetWriter::new(file).with_row_group_size(Some(row_group)).finish(&mut df).unwrap();
+    let yaml = format!("contract: t\ndataset: {{path: data.parquet}}\nschema:\n  columns:\n{COLUMNS}");
+    let contract = contract_in(dir.path(), &yaml);
+    (dir, contract)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -84,16 +100,8 @@ proptest! {
     /// Small row groups, so footer statistics (which answer `i`'s null counts and, when they
     /// hold, its bounds) are merged over several groups.
     fn engine_matches_reference(t in table(), row_group in 1usize..8) {
-        let mut df = DataFrame::new_infer_height(vec![
-            Column::new("i".into(), t.ints.clone()),
-            Column::new("f".into(), t.floats.clone()),
-            Column::new("s".into(), t.strings.clone()),
-        ]).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let file = std::fs::File::create(dir.path().join("data.parquet")).unwrap();
-        ParquetWriter::new(file).with_row_group_size(Some(row_group)).finish(&mut df).unwrap();
-        let yaml = format!("contract: t\ndataset: {{path: data.parquet}}\nschema:\n  columns:\n{COLUMNS}");
-        let result = evaluate(&contract_in(dir.path(), &yaml));
+        let (_dir, contract) = write_table(&t, row_group);
+        let result = evaluate(&contract);
         prop_assert_eq!(result.rows, Some(t.ints.len() as u64));
         for (id, expected) in reference(&t) {
             prop_assert_eq!(by_id(&result, id).failures, Some(expected), "{}", id);

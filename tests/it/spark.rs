@@ -1,0 +1,204 @@
+//! The Spark engine against the local one: every Parquet fixture contract (native and ODCS,
+//! one partition and `--all-partitions`, the per-kind fixtures' Parquet twins written by
+//! pyarrow, files written by pyarrow, pandas, polars, DuckDB and Spark) gives the same JSON
+//! report on both, but for the differences listed in [`ALLOWED`]; the property test's random
+//! tables give the row-by-row reference's counts on Spark too; and a server that is not there,
+//! a file Spark cannot read and a pattern Java reads differently fail as they should.
+//!
+//! `.ci/run` starts a Spark Connect server (PySpark 4.3.0, `local[2]`) on 127.0.0.1 and sets
+//! `TOLLGATE_TEST_SPARK` to its `sc://` URL; without it the tests that need a server say why
+//! they did not run. All of this needs the `spark` feature (`cargo test --features spark`).
+
+use crate::common::*;
+
+/// What may differ between the engines' reports, each with its reason. Everything else must
+/// be equal.
+const ALLOWED: &[(&str, &str)] = &[
+    ("duration_ms", "wall time"),
+    (
+        "checks[].details.source",
+        "the local engine answers some checks from Parquet footer statistics and says so; Spark reads the data",
+    ),
+];
+
+/// The report as compared: [`ALLOWED`] taken out.
+fn comparable(mut report: serde_json::Value) -> serde_json::Value {
+    assert_eq!(ALLOWED.len(), 2, "each allowed difference is taken out below");
+    report.as_object_mut().unwrap().remove("duration_ms");
+    for result in report["results"].as_array_mut().unwrap() {
+        result.as_object_mut().unwrap().remove("duration_ms");
+        for check in result["checks"].as_array_mut().unwrap() {
+            let details = check.get_mut("details").and_then(|d| d.as_object_mut());
+            if let Some(details) = details {
+                details.remove("source");
+                if details.is_empty() {
+                    check.as_object_mut().unwrap().remove("details");
+                }
+            }
+        }
+    }
+    report
+}
+
+fn server() -> Option<String> {
+    match std::env::var("TOLLGATE_TEST_SPARK") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            println!("skipped: TOLLGATE_TEST_SPARK is not set (.ci/run starts a Spark Connect server and sets it)");
+            None
+        }
+    }
+}
+
+const NOW: &str = "--now=2026-01-11T00:00:00Z";
+
+/// Every Parquet fixture, as `check` arguments (the contract first).
+fn cases() -> Vec<Vec<String>> {
+    let mut cases: Vec<Vec<String>> = Vec::new();
+    let mut add = |args: &[&str]| cases.push(args.iter().map(|a| a.to_string()).collect());
+    add(&["contracts/orders.yaml"]);
+    add(&["contracts/orders_daily.yaml"]);
+    add(&["contracts/orders_daily.yaml", "--all-partitions"]);
+    add(&["contracts/orders_daily.yaml", "--partition", "2026-01-03"]);
+    add(&["contracts/odcs/orders-v3.0.odcs.yaml"]);
+    add(&["contracts/odcs/orders-v3.1.odcs.yaml"]);
+    add(&["contracts/orders.yaml", "--sample", "0"]);
+    add(&["contracts/orders.yaml", "--sample", "50"]);
+    for writer in ["pyarrow", "pandas", "polars"] {
+        add(&["fixtures/interop/trips.yaml", "--data", &format!("fixtures/interop/{writer}/trips.parquet")]);
+    }
+    add(&["fixtures/interop/trips.yaml", "--data", "fixtures/interop/spark/parquet"]);
+    add(&["fixtures/interop/trips.yaml", "--data", "fixtures/interop/spark/parquet", "--all-partitions"]);
+    add(&["fixtures/interop/trips.yaml", "--data", "fixtures/interop/evolution"]);
+    add(&["fixtures/interop/trips.yaml", "--data", "fixtures/interop/nested/nested.parquet"]);
+    // The per-kind fixtures' Parquet twins (fixtures/spark/make.py).
+    for group in ["rules", "checks"] {
+        let mut kinds: Vec<_> = std::fs::read_dir(repo().join("fixtures/spark").join(group))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        kinds.sort();
+        for kind in kinds {
+            let twin = format!("fixtures/spark/{group}/{kind}");
+            let data = std::fs::read_dir(repo().join(&twin)).unwrap().next().unwrap().unwrap().file_name();
+            let data = format!("{twin}/{}", data.to_string_lossy());
+            let contract = format!("fixtures/{group}/{kind}/contract.yaml");
+            add(&[&contract, "--data", &data]);
+            if repo().join(&data).is_dir() {
+                add(&[&contract, "--data", &data, "--all-partitions"]);
+            }
+        }
+    }
+    cases
+}
+
+#[test]
+fn every_fixture_gives_the_same_report_on_both_engines() {
+    let Some(url) = server() else { return };
+    let cases = cases();
+    assert!(cases.len() >= 35, "{} cases", cases.len());
+    for case in cases {
+        let mut args: Vec<&str> = vec!["check"];
+        args.extend(case.iter().map(String::as_str));
+        args.extend([NOW, "-f", "json"]);
+        let local = tollgate(&args);
+        args.extend(["--engine", "spark", "--spark-remote", &url]);
+        let spark = tollgate(&args);
+        assert_eq!(local.code, spark.code, "{case:?}: exit codes\nlocal: {}\nspark: {}", local.stderr, spark.stderr);
+        assert!(local.code <= 1, "{case:?}: {}", local.stderr);
+        let (local, spark) = (comparable(local.json()), comparable(spark.json()));
+        assert_eq!(local, spark, "{case:?}: the reports differ");
+        // Not all errors: the run measured something.
+        let statuses: Vec<&str> = spark["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["checks"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()))
+            .collect();
+        assert!(statuses.iter().any(|s| *s != "error"), "{case:?}: every check errored");
+        assert!(!spark.to_string().contains("cannot run"), "{case:?}: a construct was not translated: {spark:#}");
+    }
+}
+
+#[test]
+fn samples_locate_their_first_row_on_spark() {
+    let Some(url) = server() else { return };
+    let run =
+        tollgate(&["check", "contracts/orders.yaml", NOW, "-f", "json", "--engine", "spark", "--spark-remote", &url]);
+    let range = check(&run.json(), "amount.range").clone();
+    assert_eq!(range["failures"], 7);
+    assert_eq!(
+        range["samples"][0],
+        serde_json::json!({"value": -50.0, "count": 1, "file": "fixtures/orders.parquet", "row": 49})
+    );
+}
+
+#[test]
+fn a_file_spark_cannot_read_exits_3_in_sparks_words() {
+    let Some(url) = server() else { return };
+    // DuckDB writes an INTERVAL column as FIXED_LEN_BYTE_ARRAY(INTERVAL), which Spark refuses.
+    let run = tollgate(&[
+        "check",
+        "fixtures/interop/trips.yaml",
+        "--data",
+        "fixtures/interop/duckdb/trips.parquet",
+        NOW,
+        "--engine",
+        "spark",
+        "--spark-remote",
+        &url,
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("fixtures/interop/duckdb/trips.parquet"), "{}", run.stderr);
+    assert!(run.stderr.contains("PARQUET_TYPE_NOT_SUPPORTED"), "{}", run.stderr);
+    assert!(!run.stderr.contains("\tat org.apache"), "a JVM stack trace: {}", run.stderr);
+}
+
+#[test]
+fn property_tables_count_as_the_reference_on_spark() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let Some(url) = server() else { return };
+    let session = std::sync::Arc::new(tollgate::spark::Session::connect(&url).expect("connect"));
+    let options = tollgate::engine::Options {
+        now: "2026-01-11T00:00:00Z".parse().unwrap(),
+        executor: tollgate::engine::Executor::Spark(session),
+        ..Default::default()
+    };
+    let mut runner = TestRunner::new(Config { cases: 24, ..Config::default() });
+    runner
+        .run(&(crate::property::table(), 1usize..8), |(t, row_group)| {
+            let (_dir, contract) = crate::property::write_table(&t, row_group);
+            let result = tollgate::engine::check_contract(&contract, &options).expect("data readable").remove(0);
+            prop_assert_eq!(result.rows, Some(t.ints.len() as u64));
+            for (id, expected) in crate::property::reference(&t) {
+                prop_assert_eq!(by_id(&result, id).failures, Some(expected), "{}", id);
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn no_server_exits_3_naming_it() {
+    // Nothing listens on port 9 of the loopback.
+    let run = tollgate(&["check", "contracts/orders.yaml", "--engine", "spark", "--spark-remote", "sc://127.0.0.1:9"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot connect to Spark at sc://127.0.0.1:9"), "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn a_pattern_java_reads_otherwise_is_refused_before_connecting() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        "contract: greek\ndataset: {path: d.parquet}\nschema:\n  columns:\n    - name: word\n      pattern: '^\\p{Greek}+$'\n",
+    )
+    .unwrap();
+    // The port is never dialled: the contract is refused first.
+    let run = tollgate_in(dir.path(), &["check", "c.yaml", "--engine", "spark", "--spark-remote", "sc://127.0.0.1:9"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("c.yaml:6:7: the pattern of `word` cannot run on Spark"), "{}", run.stderr);
+    assert!(run.stderr.contains("\\p{Greek}"), "{}", run.stderr);
+}
