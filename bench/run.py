@@ -11,6 +11,9 @@
     python3 bench/run.py M --sql       # bench/orders.yaml with and without two SQL checks (<= 1.3x)
     python3 bench/run.py M --failing   # bench/orders_failing.yaml: samples on and off, Parquet and
                                        # CSV, beside DuckDB's query (read_csv with declared types)
+    python3 bench/run.py M --spark     # the Parquet data through Spark Connect (--engine spark, needs
+                                       # a release build with --features spark and SPARK_REMOTE set):
+                                       # failing and passing contracts, first run and best of 3
     python3 bench/run.py M --s3        # the M Parquet data served by moto's S3 server, over s3://
                                        # (needs `moto_server` on PATH or MOTO_SERVER=path/to/it)
 
@@ -392,6 +395,43 @@ def bench_failing(size, repeat, have_duckdb):
             print(f"| {fmt} | DuckDB one query (no samples) | {secs:.2f} | {rss:.0f} | {json.loads(out)} |")
 
 
+def bench_spark(size, repeat):
+    """The Parquet data through Spark Connect: the failing contract (samples on) and the passing one,
+    the first run after the server started (a cold JVM) and the best of `repeat`, the client's peak
+    RSS (it receives aggregates and samples, not rows), beside the local engine. Counts must equal
+    the generator's truth."""
+    remote = os.environ.get("SPARK_REMOTE")
+    if not remote:
+        sys.exit("set SPARK_REMOTE=sc://HOST:PORT (a Spark Connect server)")
+    root = DATA / size
+    truth = json.loads((root / "truth.json").read_text())
+    now = truth["newest_created_at"]
+    failing = root / "orders_failing.parquet.yaml"
+    failing.write_text((REPO / "bench" / "orders_failing.yaml").read_text())
+    passing, _, _ = contracts_for(root)
+    expect = {
+        "order_id.unique": truth["order_id_duplicates"], "amount.range": truth["amount_out_of_range"],
+        "status.accepted_values": truth["status_not_accepted"], "email.pattern": truth["email_not_matching"],
+        "country.pattern": truth["country_not_matching"],
+    }
+    print(f"\n== {size}: Spark Connect at {remote} beside the local engine (Parquet) ==")
+    print("| contract | engine | run | wall s | client peak MiB | |\n|---|---|---|---:|---:|---|")
+    for name, contract in (("failing", failing), ("passing", passing)):
+        for engine in ("spark", "local"):
+            cmd = [str(BIN), "check", str(contract), "--now", now, "--format", "json", "--engine", engine]
+            if engine == "spark":
+                cmd += ["--spark-remote", remote]
+            first = run(cmd)
+            best = best_of(repeat, cmd)
+            for label, (secs, rss, code, out) in (("first", first), (f"best of {repeat}", best)):
+                got = {c["id"]: c["failures"] for c in json.loads(out)["results"][0]["checks"]}
+                note = ""
+                if name == "failing":
+                    bad = [f"{k}: {got.get(k)} != {v}" for k, v in expect.items() if got.get(k) != v]
+                    note = "counts == truth" if not bad else "MISMATCH " + "; ".join(bad)
+                print(f"| {name} | {engine} | {label} | {secs:.2f} | {rss:.0f} | {note} |")
+
+
 def bench_validate():
     times = [run([str(BIN), "validate", "contracts/orders.yaml"])[0] for _ in range(20)]
     print(f"\n== validate contracts/orders.yaml: median {statistics.median(times)*1000:.1f} ms over 20 runs (target <= 20 ms) ==")
@@ -408,8 +448,12 @@ def main():
     for size in sizes:
         if not (DATA / size / "truth.json").exists():
             sys.exit(f"generate the data first: ./target/release/examples/bench_generate {size}")
-        if not {"--infer", "--metrics", "--s3", "--reconcile", "--sql", "--failing"} & set(sys.argv):
+        if not {"--infer", "--metrics", "--s3", "--reconcile", "--sql", "--failing", "--spark"} & set(sys.argv):
             bench_size(size, repeat, have_duckdb)
+    if "--spark" in sys.argv:
+        for size in sizes:
+            bench_spark(size, repeat)
+        return
     if "--s3" in sys.argv:
         for size in sizes:
             bench_s3(size, repeat)

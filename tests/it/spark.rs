@@ -60,6 +60,14 @@ fn cases() -> Vec<Vec<String>> {
     add(&["contracts/orders_daily.yaml"]);
     add(&["contracts/orders_daily.yaml", "--all-partitions"]);
     add(&["contracts/orders_daily.yaml", "--partition", "2026-01-03"]);
+    // A candidate whose keys are another partition's: `unique` fails across partitions (40 rows).
+    add(&[
+        "contracts/orders_daily.yaml",
+        "--partition",
+        "2026-01-09",
+        "--candidate",
+        "fixtures/orders_daily/dt=2026-01-08",
+    ]);
     add(&["contracts/odcs/orders-v3.0.odcs.yaml"]);
     add(&["contracts/odcs/orders-v3.1.odcs.yaml"]);
     add(&["contracts/orders.yaml", "--sample", "0"]);
