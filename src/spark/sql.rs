@@ -203,12 +203,7 @@ impl<'s> Writer<'s> {
 
     fn aggregate(&mut self, agg: &AggExpr) -> Translated {
         // An aggregate over `x.filter(keep)` aggregates `IF(keep, x, NULL)`, minding nulls.
-        let (input, keep) = |input: &Expr| -> (Expr, Option<Expr>) {
-            match input {
-                Expr::Filter { input, by } => (input.as_ref().clone(), Some(by.as_ref().clone())),
-                other => (other.clone(), None),
-            }
-        }(match agg {
+        let aggregated = match agg {
             AggExpr::Min { input, .. }
             | AggExpr::Max { input, .. }
             | AggExpr::NUnique(input)
@@ -216,7 +211,11 @@ impl<'s> Writer<'s> {
             | AggExpr::Count { input, .. }
             | AggExpr::Sum(input) => input.as_ref(),
             other => return refuse(format!("the aggregate `{}`", Expr::Agg(other.clone()))),
-        });
+        };
+        let (input, keep) = match aggregated {
+            Expr::Filter { input, by } => (input.as_ref().clone(), Some(by.as_ref().clone())),
+            other => (other.clone(), None),
+        };
         let keep_sql = match &keep {
             Some(k) => Some(self.expr(k)?),
             None => None,
