@@ -431,17 +431,8 @@ fn evaluate_all(
     let inputs = inputs_for(contract, dataset, &schema);
     let mut flags = HashMap::new();
     let mut flag_columns = Vec::new();
-    for columns in keys_across_partitions(contract) {
-        if flags.contains_key(&columns) || columns.iter().any(|c| !inputs.contains_key(c)) {
-            continue;
-        }
-        let key = compound_key(&columns, &inputs);
-        let partitions_with_key = col(PARTITION_TAG)
-            .n_unique()
-            .over([key.clone()])
-            .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
-        let name = format!("__elsewhere_{}", flags.len());
-        flag_columns.push(key.is_not_null().and(partitions_with_key.gt(lit(1))).alias(name.as_str()));
+    for (columns, name, flag) in elsewhere_flags(contract, dataset, &inputs)? {
+        flag_columns.push(flag.alias(name.as_str()));
         flags.insert(columns, name);
     }
     let lf = if flag_columns.is_empty() { lf } else { lf.with_columns(flag_columns) };
@@ -495,6 +486,30 @@ fn evaluate_all(
         results.push(result_report(contract, dataset, Some(p), rows, elapsed, reports));
     }
     Ok(Some(results))
+}
+
+/// For a scan of every partition tagged by `PARTITION_TAG`: each key judged across partitions
+/// (by its columns), the name of its flag column and the window that computes the flag (the
+/// key also occurs in another partition).
+fn elsewhere_flags(
+    contract: &Contract,
+    dataset: &Dataset,
+    inputs: &HashMap<String, crate::rules::ColumnInput>,
+) -> Result<Vec<(Vec<String>, String, Expr)>, DataError> {
+    let mut flags: Vec<(Vec<String>, String, Expr)> = Vec::new();
+    for columns in keys_across_partitions(contract) {
+        if flags.iter().any(|(known, _, _)| *known == columns) || columns.iter().any(|c| !inputs.contains_key(c)) {
+            continue;
+        }
+        let key = compound_key(&columns, inputs);
+        let partitions_with_key = col(PARTITION_TAG)
+            .n_unique()
+            .over([key.clone()])
+            .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+        let name = format!("__elsewhere_{}", flags.len());
+        flags.push((columns, name, key.is_not_null().and(partitions_with_key.gt(lit(1)))));
+    }
+    Ok(flags)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -9,7 +9,7 @@
 //! partitions read every partition, and their "also in another partition" flags are windows.
 
 use super::exec::{slot_column, PassRow, ROWS_COLUMN};
-use super::inputs::{compound_key, inputs_for, schema_of, PARTITION_TAG};
+use super::inputs::{inputs_for, schema_of, PARTITION_TAG};
 use super::judge::conclude;
 use super::plan::{lay_out, plan_checks, State};
 use super::prefetch::{gather, keys_across_partitions, Depth, Elsewhere};
@@ -131,17 +131,8 @@ pub(super) fn evaluate(
     let mut flags = HashMap::new();
     let mut flag_exprs = Vec::new();
     if partition.is_some() {
-        for columns in across {
-            if flags.contains_key(&columns) || columns.iter().any(|c| !inputs.contains_key(c)) {
-                continue;
-            }
-            let key = compound_key(&columns, &inputs);
-            let partitions_with_key = col(PARTITION_TAG)
-                .n_unique()
-                .over([key.clone()])
-                .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
-            let name = format!("__elsewhere_{}", flags.len());
-            flag_exprs.push((name.clone(), key.is_not_null().and(partitions_with_key.gt(lit(1)))));
+        for (columns, name, flag) in super::elsewhere_flags(contract, dataset, &inputs)? {
+            flag_exprs.push((name.clone(), flag));
             flags.insert(columns, name);
         }
     }
