@@ -210,3 +210,22 @@ fn a_pattern_java_reads_otherwise_is_refused_before_connecting() {
     assert!(run.stderr.contains("c.yaml:6:7: the pattern of `word` cannot run on Spark"), "{}", run.stderr);
     assert!(run.stderr.contains("\\p{Greek}"), "{}", run.stderr);
 }
+
+#[test]
+fn quarantine_is_refused_before_connecting() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("q");
+    let run = tollgate(&[
+        "check",
+        "contracts/orders.yaml",
+        "--quarantine",
+        q.to_str().unwrap(),
+        "--engine",
+        "spark",
+        "--spark-remote",
+        "sc://127.0.0.1:9",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("not written by the Spark engine"), "{}", run.stderr);
+    assert!(!q.exists());
+}
