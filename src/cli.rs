@@ -655,7 +655,17 @@ fn compare(args: &CompareArgs) -> i32 {
 /// (else exit 3).
 fn executor_for(args: &CheckArgs, contracts: &[Contract]) -> Result<crate::engine::Executor, i32> {
     match args.engine {
-        EngineChoice::Local => Ok(crate::engine::Executor::Local),
+        EngineChoice::Local => {
+            if let (Some(c), None) = (contracts.iter().find(|c| c.dataset.table.is_some()), &args.data) {
+                errln!(
+                    "error: {} names a catalog table, which the Spark engine reads\n   = help: run with --engine \
+                     spark --spark-remote sc://HOST:PORT, or name files with --data",
+                    c.file.display()
+                );
+                return Err(EXIT_USAGE);
+            }
+            Ok(crate::engine::Executor::Local)
+        }
         #[cfg(not(feature = "spark"))]
         EngineChoice::Spark => {
             let _ = contracts;

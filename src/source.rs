@@ -291,6 +291,23 @@ fn typed_value(raw: &str, t: PartitionType) -> PartitionValue {
 }
 
 impl Dataset {
+    /// A catalog table (`dataset.table`), which Spark reads: no files, no partitions.
+    pub fn of_table(name: &str) -> Dataset {
+        Dataset {
+            display: name.to_string(),
+            format: Format::Parquet,
+            files: Vec::new(),
+            csv: CsvOptions::default(),
+            partition_key: None,
+            partition_type: PartitionType::Text,
+            partitions: Vec::new(),
+            candidate: None,
+            infer_rows: None,
+            footers: Default::default(),
+            csv_records: Default::default(),
+        }
+    }
+
     pub fn open(
         path: &Path,
         display: String,

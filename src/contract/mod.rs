@@ -100,6 +100,9 @@ pub struct DatasetSpec {
     /// ODCS servers, in contract order (empty for native contracts); `--server` picks one.
     pub servers: Vec<ServerSpec>,
     pub path: String,
+    /// `table: catalog.schema.table`: a table of the Spark catalog, read by `--engine spark`
+    /// (then `path` is empty).
+    pub table: Option<String>,
     pub format: Option<Format>,
     pub partition_key: Option<String>,
     pub csv: CsvOptions,

@@ -14,7 +14,7 @@ use super::yaml::{Node, Pos, Scalar};
 use super::*;
 
 const TOP_KEYS: &[&str] = &["contract", "version", "owner", "description", "dataset", "schema", "checks"];
-const DATASET_KEYS: &[&str] = &["path", "format", "partitioning", "csv", "storage_options"];
+const DATASET_KEYS: &[&str] = &["path", "table", "format", "partitioning", "csv", "storage_options"];
 
 /// Settings a contract may not hold in `storage_options`: a contract is shared and versioned, so
 /// secrets come from the environment or credential files.
@@ -383,6 +383,9 @@ fn csv_of(ctx: &mut Ctx, node: &Node) -> Option<CsvOptions> {
 
 fn dataset_of(ctx: &mut Ctx, node: &Node) -> Option<DatasetSpec> {
     let f = fields(ctx, node, "`dataset`", DATASET_KEYS)?;
+    if let Some(table) = f.get("table") {
+        return table_dataset(ctx, &f, table);
+    }
     let path = required_text(ctx, &f, "path", "`dataset`");
     let format = f.get("format").and_then(|n| format_of(ctx, n));
     let partition_key = f.get("partitioning").and_then(|n| {
@@ -401,7 +404,51 @@ fn dataset_of(ctx: &mut Ctx, node: &Node) -> Option<DatasetSpec> {
     let csv = f.get("csv").and_then(|n| csv_of(ctx, n)).unwrap_or_default();
     let storage_options = f.get("storage_options").map(|n| storage_options_of(ctx, n)).unwrap_or_default();
     let pos = f.get("path").map(|n| n.pos).unwrap_or(f.pos);
-    Some(DatasetSpec { servers: Vec::new(), path: path?, format, partition_key, csv, storage_options, pos })
+    Some(DatasetSpec {
+        servers: Vec::new(),
+        path: path?,
+        table: None,
+        format,
+        partition_key,
+        csv,
+        storage_options,
+        pos,
+    })
+}
+
+/// `dataset: {table: catalog.schema.table}`: one to three names, each of letters, digits and
+/// `_`, joined by dots; the table is read whole by Spark, so nothing about files applies.
+fn table_dataset(ctx: &mut Ctx, f: &Fields, node: &Node) -> Option<DatasetSpec> {
+    let name = text_of(ctx, node, "`table` of `dataset`")?;
+    let parts: Vec<&str> = name.split('.').collect();
+    let plain = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if parts.len() > 3 || !parts.iter().all(plain) {
+        ctx.error(
+            node.pos,
+            format!("`{name}` is not a table name"),
+            "write `table: catalog.schema.table` (or `schema.table`, `table`): names of letters, digits and _",
+        );
+        return None;
+    }
+    for key in ["path", "format", "partitioning", "csv", "storage_options"] {
+        if let Some(other) = f.get(key) {
+            ctx.error(
+                other.pos,
+                format!("`{key}` does not apply to a catalog `table`"),
+                "a table is read whole through Spark's catalog; remove the key (or name files with `path`)",
+            );
+        }
+    }
+    Some(DatasetSpec {
+        servers: Vec::new(),
+        path: String::new(),
+        table: Some(name),
+        format: None,
+        partition_key: None,
+        csv: Default::default(),
+        storage_options: Default::default(),
+        pos: node.pos,
+    })
 }
 
 /// `storage_options`: non-secret object-store settings (endpoint, region, path_style, …), each a

@@ -483,6 +483,7 @@ pub fn contract_of(ctx: &mut Ctx, root: &Node, file: &Path) -> Option<Contract> 
     let storage_options = first.map(|i| servers[i].storage_options.clone()).unwrap_or_default();
     let dataset = DatasetSpec {
         path: first.and_then(|i| servers[i].path.clone()).unwrap_or_default(),
+        table: None,
         format: first.and_then(|i| servers[i].format),
         servers,
         partition_key: None,

@@ -105,6 +105,25 @@ pub fn check_with_history(
     options: &Options,
     store: Option<&dyn HistoryStore>,
 ) -> Result<Vec<ResultReport>, DataError> {
+    if let (Some(table), None) = (&contract.dataset.table, &options.data) {
+        return match &options.executor {
+            Executor::Local => Err(DataError::new(
+                table,
+                "a catalog table is read by the Spark engine: run with --engine spark (or name files with --data)",
+            )),
+            #[cfg(feature = "spark")]
+            Executor::Spark(session) => {
+                let result = on_spark::evaluate_table(session, contract, table, options, store)?;
+                if let Some(store) = store {
+                    let label = history_label(None, options);
+                    store
+                        .record(&contract.name, &label, &metrics_of(&result), &options.now.to_rfc3339())
+                        .map_err(DataError::from)?;
+                }
+                Ok(vec![result])
+            }
+        };
+    }
     let (dataset, path) = open_dataset(contract, options)?;
     dataset.retrying_full_inference(|dataset| check_dataset(contract, dataset, &path, options, store))
 }
@@ -113,6 +132,12 @@ pub fn check_with_history(
 fn open_dataset(contract: &Contract, options: &Options) -> Result<(Dataset, PathBuf), DataError> {
     let path = match &options.data {
         Some(p) => p.clone(),
+        None if contract.dataset.table.is_some() => {
+            return Err(DataError::new(
+                &contract.file,
+                "the contract names a catalog table, which only the Spark engine reads; pass --data PATH",
+            ))
+        }
         None if contract.dataset.path.is_empty() => {
             return Err(DataError::new(
                 &contract.file,

@@ -125,7 +125,54 @@ pub(super) fn evaluate(
         scan = scan.with_column(dataset.partition_literal(p));
     }
     let schema = schema_of(&scan, &files)?;
+    judge(session, contract, dataset, partition, schema, &source_files, read.len() > 1, options, store, started)
+}
 
+/// A catalog table (`dataset.table`), read whole by Spark: its types are Spark's, and samples
+/// have no file to point at.
+pub(super) fn evaluate_table(
+    session: &Session,
+    contract: &Contract,
+    table: &str,
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+) -> Result<ResultReport, DataError> {
+    let started = Instant::now();
+    let dataset = Dataset::of_table(table);
+    let name: Vec<String> = table.split('.').map(ident).collect();
+    let view = format!(
+        "CREATE OR REPLACE TEMPORARY VIEW {SOURCE_VIEW} AS SELECT *, CAST(NULL AS BIGINT) AS {}, CAST(NULL AS \
+         BIGINT) AS {} FROM {}",
+        ident(FILE_COLUMN),
+        ident(ROW_IN_FILE),
+        name.join(".")
+    );
+    ask(session, &dataset, &view)?;
+    let probe = ask(session, &dataset, &format!("SELECT * FROM {SOURCE_VIEW} LIMIT 0"))?;
+    let mut schema = probe.schema().as_ref().clone();
+    for internal in [FILE_COLUMN, ROW_IN_FILE] {
+        schema.shift_remove(internal);
+    }
+    judge(session, contract, &dataset, None, schema, &[], false, options, store, started)
+}
+
+/// Plans the checks over [`SOURCE_VIEW`] (whose columns are `schema`), runs the pass and the
+/// samples' queries, and judges. `across` says the view holds every partition, of which
+/// `partition` is checked.
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    session: &Session,
+    contract: &Contract,
+    dataset: &Dataset,
+    partition: Option<&Partition>,
+    schema: Schema,
+    source_files: &[PathBuf],
+    across: bool,
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+    started: Instant,
+) -> Result<ResultReport, DataError> {
+    let files = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
     // "Also in another partition": a window over every partition, per key.
     let inputs = inputs_for(contract, dataset, &schema);
     let mut flags = HashMap::new();
@@ -149,7 +196,7 @@ pub(super) fn evaluate(
         full_schema.insert(name.as_str().into(), DataType::Boolean);
     }
     let within = match partition {
-        Some(p) if read.len() > 1 => format!("{} = {}", ident(PARTITION_TAG), string_literal(&p.raw)),
+        Some(p) if across => format!("{} = {}", ident(PARTITION_TAG), string_literal(&p.raw)),
         _ => "TRUE".to_string(),
     };
 
@@ -195,7 +242,7 @@ pub(super) fn evaluate(
 
     let checked_files: Vec<PathBuf> = match partition {
         Some(p) => source_files.iter().filter(|f| p.files.contains(f)).cloned().collect(),
-        None => source_files.clone(),
+        None => source_files.to_vec(),
     };
     let locator = Locator::new(dataset, &checked_files, Some(rows));
     let samples = |wanted: &[Wanted]| {

@@ -229,3 +229,72 @@ fn quarantine_is_refused_before_connecting() {
     assert!(run.stderr.contains("not written by the Spark engine"), "{}", run.stderr);
     assert!(!q.exists());
 }
+
+#[test]
+fn a_catalog_table_is_checked_as_its_files_are() {
+    let Some(url) = server() else { return };
+    // A global temporary view is a catalog table every session of the server sees (`global_temp`),
+    // and nothing is written to a warehouse.
+    let session = tollgate::spark::Session::connect(&url).expect("connect");
+    let file = repo().join("fixtures/orders.parquet");
+    session
+        .query(&format!(
+            "CREATE OR REPLACE GLOBAL TEMPORARY VIEW tollgate_orders AS SELECT * FROM parquet.`{}`",
+            file.display()
+        ))
+        .expect("view");
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("contracts/orders.yaml")).unwrap();
+    let customers = repo().join("fixtures/customers.parquet");
+    let text = text
+        .replace("  path: ../fixtures/orders.parquet", "  table: global_temp.tollgate_orders")
+        .replace("dataset: ../fixtures/customers.parquet", &format!("dataset: {}", customers.display()));
+    assert!(text.contains("table: global_temp.tollgate_orders"));
+    std::fs::write(dir.path().join("orders.yaml"), text).unwrap();
+    let table = tollgate_in(
+        dir.path(),
+        &["check", "orders.yaml", NOW, "-f", "json", "--engine", "spark", "--spark-remote", &url],
+    );
+    let files = tollgate(&["check", "contracts/orders.yaml", NOW, "-f", "json"]);
+    assert_eq!(table.code, files.code, "{}", table.stderr);
+    let (table, files) = (table.json(), files.json());
+    assert_eq!(table["results"][0]["dataset"], "global_temp.tollgate_orders");
+    assert_eq!(table["results"][0]["rows"], 1000);
+    // The same verdicts, counts and sample values; a table's samples have no file to point at.
+    let verdicts = |report: &serde_json::Value| -> Vec<serde_json::Value> {
+        report["results"][0]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let samples: Vec<_> = c["samples"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|s| (s["value"].clone(), s["count"].clone()))
+                    .collect();
+                serde_json::json!([c["id"], c["status"], c["failures"], c["observed"], samples])
+            })
+            .collect()
+    };
+    assert_eq!(verdicts(&table), verdicts(&files));
+    let checks = table["results"][0]["checks"].as_array().unwrap();
+    let samples: Vec<&serde_json::Value> =
+        checks.iter().flat_map(|c| c["samples"].as_array().into_iter().flatten()).collect();
+    assert!(samples.len() >= 10, "{samples:?}");
+    assert!(samples.iter().all(|s| s.get("file").is_none()), "{samples:?}");
+}
+
+#[test]
+fn a_catalog_table_needs_the_spark_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.yaml"), "contract: t\ndataset: {table: sales.orders}\n").unwrap();
+    let run = tollgate_in(dir.path(), &["check", "c.yaml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("names a catalog table, which the Spark engine reads"), "{}", run.stderr);
+    std::fs::write(dir.path().join("bad.yaml"), "contract: t\ndataset: {table: 'sales.orders; DROP'}\n").unwrap();
+    let run = tollgate_in(dir.path(), &["validate", "bad.yaml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("bad.yaml:2:18"), "{}", run.stderr);
+    assert!(run.stderr.contains("is not a table name"), "{}", run.stderr);
+}
