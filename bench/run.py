@@ -366,6 +366,15 @@ DUCKDB_CSV_QUERY = DUCKDB_QUERY.replace(
 )
 
 
+def failing_truth(truth):
+    """What bench/orders_failing.yaml must count on the generated data."""
+    return {
+        "order_id.unique": truth["order_id_duplicates"], "amount.range": truth["amount_out_of_range"],
+        "status.accepted_values": truth["status_not_accepted"], "email.pattern": truth["email_not_matching"],
+        "country.pattern": truth["country_not_matching"],
+    }
+
+
 def bench_failing(size, repeat, have_duckdb):
     """The failing path: every rule the data breaks fails (bench/orders_failing.yaml), with the
     default samples and with --sample 0, on Parquet and CSV, beside DuckDB's single query (which
@@ -374,11 +383,7 @@ def bench_failing(size, repeat, have_duckdb):
     truth = json.loads((root / "truth.json").read_text())
     now = truth["newest_created_at"]
     text = (REPO / "bench" / "orders_failing.yaml").read_text()
-    expect = {
-        "order_id.unique": truth["order_id_duplicates"], "amount.range": truth["amount_out_of_range"],
-        "status.accepted_values": truth["status_not_accepted"], "email.pattern": truth["email_not_matching"],
-        "country.pattern": truth["country_not_matching"],
-    }
+    expect = failing_truth(truth)
     print(f"\n== {size}: the failing path ({', '.join(f'{k} {v}' for k, v in expect.items())}) ==")
     print("| data | run | wall s | peak MiB | |\n|---|---|---:|---:|---|")
     for fmt in ("parquet", "csv"):
@@ -409,11 +414,7 @@ def bench_spark(size, repeat):
     failing = root / "orders_failing.parquet.yaml"
     failing.write_text((REPO / "bench" / "orders_failing.yaml").read_text())
     passing, _, _ = contracts_for(root)
-    expect = {
-        "order_id.unique": truth["order_id_duplicates"], "amount.range": truth["amount_out_of_range"],
-        "status.accepted_values": truth["status_not_accepted"], "email.pattern": truth["email_not_matching"],
-        "country.pattern": truth["country_not_matching"],
-    }
+    expect = failing_truth(truth)
     print(f"\n== {size}: Spark Connect at {remote} beside the local engine (Parquet) ==")
     print("| contract | engine | run | wall s | client peak MiB | |\n|---|---|---|---:|---:|---|")
     for name, contract in (("failing", failing), ("passing", passing)):
