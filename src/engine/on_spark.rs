@@ -95,12 +95,6 @@ pub(super) fn evaluate(
     store: Option<&dyn HistoryStore>,
 ) -> Result<ResultReport, DataError> {
     let started = Instant::now();
-    if options.quarantine.is_some() || options.clean.is_some() {
-        return Err(DataError::new(
-            &dataset.display,
-            "--quarantine and --clean are not written by the Spark engine yet; run them with --engine local",
-        ));
-    }
     if dataset.format == Format::Csv {
         return Err(DataError::new(
             &dataset.display,
@@ -172,6 +166,12 @@ fn judge(
     store: Option<&dyn HistoryStore>,
     started: Instant,
 ) -> Result<ResultReport, DataError> {
+    if options.quarantine.is_some() || options.clean.is_some() {
+        return Err(DataError::new(
+            &dataset.display,
+            "--quarantine and --clean are not written by the Spark engine yet; run them with --engine local",
+        ));
+    }
     let files = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
     // "Also in another partition": a window over every partition, per key.
     let inputs = inputs_for(contract, dataset, &schema);
@@ -254,7 +254,7 @@ fn judge(
             &within,
             wanted,
             options.sample,
-            &source_files,
+            source_files,
             &locator,
         )
     };
@@ -290,21 +290,10 @@ fn spark_samples(
     let mut counts: Option<HashMap<i64, u64>> = None;
     for w in wanted {
         let mut writer = Writer::new(schema).with_prefix("__sample_window");
-        let translate =
-            |writer: &mut Writer, e: &Expr| writer.expr(e).map_err(|e| DataError::new(&dataset.display, e.0));
-        let (keys, condition, repeated) = match w.evidence {
-            Evidence::Where { failing, value } => {
-                (vec![translate(&mut writer, value)?], translate(&mut writer, failing)?, false)
-            }
-            Evidence::Duplicates { keys, present } => (
-                keys.iter().map(|k| translate(&mut writer, k)).collect::<Result<Vec<_>, _>>()?,
-                translate(&mut writer, present)?,
-                true,
-            ),
-            Evidence::Known(_) => {
-                out.push(Vec::new());
-                continue;
-            }
+        // Samples the engine cannot gather are left out; the count stands.
+        let Ok((keys, condition, repeated)) = evidence_sql(&mut writer, w.evidence) else {
+            out.push(Vec::new());
+            continue;
         };
         let key_columns: Vec<String> = (0..keys.len()).map(|i| ident(&format!("k{i}"))).collect();
         let projected: Vec<String> = keys.iter().zip(&key_columns).map(|(k, name)| format!("{k} AS {name}")).collect();
@@ -353,6 +342,19 @@ fn spark_samples(
         out.push(samples);
     }
     Ok(out)
+}
+
+/// A failing check's evidence in SQL: the sampled keys, the condition of the rows they come
+/// from, and whether only keys that repeat count.
+fn evidence_sql(writer: &mut Writer, evidence: &Evidence) -> Result<(Vec<String>, String, bool), Untranslatable> {
+    match evidence {
+        Evidence::Where { failing, value } => Ok((vec![writer.expr(value)?], writer.expr(failing)?, false)),
+        Evidence::Duplicates { keys, present } => {
+            let keys = keys.iter().map(|k| writer.expr(k)).collect::<Result<Vec<_>, _>>()?;
+            Ok((keys, writer.expr(present)?, true))
+        }
+        Evidence::Known(_) => Err(Untranslatable("samples the check gathered itself".into())),
+    }
 }
 
 /// For each file number of the checked rows, the rows of the checked files before it; the
