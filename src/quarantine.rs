@@ -24,58 +24,97 @@ fn file_name(stem: &str) -> String {
     format!("{safe}.parquet")
 }
 
-/// Streams `lf` into the Parquet file `path`.
-fn sink(lf: LazyFrame, path: &Path) -> PolarsResult<()> {
+/// `lf` streamed into the Parquet file `path`, as a plan (run by [`run_sinks`]).
+fn sink_plan(lf: LazyFrame, path: &Path) -> PolarsResult<LazyFrame> {
     lf.sink(
         SinkDestination::File { target: SinkTarget::Path(PlRefPath::new(path.to_string_lossy().as_ref())) },
         FileWriteFormat::Parquet(Arc::new(ParquetWriteOptions::default())),
         UnifiedSinkArgs::default(),
     )
-    .and_then(|lf| lf.collect_with_engine(Engine::Streaming))
-    .map(|_| ())
 }
 
-/// Writes `lf` to `dir/name` whole or not at all, returning where and how many rows: locally
-/// through a temporary file renamed into place; on object storage from a local temporary file
-/// uploaded with one PUT (an object appears whole or not at all).
-fn write_atomically(lf: LazyFrame, dir: &Path, name: &str) -> Result<(PathBuf, u64), DataError> {
-    if crate::remote::is_url(dir) {
-        let url = dir.join(name);
-        let local = crate::output::Scratch::new("parquet");
-        sink(lf, local.path()).map_err(|e| DataError::new(&url, e.to_string()))?;
-        let rows = parquet_rows(&[local.path().to_path_buf()])?;
-        let bytes = std::fs::read(local.path()).map_err(|e| DataError::new(&url, e.to_string()))?;
-        crate::remote::write(&url, bytes)?;
-        return Ok((url, rows));
-    }
-    let path = sink_atomically(lf, dir, name)?;
-    let rows = parquet_rows(std::slice::from_ref(&path))?;
-    Ok((path, rows))
+/// Runs the sinks in one query: the input they share is read, and its flags computed, once.
+fn run_sinks(sinks: Vec<LazyFrame>) -> PolarsResult<()> {
+    let Some(first) = sinks.first() else { return Ok(()) };
+    let optimizations = first.get_current_optimizations();
+    let plans = sinks.into_iter().map(|lf| lf.logical_plan).collect();
+    LazyFrame::collect_all_with_engine(plans, Engine::Streaming, optimizations).map(|_| ())
 }
 
-/// Streams `lf` into `dir/name` through a temporary file in the same folder, then renames it.
-fn sink_atomically(lf: LazyFrame, dir: &Path, name: &str) -> Result<PathBuf, DataError> {
-    std::fs::create_dir_all(dir).map_err(|e| DataError::new(dir, e.to_string()))?;
-    let named = dir.join(name);
-    // A symlink is followed (the link stays); a device or FIFO is no place for a Parquet file.
-    let target = match crate::output::target_of(&named).map_err(|e| DataError::new(&named, e.to_string()))? {
-        crate::output::Target::Replace(path) => path,
-        crate::output::Target::Stdout | crate::output::Target::InPlace(_) | crate::output::Target::Object(_) => {
-            return Err(DataError::new(&named, "not a regular file; name a folder where a Parquet file can be written"))
+/// One side's file, written first to a temporary file and put in place only once every side is
+/// written whole: renamed beside its target locally, uploaded with one PUT to object storage (an
+/// object appears whole or not at all).
+enum Staged {
+    Local { temp: PathBuf, target: PathBuf },
+    Object { scratch: crate::output::Scratch, url: PathBuf },
+}
+
+impl Staged {
+    fn new(dir: &Path, name: &str) -> Result<Staged, DataError> {
+        if crate::remote::is_url(dir) {
+            return Ok(Staged::Object { scratch: crate::output::Scratch::new("parquet"), url: dir.join(name) });
         }
-    };
-    let tmp = crate::output::temporary_beside(&target);
-    if let Err(e) = sink(lf, &tmp) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(DataError::new(&target, e.to_string()));
+        std::fs::create_dir_all(dir).map_err(|e| DataError::new(dir, e.to_string()))?;
+        let named = dir.join(name);
+        // A symlink is followed (the link stays); a device or FIFO is no place for a Parquet file.
+        let target = match crate::output::target_of(&named).map_err(|e| DataError::new(&named, e.to_string()))? {
+            crate::output::Target::Replace(path) => path,
+            crate::output::Target::Stdout | crate::output::Target::InPlace(_) | crate::output::Target::Object(_) => {
+                return Err(DataError::new(
+                    &named,
+                    "not a regular file; name a folder where a Parquet file can be written",
+                ))
+            }
+        };
+        Ok(Staged::Local { temp: crate::output::temporary_beside(&target), target })
     }
-    // A replaced file keeps its mode and owner, as reports do.
-    let renamed = crate::output::keep_mode_and_owner_of(&tmp, &target).and_then(|_| std::fs::rename(&tmp, &target));
-    if let Err(e) = renamed {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(DataError::new(&target, e.to_string()));
+
+    fn temp(&self) -> &Path {
+        match self {
+            Staged::Local { temp, .. } => temp,
+            Staged::Object { scratch, .. } => scratch.path(),
+        }
     }
-    Ok(target)
+
+    fn target(&self) -> &Path {
+        match self {
+            Staged::Local { target, .. } => target,
+            Staged::Object { url, .. } => url,
+        }
+    }
+
+    /// Puts the written file in place; where it went and how many rows it holds.
+    fn commit(self) -> Result<(PathBuf, u64), DataError> {
+        let rows = parquet_rows(&[self.temp().to_path_buf()]);
+        match self {
+            Staged::Local { temp, target } => {
+                // A replaced file keeps its mode and owner, as reports do.
+                let placed = rows.and_then(|rows| {
+                    crate::output::keep_mode_and_owner_of(&temp, &target)
+                        .and_then(|_| std::fs::rename(&temp, &target))
+                        .map(|_| rows)
+                        .map_err(|e| DataError::new(&target, e.to_string()))
+                });
+                if placed.is_err() {
+                    let _ = std::fs::remove_file(&temp);
+                }
+                Ok((target, placed?))
+            }
+            Staged::Object { scratch, url } => {
+                let rows = rows?;
+                let bytes = std::fs::read(scratch.path()).map_err(|e| DataError::new(&url, e.to_string()))?;
+                crate::remote::write(&url, bytes)?;
+                Ok((url, rows))
+            }
+        }
+    }
+
+    /// Removes what was written, when the query failed.
+    fn abandon(self) {
+        if let Staged::Local { temp, .. } = self {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
 }
 
 /// Writes the split; returns what was written, for the report. Each rule's per-row flag is
@@ -92,7 +131,7 @@ pub fn split(lf: &LazyFrame, rules: &[(String, Expr)], stem: &str, targets: &Tar
         .collect();
     let flagged = lf.clone().with_columns(flags);
     let broken = flag_columns.iter().map(|c| col(c.as_str())).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
-    let mut out = serde_json::Map::new();
+    let mut sides: Vec<(&str, LazyFrame, Staged)> = Vec::new();
     if let Some(dir) = targets.quarantine {
         let mut names: Vec<Expr> = rules
             .iter()
@@ -108,13 +147,37 @@ pub fn split(lf: &LazyFrame, rules: &[(String, Expr)], stem: &str, targets: &Tar
             .filter(broken.clone())
             .with_column(failed.alias(FAILED_RULES))
             .drop(cols(flag_columns.clone()));
-        let (path, rows) = write_atomically(quarantined, dir, &file_name(stem))?;
-        out.insert("quarantine".into(), json!({"path": path.to_string_lossy(), "rows": rows}));
+        sides.push(("quarantine", quarantined, Staged::new(dir, &file_name(stem))?));
     }
     if let Some(dir) = targets.clean {
         let clean = flagged.filter(broken.not()).drop(cols(flag_columns));
-        let (path, rows) = write_atomically(clean, dir, &file_name(stem))?;
-        out.insert("clean".into(), json!({"path": path.to_string_lossy(), "rows": rows}));
+        sides.push(("clean", clean, Staged::new(dir, &file_name(stem))?));
+    }
+    // Both sides in one query over the input; nothing is put in place unless both were written.
+    let mut sinks = Vec::new();
+    let mut staged = Vec::new();
+    let mut failed = None;
+    for (side, lf, place) in sides {
+        match sink_plan(lf, place.temp()) {
+            Ok(sink) => sinks.push(sink),
+            Err(e) => failed = failed.or(Some(DataError::new(place.target(), e.to_string()))),
+        }
+        staged.push((side, place));
+    }
+    if failed.is_none() {
+        if let Err(e) = run_sinks(sinks) {
+            let culprit = staged.first().map(|(_, place)| place.target().to_path_buf()).unwrap_or_default();
+            failed = Some(DataError::new(culprit, e.to_string()));
+        }
+    }
+    if let Some(e) = failed {
+        staged.into_iter().for_each(|(_, place)| place.abandon());
+        return Err(e);
+    }
+    let mut out = serde_json::Map::new();
+    for (side, place) in staged {
+        let (path, rows) = place.commit()?;
+        out.insert(side.into(), json!({"path": path.to_string_lossy(), "rows": rows}));
     }
     Ok(Value::Object(out))
 }

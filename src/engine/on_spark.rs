@@ -246,17 +246,7 @@ fn judge(
     };
     let locator = Locator::new(dataset, &checked_files, Some(rows));
     let samples = |wanted: &[Wanted]| {
-        spark_samples(
-            session,
-            dataset,
-            &full_schema,
-            &layered,
-            &within,
-            wanted,
-            options.sample,
-            source_files,
-            &locator,
-        )
+        spark_samples(session, dataset, &full_schema, &layered, &within, wanted, options.sample, source_files, &locator)
     };
     let reports = conclude(pending, pass, rows, options, samples, &locator)?;
     Ok(result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports))
