@@ -298,6 +298,10 @@ fn literal_text(e: &Expr) -> Option<String> {
     }
 }
 
+/// The most values a list literal (`accepted_values`, the keys of a `references` dataset) may
+/// have in a query.
+pub const MAX_LIST_ITEMS: usize = 100_000;
+
 /// The items of a list literal (the right side of `is_in`).
 fn list_items(e: Option<&Expr>) -> Result<Vec<String>, Untranslatable> {
     let Some(Expr::Literal(value)) = e else { return refuse("`is_in` of something other than a list literal") };
@@ -311,6 +315,13 @@ fn list_items(e: Option<&Expr>) -> Result<Vec<String>, Untranslatable> {
     };
     if series.null_count() > 0 {
         return refuse("`is_in` of a list holding null");
+    }
+    // The list is written into the query's text; past this, a query would be megabytes long.
+    if series.len() > MAX_LIST_ITEMS {
+        return refuse(format!(
+            "`is_in` of {} values (a query holds at most {MAX_LIST_ITEMS}; `references` to a larger dataset)",
+            series.len()
+        ));
     }
     series.iter().map(|v| any_value(&v)).collect()
 }
@@ -418,5 +429,10 @@ mod tests {
         let mut w = Writer::new(&schema);
         let err = w.expr(&col("s").str().to_uppercase()).unwrap_err();
         assert!(err.0.contains("to_uppercase"), "{err:?}");
+        let keys = Series::new("k".into(), (0..MAX_LIST_ITEMS as i64 + 1).collect::<Vec<_>>());
+        let err = w.expr(&col("x").is_in(lit(Scalar::new_list(keys)), false)).unwrap_err();
+        assert!(err.0.contains("100001 values"), "{err:?}");
+        let keys = Series::new("k".into(), [1i64, 2]);
+        assert_eq!(w.expr(&col("x").is_in(lit(Scalar::new_list(keys)), false)).unwrap(), "(`x` IN (1L, 2L))");
     }
 }
