@@ -235,7 +235,8 @@ fn judge(
         }
     }
     debug_assert!(lay_out(&pending).len() + 1 == selected.len());
-    let query = format!("SELECT {} FROM ({}) WHERE {within}", selected.join(", "), layer(&layered, writer.lifted()));
+    let query =
+        format!("SELECT {} FROM ({}) AS pass WHERE {within}", selected.join(", "), layer(&layered, writer.lifted()));
     let df = ask(session, dataset, &query)?;
     let pass = PassRow { df: Some(&df), row: 0 };
     let rows = pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64;
@@ -252,17 +253,20 @@ fn judge(
     Ok(result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports))
 }
 
-/// `SELECT *, columns FROM (inner)`, or `inner` when there are none.
+/// `SELECT *, columns FROM (inner)`, or `inner` when there are none. Every subquery is named:
+/// Spark reads `(subquery) WHERE (x)` as a subquery named `WHERE` with one column alias `x`.
 fn layer(inner: &str, columns: &[String]) -> String {
     if columns.is_empty() {
         inner.to_string()
     } else {
-        format!("SELECT *, {} FROM ({inner})", columns.join(", "))
+        format!("SELECT *, {} FROM ({inner}) AS layer", columns.join(", "))
     }
 }
 
-/// The samples of the failing checks: one query each, grouping its failing values (or repeated
-/// keys) with their count and first location, most frequent first, ties by value.
+/// The samples of the failing checks, each grouping its failing values (or repeated keys) with
+/// their count and first location, most frequent first, ties by value. Checks of failing rows
+/// share one scan when there are several: their rows are cached (value, flag, location) and each
+/// check groups its own from them. Repeated keys are grouped over the source.
 #[allow(clippy::too_many_arguments)]
 fn spark_samples(
     session: &Session,
@@ -275,63 +279,107 @@ fn spark_samples(
     source_files: &[PathBuf],
     locator: &Locator,
 ) -> Result<Vec<Vec<SampleRow>>, DataError> {
-    let mut out = Vec::new();
-    // Rows before each file in the checked files' order, to turn (file, row) into a row number.
-    let mut counts: Option<HashMap<i64, u64>> = None;
-    for w in wanted {
-        let mut writer = Writer::new(schema).with_prefix("__sample_window");
-        // Samples the engine cannot gather are left out; the count stands.
-        let Ok((keys, condition, repeated)) = evidence_sql(&mut writer, w.evidence) else {
-            out.push(Vec::new());
-            continue;
-        };
-        let key_columns: Vec<String> = (0..keys.len()).map(|i| ident(&format!("k{i}"))).collect();
-        let projected: Vec<String> = keys.iter().zip(&key_columns).map(|(k, name)| format!("{k} AS {name}")).collect();
-        let first = format!("min(named_struct('f', {}, 'r', {}))", ident(FILE_COLUMN), ident(ROW_IN_FILE));
-        let having = if repeated { "HAVING count(*) > 1" } else { "" };
-        let order: Vec<String> = key_columns.iter().map(|k| format!("{k} ASC NULLS LAST")).collect();
-        let query = format!(
-            "SELECT {keys}, count(*) AS n, {first}.f AS first_file, {first}.r AS first_row FROM (SELECT {projected}, \
-             {file}, {row} FROM ({inner}) WHERE ({within}) AND ({condition})) GROUP BY {keys} {having} ORDER BY n \
-             DESC, {order} LIMIT {limit}",
-            keys = key_columns.join(", "),
-            projected = projected.join(", "),
-            file = ident(FILE_COLUMN),
-            row = ident(ROW_IN_FILE),
-            inner = layer(layered, writer.lifted()),
-            order = order.join(", "),
+    let mut writer = Writer::new(schema).with_prefix("__sample_window");
+    // Samples the engine cannot gather are left out; the count stands.
+    let translated: Vec<Option<(Vec<String>, String, bool)>> =
+        wanted.iter().map(|w| evidence_sql(&mut writer, w.evidence).ok()).collect();
+    let inner = layer(layered, writer.lifted());
+    let (file, row) = (ident(FILE_COLUMN), ident(ROW_IN_FILE));
+    let shared: Vec<usize> = (0..translated.len())
+        .filter(|i| matches!(&translated[*i], Some((keys, _, false)) if keys.len() == 1))
+        .collect();
+    let cached = shared.len() > 1;
+    if cached {
+        let mut columns = vec![file.clone(), row.clone()];
+        for i in &shared {
+            let Some((keys, condition, _)) = &translated[*i] else { continue };
+            columns.push(format!("{} AS {}", keys[0], ident(&format!("__value{i}"))));
+            columns.push(format!("coalesce({condition}, FALSE) AS {}", ident(&format!("__flag{i}"))));
+        }
+        let any: Vec<String> = shared.iter().map(|i| ident(&format!("__flag{i}"))).collect();
+        let cache = format!(
+            "CACHE TABLE {FAILING_ROWS} AS SELECT * FROM (SELECT {} FROM ({inner}) AS source WHERE {within}) AS failing \
+             WHERE {}",
+            columns.join(", "),
+            any.join(" OR ")
         );
-        let df = ask(session, dataset, &query)?;
-        if counts.is_none() && df.height() > 0 {
-            counts = Some(rows_before_each_file(session, dataset, layered, within, source_files, locator)?);
-        }
-        let before = counts.as_ref();
-        let cell = |name: &str, row: usize| df.column(name).ok().and_then(|c| c.get(row).ok());
-        let mut samples = Vec::new();
-        for row in 0..df.height() {
-            let parts: Vec<serde_json::Value> = (0..keys.len())
-                .map(|i| cell(&format!("k{i}"), row).map(|v| crate::values::json_value(&v)).unwrap_or_default())
-                .collect();
-            let value = if parts.len() == 1 {
-                parts.into_iter().next().unwrap_or_default()
-            } else {
-                serde_json::Value::Array(parts)
-            };
-            let file = cell("first_file", row).and_then(|v| v.extract::<i64>());
-            let in_file = cell("first_row", row).and_then(|v| v.extract::<u64>());
-            let first_row = match (file, in_file, before) {
-                (Some(f), Some(r), Some(before)) => before.get(&f).map(|b| b + r),
-                _ => None,
-            };
-            samples.push(SampleRow {
-                value,
-                count: cell("n", row).and_then(|v| v.extract::<u64>()).unwrap_or(0),
-                first_row,
-            });
-        }
-        out.push(samples);
+        ask(session, dataset, &format!("DROP VIEW IF EXISTS {FAILING_ROWS}"))?;
+        ask(session, dataset, &cache)?;
     }
-    Ok(out)
+    let result = (|| {
+        let mut out = Vec::new();
+        // Rows before each file in the checked files' order, to turn (file, row) into a row number.
+        let mut counts: Option<HashMap<i64, u64>> = None;
+        for (i, t) in translated.iter().enumerate() {
+            let Some((keys, condition, repeated)) = t else {
+                out.push(Vec::new());
+                continue;
+            };
+            let (keys, from, condition) = if cached && shared.contains(&i) {
+                (vec![ident(&format!("__value{i}"))], FAILING_ROWS.to_string(), ident(&format!("__flag{i}")))
+            } else {
+                (keys.clone(), format!("({inner}) AS source"), format!("({within}) AND ({condition})"))
+            };
+            let key_columns: Vec<String> = (0..keys.len()).map(|k| ident(&format!("k{k}"))).collect();
+            let projected: Vec<String> =
+                keys.iter().zip(&key_columns).map(|(k, name)| format!("{k} AS {name}")).collect();
+            let first = format!("min(named_struct('f', {file}, 'r', {row}))");
+            let having = if *repeated { "HAVING count(*) > 1" } else { "" };
+            let order: Vec<String> = key_columns.iter().map(|k| format!("{k} ASC NULLS LAST")).collect();
+            let query = format!(
+                "SELECT {keys}, count(*) AS n, {first}.f AS first_file, {first}.r AS first_row FROM (SELECT \
+                 {projected}, {file}, {row} FROM {from} WHERE {condition}) AS sampled GROUP BY {keys} {having} ORDER BY n DESC, \
+                 {order} LIMIT {limit}",
+                keys = key_columns.join(", "),
+                projected = projected.join(", "),
+                order = order.join(", "),
+            );
+            let df = ask(session, dataset, &query)?;
+            if counts.is_none() && df.height() > 0 {
+                counts = Some(rows_before_each_file(dataset, source_files, locator)?);
+            }
+            out.push(sample_rows(&df, keys.len(), counts.as_ref()));
+        }
+        Ok(out)
+    })();
+    if cached {
+        // The cached view is the session's (dropping it uncaches it); a failure to drop it changes
+        // no answer, and the next run replaces it.
+        let _ = session.query(&format!("DROP VIEW IF EXISTS {FAILING_ROWS}"));
+    }
+    result
+}
+
+/// The failing rows several checks' samples are grouped from (see [`spark_samples`]).
+const FAILING_ROWS: &str = "__tollgate_failing_rows";
+
+/// One sample query's rows: `k0…` the value, `n` its count, `first_file`/`first_row` where it
+/// first occurs.
+fn sample_rows(df: &DataFrame, keys: usize, before: Option<&HashMap<i64, u64>>) -> Vec<SampleRow> {
+    let cell = |name: &str, row: usize| df.column(name).ok().and_then(|c| c.get(row).ok());
+    let mut samples = Vec::new();
+    for row in 0..df.height() {
+        let parts: Vec<serde_json::Value> = (0..keys)
+            .map(|i| cell(&format!("k{i}"), row).map(|v| crate::values::json_value(&v)).unwrap_or_default())
+            .collect();
+        let value = if parts.len() == 1 {
+            parts.into_iter().next().unwrap_or_default()
+        } else {
+            serde_json::Value::Array(parts)
+        };
+        let file = cell("first_file", row).and_then(|v| v.extract::<i64>());
+        let in_file = cell("first_row", row).and_then(|v| v.extract::<u64>());
+        let first_row = match (file, in_file, before) {
+            (Some(f), Some(r), Some(before)) => before.get(&f).map(|b| b + r),
+            _ => None,
+        };
+        samples.push(SampleRow {
+            value,
+            count: cell("n", row).and_then(|v| v.extract::<u64>()).unwrap_or(0),
+            first_row,
+        });
+    }
+    samples
 }
 
 /// A failing check's evidence in SQL: the sampled keys, the condition of the rows they come
@@ -347,43 +395,21 @@ fn evidence_sql(writer: &mut Writer, evidence: &Evidence) -> Result<(Vec<String>
     }
 }
 
-/// For each file number of the checked rows, the rows of the checked files before it; the
-/// locator is told every checked file's rows.
+/// For each file number of the checked rows, the rows of the checked files before it, from
+/// their footers (read for their schemas already), as the locator counts them.
 fn rows_before_each_file(
-    session: &Session,
     dataset: &Dataset,
-    layered: &str,
-    within: &str,
     source_files: &[PathBuf],
     locator: &Locator,
 ) -> Result<HashMap<i64, u64>, DataError> {
-    let file = ident(FILE_COLUMN);
-    let df = ask(
-        session,
-        dataset,
-        &format!("SELECT {file} AS f, count(*) AS n FROM ({layered}) WHERE {within} GROUP BY {file}"),
-    )?;
-    let mut per_file: HashMap<i64, u64> = HashMap::new();
-    for row in 0..df.height() {
-        let get = |name: &str| df.column(name).ok().and_then(|c| c.get(row).ok());
-        if let (Some(f), Some(n)) =
-            (get("f").and_then(|v| v.extract::<i64>()), get("n").and_then(|v| v.extract::<u64>()))
-        {
-            per_file.insert(f, n);
-        }
-    }
     let mut before = HashMap::new();
-    let mut counts = Vec::new();
     let mut total = 0u64;
     for (number, file) in source_files.iter().enumerate() {
         if !locator.files.contains(file) {
             continue;
         }
-        let n = per_file.get(&(number as i64)).copied().unwrap_or(0);
         before.insert(number as i64, total);
-        counts.push(n);
-        total += n;
+        total += dataset.parquet_rows(std::slice::from_ref(file))?;
     }
-    let _ = locator.counts.set(counts);
     Ok(before)
 }
