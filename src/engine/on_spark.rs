@@ -1,6 +1,6 @@
 //! The Spark executor: the same plan as the local engine (planned with `Pass::Portable`, so only
-//! standard constructs), its pass written as one Spark SQL aggregate query and its samples as
-//! one query per failing check, sent over Spark Connect. Spark reads the data; the client
+//! standard constructs), its pass written as one Spark SQL aggregate query and its samples
+//! grouped from one cached scan of the failing rows, sent over Spark Connect. Spark reads the data; the client
 //! receives one row of aggregates and a few samples.
 //!
 //! The source of every query is the checked files, one `parquet.`path`` relation each, with
