@@ -684,27 +684,11 @@ fn executor_for(args: &CheckArgs, contracts: &[Contract]) -> Result<crate::engin
                 );
                 return Err(EXIT_USAGE);
             }
-            let mut untranslatable = false;
-            for c in contracts {
-                for column in c.columns() {
-                    for rule in &column.rules {
-                        if let crate::contract::RuleKind::Pattern { regex, .. } = &rule.kind {
-                            if let Err(why) = crate::spark::regex::to_java(regex) {
-                                errln!(
-                                    "error: {}:{}:{}: the pattern of `{}` cannot run on Spark: {why}\n   = help: \
-                                     rewrite it with constructs both dialects share, or check with --engine local",
-                                    c.file.display(),
-                                    rule.pos.line,
-                                    rule.pos.column,
-                                    column.name
-                                );
-                                untranslatable = true;
-                            }
-                        }
-                    }
+            let refused: Vec<String> = contracts.iter().flat_map(crate::spark::regex::refused_patterns).collect();
+            if !refused.is_empty() {
+                for r in refused {
+                    errln!("{r}");
                 }
-            }
-            if untranslatable {
                 return Err(EXIT_USAGE);
             }
             let remote = match args.spark_remote.clone().or_else(|| std::env::var("SPARK_REMOTE").ok()) {

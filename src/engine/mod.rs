@@ -114,12 +114,7 @@ pub fn check_with_history(
             #[cfg(feature = "spark")]
             Executor::Spark(session) => {
                 let result = on_spark::evaluate_table(session, contract, table, options, store)?;
-                if let Some(store) = store {
-                    let label = history_label(None, options);
-                    store
-                        .record(&contract.name, &label, &metrics_of(&result), &options.now.to_rfc3339())
-                        .map_err(DataError::from)?;
-                }
+                record(contract, &result, options, store)?;
                 Ok(vec![result])
             }
         };
@@ -208,11 +203,7 @@ fn check_dataset(
             progress(what);
         }
     };
-    let record = |result: &ResultReport| -> Result<(), DataError> {
-        let Some(store) = store else { return Ok(()) };
-        let label = result.partition.clone().unwrap_or_else(|| history_label(None, options));
-        store.record(&contract.name, &label, &metrics_of(result), &options.now.to_rfc3339()).map_err(DataError::from)
-    };
+    let record = |result: &ResultReport| record(contract, result, options, store);
     let run = |p: Option<&Partition>, shared: Option<&SharedKeys>| {
         let files = p.map(|p| p.files.len()).unwrap_or(dataset.files.len());
         let partition = p.map(|p| format!(" partition {}", p.raw)).unwrap_or_default();
@@ -256,6 +247,19 @@ fn check_dataset(
         }
     }
     chosen.into_iter().map(|p| run(Some(p), shared.as_ref())).collect()
+}
+
+/// Records `result`'s metrics in the history store, if there is one, under its partition (else
+/// the date of `--now`).
+fn record(
+    contract: &Contract,
+    result: &ResultReport,
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+) -> Result<(), DataError> {
+    let Some(store) = store else { return Ok(()) };
+    let label = result.partition.clone().unwrap_or_else(|| history_label(None, options));
+    store.record(&contract.name, &label, &metrics_of(result), &options.now.to_rfc3339()).map_err(DataError::from)
 }
 
 /// What a run leaves in the history store: rows, and each check's numeric failures and observation.

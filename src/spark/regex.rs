@@ -13,6 +13,27 @@ use regex_syntax::ast::{
     FlagsItemKind, GroupKind, RepetitionKind, RepetitionRange,
 };
 
+/// Every pattern of `contract` that cannot be carried over, as a diagnostic pointing at it.
+pub fn refused_patterns(contract: &crate::contract::Contract) -> Vec<String> {
+    let mut out = Vec::new();
+    for column in contract.columns() {
+        for rule in &column.rules {
+            let crate::contract::RuleKind::Pattern { regex, .. } = &rule.kind else { continue };
+            if let Err(why) = to_java(regex) {
+                out.push(format!(
+                    "error: {}:{}:{}: the pattern of `{}` cannot run on Spark: {why}\n   = help: rewrite it with \
+                     constructs both dialects share, or check with --engine local",
+                    contract.file.display(),
+                    rule.pos.line,
+                    rule.pos.column,
+                    column.name
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Writes `pattern` in Java's dialect; `Err` names the construct that cannot be carried over.
 pub fn to_java(pattern: &str) -> Result<String, String> {
     let ast = ast::parse::Parser::new().parse(pattern).map_err(|e| format!("the pattern does not parse: {e}"))?;
