@@ -646,30 +646,96 @@ impl Dataset {
                         .with_glob(false)
                         .with_raise_if_empty(false)
                 };
-                let mut reader = csv_reader(sources);
+                let reader = csv_reader(sources.clone());
+                if self.infer_rows.is_none() {
+                    // Types from every row: Polars parses every column itself.
+                    return reader.finish().map_err(|e| DataError::new(&first, e.to_string()));
+                }
                 // The first rows are in the first file: infer types there once rather than in every
                 // file (date detection costs ~0.2 s per file). A file of text only (or no rows) says
                 // little, so then the next one is asked.
-                if self.infer_rows.is_some() && files.len() > 1 {
-                    let mut schema = None;
-                    for file in files {
-                        let one =
-                            ScanSources::Paths([PlRefPath::new(file.to_string_lossy().as_ref())].into_iter().collect());
-                        let found = csv_reader(one)
-                            .finish()
-                            .and_then(|lf| lf.clone().collect_schema())
-                            .map_err(|e| DataError::new(file, e.to_string()))?;
-                        let typed = found.iter_values().any(|dtype| dtype != &DataType::String);
-                        schema = Some(found);
-                        if typed {
-                            break;
-                        }
+                let mut inferred = None;
+                for file in files {
+                    let one = ScanSources::Paths([PlRefPath::new(file.to_string_lossy().as_ref())].into_iter().collect());
+                    let found = csv_reader(one)
+                        .finish()
+                        .and_then(|lf| lf.clone().collect_schema())
+                        .map_err(|e| DataError::new(file, e.to_string()))?;
+                    let typed = found.iter_values().any(|dtype| dtype != &DataType::String);
+                    inferred = Some((found, file.clone()));
+                    if typed {
+                        break;
                     }
-                    reader = reader.with_schema(schema);
                 }
-                reader.finish().map_err(|e| DataError::new(&first, e.to_string()))
+                let (schema, sample_file) = match inferred {
+                    Some(found) => found,
+                    None => (
+                        reader.clone().finish().and_then(|lf| lf.clone().collect_schema()).map_err(|e| DataError::new(&first, e.to_string()))?,
+                        first.clone(),
+                    ),
+                };
+                // Timestamps Polars inferred are parsed by tollgate's grammar when the first rows
+                // are all in it (Polars tries its patterns value by value: 2–3 s per 10M values).
+                let candidates: Vec<(PlSmallStr, DataType)> = schema
+                    .iter()
+                    .filter(|(_, dtype)| matches!(dtype, DataType::Datetime(TimeUnit::Microseconds, _)))
+                    .map(|(name, dtype)| (name.clone(), dtype.clone()))
+                    .collect();
+                let ours = self.timestamps_in_grammar(&csv_reader, &sample_file, &candidates)?;
+                let mut text_schema = schema.as_ref().clone();
+                for (name, _) in &ours {
+                    text_schema.with_column(name.clone(), DataType::String);
+                }
+                let lf = reader
+                    .with_schema(Some(Arc::new(text_schema)))
+                    .finish()
+                    .map_err(|e| DataError::new(&first, e.to_string()))?;
+                Ok(if ours.is_empty() {
+                    lf
+                } else {
+                    lf.with_columns(
+                        ours.into_iter()
+                            .map(|(name, dtype)| {
+                                crate::values::parse_inferred_timestamp(col(name.clone()), dtype).alias(name)
+                            })
+                            .collect::<Vec<_>>(),
+                    )
+                })
             }
         }
+    }
+}
+
+impl Dataset {
+    /// Those of `candidates` whose every value in the first rows of `file` is in tollgate's
+    /// timestamp grammar (SPEC §1), so parsing the column with it gives what Polars would.
+    fn timestamps_in_grammar(
+        &self,
+        csv_reader: &dyn Fn(ScanSources) -> LazyCsvReader,
+        file: &Path,
+        candidates: &[(PlSmallStr, DataType)],
+    ) -> Result<Vec<(PlSmallStr, DataType)>, DataError> {
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let one = ScanSources::Paths([PlRefPath::new(file.to_string_lossy().as_ref())].into_iter().collect());
+        let as_text: Schema = candidates.iter().map(|(name, _)| Field::new(name.clone(), DataType::String)).collect();
+        let sample = csv_reader(one)
+            .with_dtype_overwrite(Some(Arc::new(as_text)))
+            .with_n_rows(self.infer_rows)
+            .finish()
+            .and_then(|lf| lf.select(candidates.iter().map(|(name, _)| col(name.clone())).collect::<Vec<_>>()).collect())
+            .map_err(|e| DataError::new(file, e.to_string()))?;
+        Ok(candidates
+            .iter()
+            .filter(|(name, dtype)| {
+                let zoned = matches!(dtype, DataType::Datetime(_, Some(_)));
+                sample.column(name).ok().and_then(|c| c.str().ok()).is_some_and(|texts| {
+                    texts.iter().flatten().all(|t| crate::values::inferred_timestamp_micros(t, zoned).is_some())
+                })
+            })
+            .cloned()
+            .collect())
     }
 }
 
@@ -827,6 +893,95 @@ pub fn parquet_rows(files: &[PathBuf]) -> Result<u64, DataError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What Polars' own reader gives for `file` with types from its first `infer` rows.
+    fn read_by_polars(file: &Path, infer: usize) -> PolarsResult<DataFrame> {
+        LazyCsvReader::new(PlRefPath::new(file.to_string_lossy().as_ref()))
+            .with_try_parse_dates(true)
+            .with_missing_is_null(true)
+            .with_infer_schema_length(Some(infer))
+            .finish()?
+            .collect()
+    }
+
+    fn scan_with(file: &Path, infer: usize) -> (LazyFrame, Dataset) {
+        let mut dataset =
+            Dataset::open(file, file.display().to_string(), None, CsvOptions::default(), None).unwrap();
+        dataset.infer_rows = Some(infer);
+        (dataset.scan(&dataset.files, &[]).unwrap(), dataset)
+    }
+
+    #[test]
+    fn inferred_timestamps_read_by_tollgate_equal_polars_own_parse() {
+        // Files other tools wrote (interop fixtures), then every form Polars takes in a column
+        // whose first rows are naive or zoned, past the inference window.
+        let dir = tempfile::tempdir().unwrap();
+        let naive = dir.path().join("naive.csv");
+        std::fs::write(
+            &naive,
+            "t\n2026-01-01T00:00:00.000000\n2026-01-01 00:00:00\n2026-01-05\n2026-01-05T10:00\n2026-01-05 10:00\n\
+             2026-01-05T10:00:00.5\n2026-01-05T10:00:00.123456789\n\n1969-12-31T23:59:59.999999\n",
+        )
+        .unwrap();
+        let zoned = dir.path().join("zoned.csv");
+        std::fs::write(
+            &zoned,
+            "t\n2026-01-01T00:00:00Z\n2026-01-01T00:00:00+01:00\n2026-01-05T10:00:00+01\n2026-01-05T10:00:00-0130\n\
+             2026-01-05 10:00:00.5+01:00\n2026-01-05T10:00Z\n",
+        )
+        .unwrap();
+        let mut cases: Vec<(PathBuf, usize)> = ["pyarrow", "duckdb", "pandas", "polars"]
+            .iter()
+            .map(|w| (Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/interop").join(w).join("trips.csv"), INFER_ROWS))
+            .collect();
+        cases.push((naive, 2));
+        cases.push((zoned, 2));
+        for (file, infer) in cases {
+            let (lf, _) = scan_with(&file, infer);
+            assert!(
+                lf.describe_plan().unwrap().contains("parse.inferred_timestamp"),
+                "{}: tollgate's parser is not used",
+                file.display()
+            );
+            let ours = lf.collect().unwrap();
+            let polars = read_by_polars(&file, infer).unwrap();
+            assert_eq!(ours.schema(), polars.schema(), "{}", file.display());
+            assert!(ours.equals_missing(&polars), "{}:\n{ours}\n{polars}", file.display());
+        }
+    }
+
+    #[test]
+    fn an_inferred_timestamp_outside_the_grammar_falls_back_to_polars() {
+        let dir = tempfile::tempdir().unwrap();
+        // Past the first rows: a lower-case separator, a zone in a naive column, and a form
+        // Polars reads only with another pattern.
+        for later in ["2026-01-05t10:00:00", "2026-01-05T10:00:00Z", "05/01/2026 10:00"] {
+            let file = dir.path().join("late.csv");
+            std::fs::write(&file, format!("t\n2026-01-01T00:00:00\n2026-01-02T00:00:00\n{later}\n")).unwrap();
+            let (lf, dataset) = scan_with(&file, 2);
+            let err = lf.collect().unwrap_err();
+            let mut root = &err;
+            while let PolarsError::Context { error, .. } | PolarsError::ExprContext { error, .. } = root {
+                root = error;
+            }
+            assert!(matches!(root, PolarsError::ComputeError(_)), "{later}: {err}");
+            assert!(!err.to_string().contains(later), "the value is not quoted: {err}");
+            // The run is repeated with types from every row: Polars' own answer, whatever it is.
+            let full = Dataset { infer_rows: None, ..dataset };
+            let again = full.scan(&full.files, &[]).unwrap().collect();
+            let polars = LazyCsvReader::new(PlRefPath::new(file.to_string_lossy().as_ref()))
+                .with_try_parse_dates(true)
+                .with_missing_is_null(true)
+                .with_infer_schema_length(None)
+                .finish()
+                .unwrap()
+                .collect();
+            match (again, polars) {
+                (Ok(a), Ok(p)) => assert!(a.equals_missing(&p), "{later}"),
+                (a, p) => assert_eq!(a.is_err(), p.is_err(), "{later}"),
+            }
+        }
+    }
 
     #[test]
     fn normalizes_lexically() {

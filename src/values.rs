@@ -413,6 +413,48 @@ pub fn parse_text(text: Expr, declared: DeclaredType) -> Expr {
     }
 }
 
+/// A value of an undeclared CSV column that Polars inferred as a timestamp (zoned or not), by
+/// tollgate's grammar narrowed to what Polars' own parse of such a column accepts: a zone exactly
+/// when the column is zoned, and no lower-case `t` or `z`. Where both accept a value they agree
+/// (a fraction past microseconds is cut, offsets go to UTC); `None` for anything else.
+pub fn inferred_timestamp_micros(text: &str, zoned: bool) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.get(10) == Some(&b't') || b.last() == Some(&b'z') {
+        return None;
+    }
+    let has_zone = b.last() == Some(&b'Z') || b.iter().skip(16).any(|&c| c == b'+' || c == b'-');
+    if has_zone != zoned {
+        return None;
+    }
+    iso_timestamp_micros(text)
+}
+
+/// An undeclared CSV column that Polars inferred as a timestamp (`dtype`, microseconds), read as
+/// text and parsed by [`inferred_timestamp_micros`]: ~10× faster than Polars' parse, which tries
+/// its patterns value by value. A value it does not take fails the query with a compute error, so
+/// the run is repeated with types inferred from every row, where Polars parses the column itself
+/// (what it did before). The error does not quote the value: the column may be sensitive.
+pub fn parse_inferred_timestamp(text: Expr, dtype: DataType) -> Expr {
+    let zoned = matches!(&dtype, DataType::Datetime(_, Some(_)));
+    let parse = move |columns: &mut [Column]| -> PolarsResult<Column> {
+        let texts = columns[0].str()?;
+        let micros: Int64Chunked = texts
+            .iter()
+            .map(|t| match t {
+                None => Ok(None),
+                Some(t) => inferred_timestamp_micros(t, zoned).map(Some).ok_or_else(|| {
+                    polars_err!(ComputeError: "a value of column `{}` is not a timestamp of the form its first rows have", texts.name())
+                }),
+            })
+            .collect::<PolarsResult<_>>()?;
+        Ok(micros.with_name(texts.name().clone()).into_column())
+    };
+    let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Int64));
+    crate::rules::named_udf(text.map_many(parse, &[], field), "parse.inferred_timestamp")
+        .cast(DataType::Datetime(TimeUnit::Microseconds, None))
+        .cast(dtype)
+}
+
 /// A data value for the report. NaN and infinities, which JSON cannot hold, become strings.
 pub fn json_value(v: &AnyValue) -> Value {
     match v {
