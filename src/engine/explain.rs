@@ -216,7 +216,7 @@ fn explain_one(
                 }
                 match &planned.evidence {
                     Some(Evidence::Where { failing, value }) => constructs_of([failing, value], &mut constructs),
-                    Some(Evidence::Duplicates { keys, present }) => {
+                    Some(Evidence::Duplicates { keys, present, looked_up: _ }) => {
                         constructs_of(keys.iter().chain([present]), &mut constructs)
                     }
                     Some(Evidence::Known(_)) | None => {}

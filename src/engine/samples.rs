@@ -1,6 +1,6 @@
 //! Samples of failing values, with the file and row of their first occurrence.
 
-use super::exec::{collect, collect_on};
+use super::exec::collect_on;
 use super::plan::{Pending, State};
 use crate::contract::Format;
 use crate::rules::Evidence;
@@ -199,7 +199,7 @@ pub(super) fn samples_of(
             // Gathered in the main pass: counted here, no pass.
             let grouped =
                 rows.clone().lazy().group_by([col("k0")]).agg([len().alias("n"), col(ROW_INDEX).min().alias("first")]);
-            out[i] = Some(top_samples(grouped, 1, limit, dataset, files)?);
+            out[i] = Some(top_samples(grouped, 1, limit, Engine::InMemory, dataset, files)?);
             continue;
         }
         match wanted.evidence {
@@ -208,8 +208,8 @@ pub(super) fn samples_of(
                 columns.push(value.clone().alias(format!("__value{i}")));
                 shared.push(i);
             }
-            Evidence::Duplicates { keys, present } => {
-                out[i] = Some(duplicate_samples(lf, keys, present, within.clone(), limit, dataset, files)?)
+            Evidence::Duplicates { keys, present, looked_up } => {
+                out[i] = Some(duplicate_samples(lf, keys, present, *looked_up, within.clone(), limit, dataset, files)?)
             }
             // Gathered by the check itself; `conclude` never asks for these.
             Evidence::Known(_) => out[i] = Some(Vec::new()),
@@ -231,7 +231,7 @@ pub(super) fn samples_of(
                 .filter(col(format!("__flag{i}")))
                 .group_by([col(format!("__value{i}")).alias("k0")])
                 .agg([len().alias("n"), col(ROW_INDEX).min().alias("first")]);
-            out[i] = Some(top_samples(grouped, 1, limit, dataset, files)?);
+            out[i] = Some(top_samples(grouped, 1, limit, Engine::InMemory, dataset, files)?);
         }
     }
     Ok(out.into_iter().map(Option::unwrap_or_default).collect())
@@ -242,6 +242,7 @@ pub(super) fn top_samples(
     grouped: LazyFrame,
     keys: usize,
     limit: usize,
+    engine: Engine,
     dataset: &Dataset,
     files: &[PathBuf],
 ) -> Result<Vec<SampleRow>, DataError> {
@@ -251,7 +252,7 @@ pub(super) fn top_samples(
     let sorted = grouped
         .sort(by, SortMultipleOptions::default().with_order_descending_multi(descending).with_nulls_last(true))
         .limit(limit as IdxSize);
-    let df = collect(sorted, dataset, files)?;
+    let df = collect_on(sorted, engine, dataset, files)?;
     let cell =
         |name: &str, row: usize| df.column(name).ok().and_then(|c| c.get(row).ok()).and_then(|v| v.extract::<u64>());
     let mut out = Vec::new();
@@ -279,6 +280,7 @@ pub(super) fn duplicate_samples(
     lf: &LazyFrame,
     keys: &[Expr],
     present: &Expr,
+    looked_up: bool,
     within: Expr,
     limit: usize,
     dataset: &Dataset,
@@ -296,7 +298,10 @@ pub(super) fn duplicate_samples(
         .group_by(key_columns)
         .agg([len().alias("n"), col(ROW_INDEX).min().alias("first")])
         .filter(col("n").gt(lit(1)));
-    top_samples(grouped, keys.len(), limit, dataset, files)
+    // A lookup of the few repeated keys builds no large hash set: it streams. (In memory, a
+    // scan whose columns are parsed after reading, as CSV timestamps are, would be read whole.)
+    let engine = if looked_up { Engine::Streaming } else { super::exec::engine_for(dataset, files, true) };
+    top_samples(grouped, keys.len(), limit, engine, dataset, files)
 }
 
 #[cfg(test)]

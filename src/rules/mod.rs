@@ -125,8 +125,10 @@ pub const DENOMINATOR: &str = "denominator";
 pub enum Evidence {
     /// Rows where `failing` holds; show `value`.
     Where { failing: Expr, value: Expr },
-    /// Keys that occur more than once (filtered to rows where `present` holds).
-    Duplicates { keys: Vec<Expr>, present: Expr },
+    /// Keys that occur more than once (filtered to rows where `present` holds). `looked_up`:
+    /// `present` keeps only the rows of keys the pass saw repeated (a set it filled), so the
+    /// sample groups a few rows, not every key.
+    Duplicates { keys: Vec<Expr>, present: Expr, looked_up: bool },
     /// Samples the check gathered itself (value, count), most telling first (`reconcile`).
     Known(Vec<(Value, u64)>),
 }

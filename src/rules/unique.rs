@@ -47,9 +47,9 @@ pub fn plan(scope: Option<Scope>, rule: &ColumnRule, input: &ColumnInput, pass: 
     let evidence = match (&elsewhere, repeated.clone()) {
         // The pass marked the repeated keys: the sample groups their few rows, not every key.
         (None, Some(repeated)) => {
-            Evidence::Duplicates { keys: vec![value.clone()], present: present.clone().and(repeated) }
+            Evidence::Duplicates { keys: vec![value.clone()], present: present.clone().and(repeated), looked_up: true }
         }
-        (None, None) => Evidence::Duplicates { keys: vec![value.clone()], present: present.clone() },
+        (None, None) => Evidence::Duplicates { keys: vec![value.clone()], present: present.clone(), looked_up: false },
         // On partitioned data the sample shows values that also occur in other partitions.
         (Some(predicate), _) => Evidence::Where { failing: predicate.clone(), value: value.clone() },
     };
