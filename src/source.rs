@@ -656,7 +656,8 @@ impl Dataset {
                 // little, so then the next one is asked.
                 let mut inferred = None;
                 for file in files {
-                    let one = ScanSources::Paths([PlRefPath::new(file.to_string_lossy().as_ref())].into_iter().collect());
+                    let one =
+                        ScanSources::Paths([PlRefPath::new(file.to_string_lossy().as_ref())].into_iter().collect());
                     let found = csv_reader(one)
                         .finish()
                         .and_then(|lf| lf.clone().collect_schema())
@@ -670,7 +671,11 @@ impl Dataset {
                 let (schema, sample_file) = match inferred {
                     Some(found) => found,
                     None => (
-                        reader.clone().finish().and_then(|lf| lf.clone().collect_schema()).map_err(|e| DataError::new(&first, e.to_string()))?,
+                        reader
+                            .clone()
+                            .finish()
+                            .and_then(|lf| lf.clone().collect_schema())
+                            .map_err(|e| DataError::new(&first, e.to_string()))?,
                         first.clone(),
                     ),
                 };
@@ -724,7 +729,9 @@ impl Dataset {
             .with_dtype_overwrite(Some(Arc::new(as_text)))
             .with_n_rows(self.infer_rows)
             .finish()
-            .and_then(|lf| lf.select(candidates.iter().map(|(name, _)| col(name.clone())).collect::<Vec<_>>()).collect())
+            .and_then(|lf| {
+                lf.select(candidates.iter().map(|(name, _)| col(name.clone())).collect::<Vec<_>>()).collect()
+            })
             .map_err(|e| DataError::new(file, e.to_string()))?;
         Ok(candidates
             .iter()
@@ -905,8 +912,7 @@ mod tests {
     }
 
     fn scan_with(file: &Path, infer: usize) -> (LazyFrame, Dataset) {
-        let mut dataset =
-            Dataset::open(file, file.display().to_string(), None, CsvOptions::default(), None).unwrap();
+        let mut dataset = Dataset::open(file, file.display().to_string(), None, CsvOptions::default(), None).unwrap();
         dataset.infer_rows = Some(infer);
         (dataset.scan(&dataset.files, &[]).unwrap(), dataset)
     }
@@ -932,7 +938,9 @@ mod tests {
         .unwrap();
         let mut cases: Vec<(PathBuf, usize)> = ["pyarrow", "duckdb", "pandas", "polars"]
             .iter()
-            .map(|w| (Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/interop").join(w).join("trips.csv"), INFER_ROWS))
+            .map(|w| {
+                (Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/interop").join(w).join("trips.csv"), INFER_ROWS)
+            })
             .collect();
         cases.push((naive, 2));
         cases.push((zoned, 2));

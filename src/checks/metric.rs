@@ -88,7 +88,11 @@ pub fn plan(
             let names: Vec<String> =
                 if columns.is_empty() { column.map(str::to_string).into_iter().collect() } else { columns.clone() };
             let k = super::unique_key::key_count(&names, ctx)?;
-            (k.aggregates, Some(k.repeated), Some(Evidence::Duplicates { keys: k.keys, present: k.full, looked_up: false }))
+            (
+                k.aggregates,
+                Some(k.repeated),
+                Some(Evidence::Duplicates { keys: k.keys, present: k.full, looked_up: false }),
+            )
         }
     };
     let nulls_in_footers = match metric {

@@ -164,6 +164,22 @@ impl DistinctSet {
         super::named_udf(value.map_many(udf, &[], field), "distinct_set.repeated")
     }
 
+    /// Up to `n` of the text values in the set (after the pass that filled it), in no order;
+    /// none for a set of numbers.
+    pub fn some_texts(&self, n: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        for shard in 0..SHARDS {
+            let guard = self.lock(shard);
+            for &(_, start, end) in guard.bytes.iter() {
+                if out.len() == n {
+                    return out;
+                }
+                out.push(String::from_utf8_lossy(&guard.arena[start..end]).into_owned());
+            }
+        }
+        out
+    }
+
     fn lock(&self, shard: usize) -> MutexGuard<'_, Shard> {
         // A panic elsewhere in the pass fails the query; the set is not read after it.
         self.shards[shard].lock().unwrap_or_else(PoisonError::into_inner)
