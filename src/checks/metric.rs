@@ -91,7 +91,7 @@ pub fn plan(
             (
                 k.aggregates,
                 Some(k.repeated),
-                Some(Evidence::Duplicates { keys: k.keys, present: k.full, looked_up: false }),
+                Some(Evidence::Duplicates { keys: k.keys, present: k.full, looked_up: false, tallied: None }),
             )
         }
     };

@@ -70,6 +70,6 @@ pub fn plan(id: &str, columns: &[String], limits: Limits, ctx: &CheckContext) ->
                 details: None,
             }
         }),
-        evidence: Some(Evidence::Duplicates { keys, present: full, looked_up: false }),
+        evidence: Some(Evidence::Duplicates { keys, present: full, looked_up: false, tallied: None }),
     })
 }

@@ -216,7 +216,7 @@ fn explain_one(
                 }
                 match &planned.evidence {
                     Some(Evidence::Where { failing, value }) => constructs_of([failing, value], &mut constructs),
-                    Some(Evidence::Duplicates { keys, present, looked_up: _ }) => {
+                    Some(Evidence::Duplicates { keys, present, looked_up: _, tallied: _ }) => {
                         constructs_of(keys.iter().chain([present]), &mut constructs)
                     }
                     Some(Evidence::Known(_)) | None => {}
@@ -227,6 +227,9 @@ fn explain_one(
                         "the most frequent failing values, gathered in the main pass (up to 1M rows; past that, one pass after it)"
                     }
                     Evidence::Where { .. } => "the most frequent failing values, in one pass after the main pass",
+                    Evidence::Duplicates { .. } if gathered => {
+                        "the most repeated keys, tallied in the main pass by the set that counts them"
+                    }
                     Evidence::Duplicates { .. } => "the most repeated keys, in one pass after the main pass",
                     Evidence::Known(_) => "gathered before the pass",
                 });

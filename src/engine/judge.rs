@@ -3,8 +3,8 @@
 
 use super::empty_report;
 use super::exec::PassRow;
-use super::plan::{Pending, State};
-use super::samples::{Locator, SampleRow, Wanted};
+use super::plan::{GatheredBy, Pending, State};
+use super::samples::{Gathered, Locator, SampleRow, Wanted};
 use super::Options;
 use crate::contract::Severity;
 use crate::report::{CheckReport, Status};
@@ -87,8 +87,11 @@ pub(super) fn conclude(
         .filter_map(|i| {
             let j = judged[*i].as_ref().ok()?;
             let gathered = match (&j.pending.gathered_by, j.measured.failures) {
-                (Some(collector), Some(failures)) => collector.rows(failures),
-                _ => None,
+                (Some(GatheredBy::Rows(collector)), Some(failures)) => collector.rows(failures).map(Gathered::Rows),
+                (Some(GatheredBy::Tally(set)), Some(failures)) => {
+                    set.duplicates().filter(|d| extra_occurrences(d) == Some(failures)).map(Gathered::Counted)
+                }
+                (Some(_) | None, _) => None,
             };
             Some(Wanted { evidence: j.evidence.as_ref()?, gathered })
         })
@@ -146,4 +149,11 @@ pub(super) fn conclude(
         });
     }
     Ok(reports)
+}
+
+/// The occurrences of repeated keys beyond each key's first (what `unique` counts as failures),
+/// from a tally's `n` column.
+fn extra_occurrences(tally: &polars::prelude::DataFrame) -> Option<u64> {
+    let counts = tally.column("n").ok()?.u64().ok()?;
+    Some(counts.iter().map(|n| n.unwrap_or(0).saturating_sub(1)).sum())
 }

@@ -387,7 +387,7 @@ fn sample_rows(df: &DataFrame, keys: usize, before: Option<&HashMap<i64, u64>>) 
 fn evidence_sql(writer: &mut Writer, evidence: &Evidence) -> Result<(Vec<String>, String, bool), Untranslatable> {
     match evidence {
         Evidence::Where { failing, value } => Ok((vec![writer.expr(value)?], writer.expr(failing)?, false)),
-        Evidence::Duplicates { keys, present, looked_up: _ } => {
+        Evidence::Duplicates { keys, present, looked_up: _, tallied: _ } => {
             let keys = keys.iter().map(|k| writer.expr(k)).collect::<Result<Vec<_>, _>>()?;
             Ok((keys, writer.expr(present)?, true))
         }

@@ -24,9 +24,18 @@ pub(super) struct Pending {
     pub(super) line: usize,
     pub(super) state: State,
     /// What the main pass gathers for this check's samples (see [`gather_samples_in_pass`]).
-    pub(super) gathered_by: Option<Arc<SampleCollector>>,
+    pub(super) gathered_by: Option<GatheredBy>,
     /// The check passes with some failing rows (`max_failures` or `max_failure_rate` above 0).
     pub(super) tolerates_failures: bool,
+}
+
+/// How the main pass gathers a check's samples.
+pub(super) enum GatheredBy {
+    /// Its failing rows, value and row number (a `Where` check).
+    Rows(Arc<SampleCollector>),
+    /// The set that counts its distinct keys, numbering their rows: it tallies each repeated
+    /// key's occurrences and first row (a `unique` check).
+    Tally(Arc<crate::rules::distinct_set::DistinctSet>),
 }
 
 fn tolerates(limits: &crate::contract::Limits) -> bool {
@@ -139,23 +148,34 @@ pub(super) fn lay_out(pending: &[Pending]) -> Vec<Expr> {
 /// Has the main pass gather the failing rows of every check that counts a `Where` predicate
 /// (its `failures` slot is that count) and tolerates none, so its samples need no extra pass
 /// when it fails. The gathering rides on the count itself: the predicate is still evaluated
-/// once. A check that tolerates failures usually passes with some failing rows, so gathering
-/// would cost it on every good day; when it does fail, the extra pass samples it. `row` is the
-/// row-number column of the pass.
+/// once. A `unique` check counted in a hash set has the set number its keys' rows, so it
+/// tallies the repeated keys' occurrences and first rows. A check that tolerates failures
+/// usually passes with some failing rows, so gathering would cost it on every good day; when it
+/// does fail, the extra pass samples it. `row` is the row-number column of the pass.
 pub(super) fn gather_samples_in_pass(pending: &mut [Pending], row: &Expr) {
     for p in pending.iter_mut() {
         if p.tolerates_failures {
             continue;
         }
         let State::Planned { planned } = &mut p.state else { continue };
-        let Some(Evidence::Where { failing, value }) = &planned.evidence else { continue };
-        let counted = rules::count_where(failing.clone());
-        let Some(slot) = planned.aggregates.iter_mut().find(|s| s.name == rules::FAILURES && s.expr == counted) else {
-            continue;
-        };
-        let (gathering, collector) = SampleCollector::gather(failing.clone(), value.clone(), row.clone());
-        slot.expr = rules::count_where(gathering);
-        p.gathered_by = Some(collector);
+        match &planned.evidence {
+            Some(Evidence::Where { failing, value }) => {
+                let counted = rules::count_where(failing.clone());
+                let Some(slot) = planned.aggregates.iter_mut().find(|s| s.name == rules::FAILURES && s.expr == counted)
+                else {
+                    continue;
+                };
+                let (gathering, collector) = SampleCollector::gather(failing.clone(), value.clone(), row.clone());
+                slot.expr = rules::count_where(gathering);
+                p.gathered_by = Some(GatheredBy::Rows(collector));
+            }
+            Some(Evidence::Duplicates { tallied: Some(tallied), .. }) => {
+                let Some(slot) = planned.aggregates.iter_mut().find(|s| s.name == tallied.slot) else { continue };
+                slot.expr = tallied.set.insert_numbered(tallied.value.clone(), row.clone()).cast(DataType::Int64);
+                p.gathered_by = Some(GatheredBy::Tally(Arc::clone(&tallied.set)));
+            }
+            Some(Evidence::Duplicates { tallied: None, .. } | Evidence::Known(_)) | None => {}
+        }
     }
 }
 

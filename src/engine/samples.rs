@@ -175,7 +175,15 @@ pub(super) fn row_rules(pending: &[Pending]) -> Vec<(String, Expr)> {
 /// gathered for it, if it could.
 pub(super) struct Wanted<'a> {
     pub(super) evidence: &'a Evidence,
-    pub(super) gathered: Option<DataFrame>,
+    pub(super) gathered: Option<Gathered>,
+}
+
+/// What the main pass gathered for a check's samples.
+pub(super) enum Gathered {
+    /// Failing rows: `k0` and the row number `ROW_INDEX`.
+    Rows(DataFrame),
+    /// Values already counted: `k0`, `n` and `first`.
+    Counted(DataFrame),
 }
 
 /// The samples of several failing checks. Those the main pass gathered are counted from what it
@@ -195,12 +203,22 @@ pub(super) fn samples_of(
     let mut columns = Vec::new();
     let mut shared = Vec::new();
     for (i, wanted) in evidences.iter().enumerate() {
-        if let Some(rows) = &wanted.gathered {
-            // Gathered in the main pass: counted here, no pass.
-            let grouped =
-                rows.clone().lazy().group_by([col("k0")]).agg([len().alias("n"), col(ROW_INDEX).min().alias("first")]);
-            out[i] = Some(top_samples(grouped, 1, limit, Engine::InMemory, dataset, files)?);
-            continue;
+        // Gathered in the main pass: counted here, no pass.
+        match &wanted.gathered {
+            Some(Gathered::Rows(rows)) => {
+                let grouped = rows
+                    .clone()
+                    .lazy()
+                    .group_by([col("k0")])
+                    .agg([len().alias("n"), col(ROW_INDEX).min().alias("first")]);
+                out[i] = Some(top_samples(grouped, 1, limit, Engine::InMemory, dataset, files)?);
+                continue;
+            }
+            Some(Gathered::Counted(counted)) => {
+                out[i] = Some(top_samples(counted.clone().lazy(), 1, limit, Engine::InMemory, dataset, files)?);
+                continue;
+            }
+            None => {}
         }
         match wanted.evidence {
             Evidence::Where { failing, value } => {
@@ -208,7 +226,7 @@ pub(super) fn samples_of(
                 columns.push(value.clone().alias(format!("__value{i}")));
                 shared.push(i);
             }
-            Evidence::Duplicates { keys, present, looked_up } => {
+            Evidence::Duplicates { keys, present, looked_up, tallied: _ } => {
                 out[i] = Some(duplicate_samples(lf, keys, present, *looked_up, within.clone(), limit, dataset, files)?)
             }
             // Gathered by the check itself; `conclude` never asks for these.

@@ -6,6 +6,11 @@
 //! The set is split in shards by hash, so batches on different threads insert side by side, and
 //! it keeps each value's hash: growing never rehashes a string (with `HashSet<Box<[u8]>>`, 10M
 //! distinct e-mails took 6.7 s; Polars' `n_unique` 1.7–2.7 s).
+//!
+//! It also tallies the values seen more than once — how often, and (when the pass numbers its
+//! rows) the first row of each — so `unique`'s duplicates sample needs no second read of the
+//! data. Each value keeps its first row in the space its entry already had (a number's key is
+//! 64 bits beside a 64-bit row; a text's length and row are 32 bits each).
 
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -16,39 +21,73 @@ use polars::prelude::*;
 
 const SHARDS: usize = 16;
 
-/// One shard: text and binary values end to end in `arena`, found by (hash, start, end); numbers
-/// as themselves (rehashing a number is cheaper than storing its hash). A set holds one kind,
-/// as its column's type. `repeated_*` hold the values seen more than once.
+/// How often a repeated value occurs, and its first row plus one (0: not known).
+#[derive(Clone, Copy, Debug)]
+struct Tally {
+    count: u64,
+    first: u64,
+}
+
+/// The earlier of two first rows (plus one), where 0 is "not known".
+fn earlier(a: u64, b: u64) -> u64 {
+    match (a, b) {
+        (0, other) | (other, 0) => other,
+        (a, b) => a.min(b),
+    }
+}
+
+/// A text value in a shard's arena: its hash, where it starts, its length, and its first row
+/// plus one (0: not known; a row past `u32::MAX - 1` is not kept).
+#[derive(Clone, Copy)]
+struct Text {
+    hash: u64,
+    start: usize,
+    len: u32,
+    first: u32,
+}
+
+/// One shard: text and binary values end to end in `arena`; numbers as 64-bit keys (every
+/// keyed type but the 128-bit ones maps one-to-one into 64 bits) with their first row; 128-bit
+/// values as themselves. A set holds one kind, as its column's type. `repeated_*` tally the
+/// values seen more than once.
 #[derive(Default)]
 struct Shard {
     arena: Vec<u8>,
-    bytes: HashTable<(u64, usize, usize)>,
-    numbers: HashTable<u128>,
-    repeated_bytes: HashTable<(u64, usize, usize)>,
-    repeated_numbers: HashTable<u128>,
+    texts: HashTable<Text>,
+    numbers: HashTable<(u64, u64)>,
+    wide: HashTable<u128>,
+    repeated_texts: HashTable<(Text, Tally)>,
+    repeated_numbers: HashTable<(u64, Tally)>,
+    repeated_wide: HashTable<(u128, Tally)>,
+}
+
+impl Shard {
+    fn text(&self, t: &Text) -> &[u8] {
+        &self.arena[t.start..t.start + t.len as usize]
+    }
 }
 
 pub struct DistinctSet {
     kind: KeyKind,
+    dtype: DataType,
     shards: [Mutex<Shard>; SHARDS],
 }
 
 /// The values of a batch as set keys, by the kind a column of `dtype` gives.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum KeyKind {
     Bytes,
     Numbers,
+    Wide,
 }
 
 fn key_kind(dtype: &DataType) -> Option<KeyKind> {
     match dtype {
         DataType::String | DataType::Binary => Some(KeyKind::Bytes),
-        DataType::Boolean
-        | DataType::Decimal(..)
-        | DataType::Date
-        | DataType::Time
-        | DataType::Datetime(..)
-        | DataType::Duration(..) => Some(KeyKind::Numbers),
+        DataType::Int128 | DataType::UInt128 | DataType::Decimal(..) => Some(KeyKind::Wide),
+        DataType::Boolean | DataType::Date | DataType::Time | DataType::Datetime(..) | DataType::Duration(..) => {
+            Some(KeyKind::Numbers)
+        }
         d if d.is_integer() || d.is_float() => Some(KeyKind::Numbers),
         // Categoricals are read as text before they reach a rule; nested values are left to
         // `n_unique`.
@@ -66,34 +105,42 @@ fn shard_of(hash: u64) -> usize {
     (hash >> 40) as usize % SHARDS
 }
 
-/// A batch's first row of a distinct value: its row, hash, and whether the value occurs again
-/// in the batch.
+/// A batch's distinct value: its first position, hash, occurrences in the batch, and its
+/// earliest row plus one (0: rows not numbered).
 #[derive(Clone, Copy)]
 struct Candidate {
-    row: usize,
+    position: usize,
     hash: u64,
-    again: bool,
+    count: u64,
+    first: u64,
 }
 
-/// The first row of each distinct value within one batch, by shard: each shard is then locked
-/// once per batch, for the batch's few distinct values, not once per row.
-fn first_in_batch<K: Eq + Copy>(keys: &[Option<K>], hash: impl Fn(K) -> u64) -> Vec<Vec<Candidate>> {
-    // (hash, row, shard, position in that shard's list)
+/// Each distinct value of one batch, by shard: each shard is then locked once per batch, for
+/// the batch's few distinct values, not once per row. `rows`: the batch's row numbers.
+fn distinct_in_batch<K: Eq + Copy>(
+    keys: &[Option<K>],
+    rows: Option<&[Option<u64>]>,
+    hash: impl Fn(K) -> u64,
+) -> Vec<Vec<Candidate>> {
+    // (hash, position, shard, index in that shard's list)
     let mut local: HashTable<(u64, usize, usize, usize)> = HashTable::new();
     let mut by_shard: Vec<Vec<Candidate>> = vec![Vec::new(); SHARDS];
-    for (row, key) in keys.iter().enumerate() {
+    for (position, key) in keys.iter().enumerate() {
         let Some(key) = *key else { continue };
+        let row = rows.and_then(|r| r[position]).map_or(0, |r| r.saturating_add(1));
         let h = hash(key);
-        let same = |&(other, r, _, _): &(u64, usize, usize, usize)| other == h && keys[r] == Some(key);
+        let same = |&(other, p, _, _): &(u64, usize, usize, usize)| other == h && keys[p] == Some(key);
         match local.entry(h, same, |&(other, _, _, _)| other) {
             Entry::Vacant(slot) => {
                 let shard = shard_of(h);
-                slot.insert((h, row, shard, by_shard[shard].len()));
-                by_shard[shard].push(Candidate { row, hash: h, again: false });
+                slot.insert((h, position, shard, by_shard[shard].len()));
+                by_shard[shard].push(Candidate { position, hash: h, count: 1, first: row });
             }
             Entry::Occupied(entry) => {
-                let &(_, _, shard, position) = entry.get();
-                by_shard[shard][position].again = true;
+                let &(_, _, shard, index) = entry.get();
+                let candidate = &mut by_shard[shard][index];
+                candidate.count += 1;
+                candidate.first = earlier(candidate.first, row);
             }
         }
     }
@@ -122,12 +169,35 @@ fn byte_keys(series: &Series) -> PolarsResult<Vec<Option<&[u8]>>> {
     })
 }
 
+/// What one candidate does to a shard's tables, whatever their key: a new value is inserted
+/// (true: first seen); a value met again, or more than once in its batch, is tallied.
+fn tally(existing_first: Option<u64>, candidate: &Candidate, repeated: Option<&mut Tally>) -> (bool, Option<Tally>) {
+    match (existing_first, repeated) {
+        (_, Some(t)) => {
+            t.count += candidate.count;
+            t.first = earlier(t.first, candidate.first);
+            (false, None)
+        }
+        (None, None) => {
+            let again = (candidate.count > 1).then_some(Tally { count: candidate.count, first: candidate.first });
+            (true, again)
+        }
+        (Some(first), None) => {
+            (false, Some(Tally { count: 1 + candidate.count, first: earlier(first, candidate.first) }))
+        }
+    }
+}
+
 impl DistinctSet {
     /// A set for the values of a column of type `dtype`; `None` for a type it does not key
     /// (then `n_unique` counts).
     pub fn new(dtype: &DataType) -> Option<Arc<DistinctSet>> {
         let kind = key_kind(dtype)?;
-        Some(Arc::new(DistinctSet { kind, shards: std::array::from_fn(|_| Mutex::new(Shard::default())) }))
+        Some(Arc::new(DistinctSet {
+            kind,
+            dtype: dtype.clone(),
+            shards: std::array::from_fn(|_| Mutex::new(Shard::default())),
+        }))
     }
 
     /// The number of distinct non-null values of `value` (of type `dtype`), as an aggregate that
@@ -141,14 +211,27 @@ impl DistinctSet {
         let set = Arc::clone(self);
         let udf = move |columns: &mut [Column]| -> PolarsResult<Column> {
             let series = columns[0].as_materialized_series();
-            let first = match set.kind {
-                KeyKind::Bytes => set.first_bytes(series)?,
-                KeyKind::Numbers => set.first_numbers(series)?,
-            };
+            let first = set.add(series, None)?;
             Ok(first.with_name(series.name().clone()).into_column())
         };
         let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Boolean));
         super::count_where(super::named_udf(value.map_many(udf, &[], field), "distinct_set.first_seen"))
+    }
+
+    /// As [`insert`](Self::insert), also keeping each value's first row (`row`, the pass's row
+    /// number), so [`duplicates`](Self::duplicates) can answer after the pass.
+    pub fn insert_numbered(self: &Arc<Self>, value: Expr, row: Expr) -> Expr {
+        let set = Arc::clone(self);
+        // One struct input: a UDF of one column streams where one of several may not.
+        let udf = move |columns: &mut [Column]| -> PolarsResult<Column> {
+            let fields = columns[0].struct_()?.fields_as_series();
+            let rows: Vec<Option<u64>> = fields[1].cast(&DataType::UInt64)?.u64()?.iter().collect();
+            let first = set.add(&fields[0], Some(&rows))?;
+            Ok(first.with_name(columns[0].name().clone()).into_column())
+        };
+        let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Boolean));
+        let input = as_struct(vec![value.alias("value"), row.alias("row")]);
+        super::count_where(super::named_udf(input.map_many(udf, &[], field), "distinct_set.first_seen"))
     }
 
     /// Per row (after the pass that inserted): its value was seen more than once; null for a
@@ -164,17 +247,71 @@ impl DistinctSet {
         super::named_udf(value.map_many(udf, &[], field), "distinct_set.repeated")
     }
 
+    /// Every value seen more than once (after a pass that numbered its rows): `k0` the value,
+    /// `n` its occurrences, `first` its first row. `None` when a first row is not known (the
+    /// rows were not numbered, or a 128-bit value, whose entry has no room for one).
+    pub fn duplicates(&self) -> Option<DataFrame> {
+        let mut counts: Vec<u64> = Vec::new();
+        let mut firsts: Vec<u64> = Vec::new();
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        let mut numbers: Vec<u64> = Vec::new();
+        for shard in 0..SHARDS {
+            let guard = self.lock(shard);
+            let mut keep = |t: &Tally| {
+                counts.push(t.count);
+                firsts.push(t.first.checked_sub(1)?);
+                Some(())
+            };
+            match self.kind {
+                KeyKind::Bytes => {
+                    for (text, t) in guard.repeated_texts.iter() {
+                        keep(t)?;
+                        texts.push(guard.text(text).to_vec());
+                    }
+                }
+                KeyKind::Numbers => {
+                    for (key, t) in guard.repeated_numbers.iter() {
+                        keep(t)?;
+                        numbers.push(*key);
+                    }
+                }
+                KeyKind::Wide => return None,
+            }
+        }
+        let values = match self.kind {
+            KeyKind::Bytes => match self.dtype {
+                DataType::String => {
+                    let strings: Vec<String> =
+                        texts.iter().map(|t| String::from_utf8(t.clone())).collect::<Result<_, _>>().ok()?;
+                    Series::new("k0".into(), strings)
+                }
+                _ => Series::new("k0".into(), texts),
+            },
+            KeyKind::Numbers => values_of_keys(&numbers, &self.dtype).ok()?,
+            KeyKind::Wide => return None,
+        };
+        DataFrame::new(
+            counts.len(),
+            vec![
+                values.into_column(),
+                Series::new("n".into(), counts).into_column(),
+                Series::new("first".into(), firsts).into_column(),
+            ],
+        )
+        .ok()
+    }
+
     /// Up to `n` of the text values in the set (after the pass that filled it), in no order;
     /// none for a set of numbers.
     pub fn some_texts(&self, n: usize) -> Vec<String> {
         let mut out = Vec::new();
         for shard in 0..SHARDS {
             let guard = self.lock(shard);
-            for &(_, start, end) in guard.bytes.iter() {
+            for text in guard.texts.iter() {
                 if out.len() == n {
                     return out;
                 }
-                out.push(String::from_utf8_lossy(&guard.arena[start..end]).into_owned());
+                out.push(String::from_utf8_lossy(guard.text(text)).into_owned());
             }
         }
         out
@@ -185,66 +322,87 @@ impl DistinctSet {
         self.shards[shard].lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Per row: its value is new to the set (true on exactly one row per distinct value however
-    /// the pass splits the rows); false for a repeat or a null. Values met again are marked
-    /// repeated.
-    fn first_bytes(&self, series: &Series) -> PolarsResult<BooleanChunked> {
-        let keys = byte_keys(series)?;
-        let mut first = vec![false; keys.len()];
-        for (shard, candidates) in first_in_batch(&keys, hash_of).into_iter().enumerate() {
-            if candidates.is_empty() {
-                continue;
-            }
-            let mut guard = self.lock(shard);
-            let Shard { arena, bytes, repeated_bytes, .. } = &mut *guard;
-            for Candidate { row, hash: h, again } in candidates {
-                let Some(value) = keys[row] else { continue };
-                let existing = bytes.find(h, |&(other, start, end)| other == h && &arena[start..end] == value).copied();
-                let entry = match existing {
-                    Some(entry) => entry,
-                    None => {
-                        let start = arena.len();
-                        arena.extend_from_slice(value);
-                        let entry = (h, start, arena.len());
-                        bytes.insert_unique(h, entry, |&(other, _, _)| other);
-                        first[row] = true;
-                        if !again {
-                            continue;
-                        }
-                        entry
+    /// Adds a batch; per row: its value is new to the set (true on exactly one row per distinct
+    /// value however the pass splits the rows); false for a repeat or a null.
+    fn add(&self, series: &Series, rows: Option<&[Option<u64>]>) -> PolarsResult<BooleanChunked> {
+        let mut first = vec![false; series.len()];
+        match self.kind {
+            KeyKind::Bytes => {
+                let keys = byte_keys(series)?;
+                for (shard, candidates) in distinct_in_batch(&keys, rows, hash_of).into_iter().enumerate() {
+                    if candidates.is_empty() {
+                        continue;
                     }
-                };
-                let same = |&(other, start, end): &(u64, usize, usize)| other == h && &arena[start..end] == value;
-                if repeated_bytes.find(h, same).is_none() {
-                    repeated_bytes.insert_unique(h, entry, |&(other, _, _)| other);
+                    let mut guard = self.lock(shard);
+                    let Shard { arena, texts, repeated_texts, .. } = &mut *guard;
+                    for c in candidates {
+                        let Some(value) = keys[c.position] else { continue };
+                        let h = c.hash;
+                        let same = |t: &Text| t.hash == h && &arena[t.start..t.start + t.len as usize] == value;
+                        let existing = texts.find(h, same).copied();
+                        let repeated = repeated_texts.find_mut(h, |(t, _)| same(t)).map(|(_, tally)| tally);
+                        let (new, again) = tally(existing.map(|t| u64::from(t.first)), &c, repeated);
+                        let entry = match existing {
+                            Some(entry) => entry,
+                            None => {
+                                let start = arena.len();
+                                arena.extend_from_slice(value);
+                                let len = u32::try_from(value.len()).unwrap_or(u32::MAX);
+                                let entry = Text { hash: h, start, len, first: u32::try_from(c.first).unwrap_or(0) };
+                                texts.insert_unique(h, entry, |t| t.hash);
+                                entry
+                            }
+                        };
+                        first[c.position] = new;
+                        if let Some(t) = again {
+                            repeated_texts.insert_unique(h, (entry, t), |(t, _)| t.hash);
+                        }
+                    }
                 }
             }
-        }
-        Ok(BooleanChunked::from_slice(PlSmallStr::EMPTY, &first))
-    }
-
-    fn first_numbers(&self, series: &Series) -> PolarsResult<BooleanChunked> {
-        let keys = number_keys(series)?;
-        let mut first = vec![false; keys.len()];
-        for (shard, candidates) in first_in_batch(&keys, hash_of).into_iter().enumerate() {
-            if candidates.is_empty() {
-                continue;
-            }
-            let mut guard = self.lock(shard);
-            let Shard { numbers, repeated_numbers, .. } = &mut *guard;
-            for Candidate { row, hash: h, again } in candidates {
-                let Some(key) = keys[row] else { continue };
-                let seen = match numbers.entry(h, |&k| k == key, |&k| hash_of(k)) {
-                    Entry::Vacant(slot) => {
-                        slot.insert(key);
-                        first[row] = true;
-                        again
+            KeyKind::Numbers => {
+                let keys: Vec<Option<u64>> = number_keys(series)?.into_iter().map(|k| k.map(|k| k as u64)).collect();
+                for (shard, candidates) in distinct_in_batch(&keys, rows, hash_of).into_iter().enumerate() {
+                    if candidates.is_empty() {
+                        continue;
                     }
-                    Entry::Occupied(_) => true,
-                };
-                if seen {
-                    if let Entry::Vacant(slot) = repeated_numbers.entry(h, |&k| k == key, |&k| hash_of(k)) {
-                        slot.insert(key);
+                    let mut guard = self.lock(shard);
+                    let Shard { numbers, repeated_numbers, .. } = &mut *guard;
+                    for c in candidates {
+                        let Some(key) = keys[c.position] else { continue };
+                        let existing = numbers.find(c.hash, |&(k, _)| k == key).map(|&(_, row)| row);
+                        let repeated = repeated_numbers.find_mut(c.hash, |&(k, _)| k == key).map(|(_, t)| t);
+                        let (new, again) = tally(existing, &c, repeated);
+                        if existing.is_none() {
+                            numbers.insert_unique(c.hash, (key, c.first), |&(k, _)| hash_of(k));
+                        }
+                        first[c.position] = new;
+                        if let Some(t) = again {
+                            repeated_numbers.insert_unique(c.hash, (key, t), |&(k, _)| hash_of(k));
+                        }
+                    }
+                }
+            }
+            KeyKind::Wide => {
+                let keys = number_keys(series)?;
+                for (shard, candidates) in distinct_in_batch(&keys, rows, hash_of).into_iter().enumerate() {
+                    if candidates.is_empty() {
+                        continue;
+                    }
+                    let mut guard = self.lock(shard);
+                    let Shard { wide, repeated_wide, .. } = &mut *guard;
+                    for c in candidates {
+                        let Some(key) = keys[c.position] else { continue };
+                        let existing = wide.find(c.hash, |&k| k == key).map(|_| 0);
+                        let repeated = repeated_wide.find_mut(c.hash, |&(k, _)| k == key).map(|(_, t)| t);
+                        let (new, again) = tally(existing, &c, repeated);
+                        if existing.is_none() {
+                            wide.insert_unique(c.hash, key, |&k| hash_of(k));
+                        }
+                        first[c.position] = new;
+                        if let Some(t) = again {
+                            repeated_wide.insert_unique(c.hash, (key, t), |&(k, _)| hash_of(k));
+                        }
                     }
                 }
             }
@@ -256,13 +414,14 @@ impl DistinctSet {
     fn repeated_rows(&self, series: &Series) -> PolarsResult<BooleanChunked> {
         Ok(match self.kind {
             KeyKind::Bytes => self.look_up(&byte_keys(series)?, |shard, h, value| {
-                shard
-                    .repeated_bytes
-                    .find(h, |&(other, start, end)| other == h && &shard.arena[start..end] == value)
-                    .is_some()
+                shard.repeated_texts.find(h, |(t, _)| t.hash == h && shard.text(t) == value).is_some()
             }),
-            KeyKind::Numbers => self.look_up(&number_keys(series)?, |shard, h, key| {
-                shard.repeated_numbers.find(h, |&k| k == key).is_some()
+            KeyKind::Numbers => {
+                let keys: Vec<Option<u64>> = number_keys(series)?.into_iter().map(|k| k.map(|k| k as u64)).collect();
+                self.look_up(&keys, |shard, h, key| shard.repeated_numbers.find(h, |&(k, _)| k == key).is_some())
+            }
+            KeyKind::Wide => self.look_up(&number_keys(series)?, |shard, h, key| {
+                shard.repeated_wide.find(h, |&(k, _)| k == key).is_some()
             }),
         })
     }
@@ -291,7 +450,8 @@ impl DistinctSet {
 }
 
 /// Each value as a 128-bit key, one-to-one within the column's type. Floats are keyed as Polars
-/// compares them: -0.0 equals 0.0 and every NaN equals every other.
+/// compares them: -0.0 equals 0.0 and every NaN equals every other. Every type but the 128-bit
+/// ones fits the low 64 bits one-to-one (integers as their two's complement bits).
 fn number_keys(series: &Series) -> PolarsResult<Vec<Option<u128>>> {
     let physical = series.to_physical_repr();
     Ok(match physical.dtype() {
@@ -317,8 +477,25 @@ fn number_keys(series: &Series) -> PolarsResult<Vec<Option<u128>>> {
             physical.cast(&DataType::UInt64)?.u64()?.iter().map(|v| v.map(u128::from)).collect()
         }
         DataType::Int128 => physical.i128()?.iter().map(|v| v.map(|i| i as u128)).collect(),
+        DataType::UInt128 => physical.u128()?.iter().collect(),
         _ => physical.cast(&DataType::Int64)?.i64()?.iter().map(|v| v.map(|i| i128::from(i) as u128)).collect(),
     })
+}
+
+/// The values of 64-bit keys (see [`number_keys`]) as a column of `dtype`.
+fn values_of_keys(keys: &[u64], dtype: &DataType) -> PolarsResult<Series> {
+    let physical = dtype.to_physical();
+    let raw = match physical {
+        DataType::Boolean => Series::new("k0".into(), keys.iter().map(|&k| k != 0).collect::<Vec<_>>()),
+        DataType::Float32 | DataType::Float64 => {
+            Series::new("k0".into(), keys.iter().map(|&k| f64::from_bits(k)).collect::<Vec<_>>())
+        }
+        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
+            Series::new("k0".into(), keys.to_vec())
+        }
+        _ => Series::new("k0".into(), keys.iter().map(|&k| k as i64).collect::<Vec<_>>()),
+    };
+    raw.cast(&physical)?.cast(dtype)
 }
 
 #[cfg(test)]
@@ -451,6 +628,73 @@ mod tests {
                 assert!(reference.iter().any(|r| *r) && reference.iter().any(|r| !*r));
             }
         }
+    }
+
+    #[test]
+    fn duplicates_tally_counts_and_first_rows_as_a_group_by_does() {
+        // Repeats within a batch of 5 rows and across batches, in any order the engine takes
+        // the batches; values seen once; nulls. Floats as Polars groups them (-0.0 with 0.0).
+        let texts: Vec<Option<String>> = (0..300)
+            .map(|i| match i % 13 {
+                0 => None,
+                1 | 2 => Some("twin".to_string()),
+                _ => Some(format!("v{}", if i % 7 == 0 { i % 5 } else { i })),
+            })
+            .collect();
+        let ints: Vec<Option<i64>> = texts
+            .iter()
+            .map(|t| t.as_ref().map(|t| -(t.len() as i64) * 31 + t.bytes().map(i64::from).sum::<i64>()))
+            .collect();
+        let floats: Vec<Option<f64>> =
+            ints.iter().map(|v| v.map(|v| if v % 3 == 0 { -0.0 } else { v as f64 / 4.0 })).collect();
+        let frames = [
+            df!("v" => texts).unwrap(),
+            df!("v" => ints.clone()).unwrap(),
+            df!("v" => floats).unwrap(),
+            df!("v" => ints).unwrap().lazy().select([col("v").cast(DataType::Date)]).collect().unwrap(),
+        ];
+        for df in frames {
+            let dtype = df.column("v").unwrap().dtype().clone();
+            for engine in [Engine::InMemory, Engine::Streaming] {
+                let parts: Vec<LazyFrame> = (0..df.height()).step_by(5).map(|i| df.slice(i as i64, 5).lazy()).collect();
+                let lf = concat(parts, UnionArgs::default()).unwrap().with_row_index("row", None);
+                let set = DistinctSet::new(&dtype).unwrap();
+                lf.clone().select([set.insert_numbered(col("v"), col("row"))]).collect_with_engine(engine).unwrap();
+                let sorted = |df: DataFrame| {
+                    df.lazy()
+                        .select([col("k0"), col("n").cast(DataType::UInt64), col("first").cast(DataType::UInt64)])
+                        .sort(["k0"], Default::default())
+                        .collect()
+                        .unwrap()
+                };
+                let got = sorted(set.duplicates().expect("rows were numbered"));
+                let reference = sorted(
+                    lf.filter(col("v").is_not_null())
+                        .group_by([col("v").alias("k0")])
+                        .agg([len().alias("n"), col("row").min().alias("first")])
+                        .filter(col("n").gt(lit(1)))
+                        .collect()
+                        .unwrap(),
+                );
+                assert!(got.height() > 3, "{dtype:?}: too few repeated values to tell");
+                assert!(got.equals_missing(&reference), "{dtype:?} ({engine:?}):\n{got}\n{reference}");
+            }
+        }
+    }
+
+    #[test]
+    fn without_row_numbers_there_are_no_duplicates_to_show() {
+        let set = DistinctSet::new(&DataType::Int64).unwrap();
+        df!("v" => [1i64, 1, 2]).unwrap().lazy().select([set.insert(col("v"))]).collect().unwrap();
+        assert!(set.duplicates().is_none());
+        let wide = DistinctSet::new(&DataType::Int128).unwrap();
+        let lf = df!("v" => [1i64, 1, 2])
+            .unwrap()
+            .lazy()
+            .select([col("v").cast(DataType::Int128)])
+            .with_row_index("row", None);
+        lf.select([wide.insert_numbered(col("v"), col("row"))]).collect().unwrap();
+        assert!(wide.duplicates().is_none());
     }
 
     #[test]

@@ -127,10 +127,21 @@ pub enum Evidence {
     Where { failing: Expr, value: Expr },
     /// Keys that occur more than once (filtered to rows where `present` holds). `looked_up`:
     /// `present` keeps only the rows of keys the pass saw repeated (a set it filled), so the
-    /// sample groups a few rows, not every key.
-    Duplicates { keys: Vec<Expr>, present: Expr, looked_up: bool },
+    /// sample groups a few rows, not every key. `tallied`: the set that fills the slot can also
+    /// count each repeated key and its first row in the pass, with no pass after it.
+    Duplicates { keys: Vec<Expr>, present: Expr, looked_up: bool, tallied: Option<Tallied> },
     /// Samples the check gathered itself (value, count), most telling first (`reconcile`).
     Known(Vec<(Value, u64)>),
+}
+
+/// A distinct count whose set tallies repeated keys: the engine may fill slot `slot` with
+/// [`DistinctSet::insert_numbered`](distinct_set::DistinctSet::insert_numbered) of `value`
+/// instead, giving it the pass's row numbers, and then read the sample from the set.
+#[derive(Clone)]
+pub struct Tallied {
+    pub set: std::sync::Arc<distinct_set::DistinctSet>,
+    pub slot: &'static str,
+    pub value: Expr,
 }
 
 /// Where a check's verdict comes from (what `explain` shows).

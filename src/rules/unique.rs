@@ -6,8 +6,9 @@ use serde_json::json;
 
 use super::distinct_set::DistinctSet;
 use super::key_set::KeySet;
-use super::{count_where, slot, ColumnInput, Evidence, Measured, Pass, Planned, Source};
+use super::{count_where, slot, ColumnInput, Evidence, Measured, Pass, Planned, Source, Tallied};
 use crate::contract::{ColumnRule, Scope};
+use std::sync::Arc;
 
 pub fn plan(scope: Option<Scope>, rule: &ColumnRule, input: &ColumnInput, pass: Pass) -> Result<Planned, String> {
     let value = input.value.clone();
@@ -44,12 +45,23 @@ pub fn plan(scope: Option<Scope>, rule: &ColumnRule, input: &ColumnInput, pass: 
         (None, Some(set)) => Some(set.repeated(value.clone())),
         (None, None) => None,
     };
+    // The hash set can also tally each repeated key and its first row in the pass itself.
+    let tallied =
+        distinct_set.as_ref().map(|set| Tallied { set: Arc::clone(set), slot: "distinct", value: value.clone() });
     let evidence = match (&elsewhere, repeated.clone()) {
         // The pass marked the repeated keys: the sample groups their few rows, not every key.
-        (None, Some(repeated)) => {
-            Evidence::Duplicates { keys: vec![value.clone()], present: present.clone().and(repeated), looked_up: true }
-        }
-        (None, None) => Evidence::Duplicates { keys: vec![value.clone()], present: present.clone(), looked_up: false },
+        (None, Some(repeated)) => Evidence::Duplicates {
+            keys: vec![value.clone()],
+            present: present.clone().and(repeated),
+            looked_up: true,
+            tallied,
+        },
+        (None, None) => Evidence::Duplicates {
+            keys: vec![value.clone()],
+            present: present.clone(),
+            looked_up: false,
+            tallied: None,
+        },
         // On partitioned data the sample shows values that also occur in other partitions.
         (Some(predicate), _) => Evidence::Where { failing: predicate.clone(), value: value.clone() },
     };
