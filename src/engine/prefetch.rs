@@ -3,10 +3,11 @@
 //! schema drift, the history store.
 
 use super::exec::{collect, collect_on, first_i64, slot_column, PassRow, ROWS_COLUMN};
-use super::inputs::{compound_key, inputs_for, PARTITION_TAG};
+use super::inputs::{compound_key, inputs_for, schema_of, typed_columns, PARTITION_TAG};
 use super::{history_label, Options};
 use crate::contract::{CheckKind, Contract, Format, RuleKind, Scope};
 use crate::history::HistoryStore;
+use crate::rules::distinct_set::DistinctSet;
 use crate::rules::key_set::KeySet;
 use crate::rules::{ColumnInput, Facts, Pass, Slot};
 use crate::source::normalize;
@@ -201,6 +202,11 @@ pub(super) fn in_other_partitions(
         collect_on(all.select([rules::count_where(set.insert(col("key")))]), Engine::Streaming, dataset, &files)?;
         return Ok(Some(set.contains(key)));
     }
+    // Other keys fill a hash set in one streaming pass (Polars' `unique` would hold them twice).
+    if let Some(set) = DistinctSet::new(&key_type) {
+        collect_on(all.select([set.insert(col("key"))]), Engine::Streaming, dataset, &files)?;
+        return Ok(Some(set.contains(key)));
+    }
     let distinct = all.select([col("key")]).drop_nulls(None).unique(None, UniqueKeepStrategy::Any);
     let series = collect(distinct, dataset, &files)?.columns()[0].as_materialized_series().clone();
     Ok(Some(key.is_in(lit(polars::prelude::Scalar::new_list(series)), false)))
@@ -289,7 +295,26 @@ pub(super) enum Elsewhere<'a> {
 }
 
 /// Keys (each by its columns) found in more than one partition.
-pub(super) type SharedKeys = HashMap<Vec<String>, Arc<KeySet>>;
+pub(super) type SharedKeys = HashMap<Vec<String>, SharedKeySet>;
+
+/// The set that learnt which keys occur in more than one partition.
+pub(super) enum SharedKeySet {
+    /// A single integer key in a dense footer range: a bitmap.
+    Bitmap(Arc<KeySet>),
+    /// Any other key (text, compound, sparse, CSV): a hash set of every key with its first
+    /// partition, where the shared ones are its repeated ones.
+    Hashed(Arc<DistinctSet>),
+}
+
+impl SharedKeySet {
+    /// Per row: its key is one of the shared keys; null for a null key.
+    fn contains(&self, key: Expr) -> Expr {
+        match self {
+            SharedKeySet::Bitmap(set) => set.contains(key),
+            SharedKeySet::Hashed(set) => set.repeated(key),
+        }
+    }
+}
 
 /// The keys (each by its columns) that `unique` with scope dataset judges across partitions.
 pub(super) fn keys_across_partitions(contract: &Contract) -> Vec<Vec<String>> {
@@ -313,9 +338,10 @@ pub(super) fn keys_across_partitions(contract: &Contract) -> Vec<Vec<String>> {
 }
 
 /// For `--all-partitions` one partition at a time: the keys found in more than one partition,
-/// learnt in ONE streaming pass over the key column of every partition (see
-/// `KeySet::mark_shared`). `None` unless every such key is a single integer column whose footer
-/// range is dense enough for a bitmap; then the partitions are judged together in one grouped
+/// learnt in ONE streaming pass over the key columns of every partition: a bitmap for a single
+/// integer column whose footer range is dense enough (see `KeySet::mark_shared`), else a hash
+/// set of the keys (see `DistinctSet::mark_shared`). `None` when a key is missing from the data
+/// or of a type no set keys (nested); then the partitions are judged together in one grouped
 /// pass instead.
 pub(super) fn shared_keys_of(
     contract: &Contract,
@@ -323,26 +349,46 @@ pub(super) fn shared_keys_of(
     options: &Options,
 ) -> Result<Option<SharedKeys>, DataError> {
     let mut shared = HashMap::new();
+    let partitions: Vec<&Partition> = dataset.partitions.iter().collect();
     for columns in keys_across_partitions(contract) {
-        let ([name], true, Format::Parquet) = (columns.as_slice(), options.statistics, dataset.format) else {
-            return Ok(None);
-        };
-        let Some(first) = dataset.files.first() else { return Ok(None) };
-        let Some((_, dtype)) = dataset.parquet_schema(first)?.into_iter().find(|(n, _)| n == name) else {
-            return Ok(None);
-        };
-        let stats = crate::statistics::column_stats(dataset, &dataset.files, name, &dtype);
-        let Some(set) = stats.and_then(|stats| KeySet::over(name, &col(name.as_str()), &stats)) else {
-            return Ok(None);
-        };
-        let partitions: Vec<&Partition> = dataset.partitions.iter().collect();
-        if let Some((all, files)) = keys_of(dataset, &partitions, &columns, &col(name.as_str()), &dtype, &[])? {
-            let pass = all.select([rules::count_where(set.mark_shared(col("partition"), col("key")))]);
-            collect_on(pass, Engine::Streaming, dataset, &files)?;
+        if let Some(set) = shared_bitmap(dataset, options, &columns)? {
+            shared.insert(columns, SharedKeySet::Bitmap(set));
+            continue;
         }
-        shared.insert(columns, set);
+        let typed = typed_columns(contract, dataset);
+        let schema = schema_of(&dataset.scan(&dataset.files, &typed)?, &dataset.files)?;
+        let inputs = inputs_for(contract, dataset, &schema);
+        if columns.iter().any(|c| !inputs.contains_key(c)) {
+            return Ok(None);
+        }
+        let key = compound_key(&columns, &inputs);
+        let key_type = if columns.len() == 1 { inputs[&columns[0]].dtype.clone() } else { DataType::String };
+        let Some(set) = DistinctSet::new(&key_type) else { return Ok(None) };
+        let Some(mark) = set.mark_shared(col("partition"), col("key")) else { return Ok(None) };
+        if let Some((all, files)) = keys_of(dataset, &partitions, &columns, &key, &key_type, &typed)? {
+            collect_on(all.select([mark]), Engine::Streaming, dataset, &files)?;
+        }
+        shared.insert(columns, SharedKeySet::Hashed(set));
     }
     Ok(Some(shared))
+}
+
+/// The bitmap of keys shared by partitions, when `columns` is one integer column of Parquet
+/// files whose footer range is dense enough.
+fn shared_bitmap(dataset: &Dataset, options: &Options, columns: &[String]) -> Result<Option<Arc<KeySet>>, DataError> {
+    let ([name], true, Format::Parquet) = (columns, options.statistics, dataset.format) else { return Ok(None) };
+    let Some(first) = dataset.files.first() else { return Ok(None) };
+    let Some((_, dtype)) = dataset.parquet_schema(first)?.into_iter().find(|(n, _)| n == name) else {
+        return Ok(None);
+    };
+    let stats = crate::statistics::column_stats(dataset, &dataset.files, name, &dtype);
+    let Some(set) = stats.and_then(|stats| KeySet::over(name, &col(name.as_str()), &stats)) else { return Ok(None) };
+    let partitions: Vec<&Partition> = dataset.partitions.iter().collect();
+    if let Some((all, files)) = keys_of(dataset, &partitions, columns, &col(name.as_str()), &dtype, &[])? {
+        let pass = all.select([rules::count_where(set.mark_shared(col("partition"), col("key")))]);
+        collect_on(pass, Engine::Streaming, dataset, &files)?;
+    }
+    Ok(Some(set))
 }
 
 /// Per-row "this key also occurs in another partition", for the key made of `columns`.

@@ -247,6 +247,49 @@ impl DistinctSet {
         super::named_udf(value.map_many(udf, &[], field), "distinct_set.repeated")
     }
 
+    /// Puts among the repeated values every value found in more than one partition (`partition`
+    /// numbers them from 1): each value keeps the first partition it was seen in, where a
+    /// counted value keeps its first row, and a row of another partition marks it. Exact in any
+    /// row order. `None` for 128-bit values, whose entries have no room for a partition. The
+    /// column it gives is all false: only the set matters ([`repeated`](Self::repeated) reads it).
+    pub fn mark_shared(self: &Arc<Self>, partition: Expr, value: Expr) -> Option<Expr> {
+        if self.kind == KeyKind::Wide {
+            return None;
+        }
+        let set = Arc::clone(self);
+        let udf = move |columns: &mut [Column]| -> PolarsResult<Column> {
+            let fields = columns[0].struct_()?.fields_as_series();
+            let partitions: Vec<Option<u64>> = fields[1].cast(&DataType::UInt64)?.u64()?.iter().collect();
+            set.mark(&fields[0], &partitions)?;
+            Ok(BooleanChunked::full(columns[0].name().clone(), false, fields[0].len()).into_column())
+        };
+        let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Boolean));
+        let input = as_struct(vec![value.alias("value"), partition.alias("partition")]);
+        Some(super::count_where(super::named_udf(input.map_many(udf, &[], field), "distinct_set.mark_shared")))
+    }
+
+    /// Per row: its value is in the set; null for a null value.
+    pub fn contains(self: &Arc<Self>, value: Expr) -> Expr {
+        let set = Arc::clone(self);
+        let udf = move |columns: &mut [Column]| -> PolarsResult<Column> {
+            let series = columns[0].as_materialized_series();
+            let found = match set.kind {
+                KeyKind::Bytes => set.look_up(&byte_keys(series)?, |shard, h, value| {
+                    shard.texts.find(h, |t| t.hash == h && shard.text(t) == value).is_some()
+                }),
+                KeyKind::Numbers => set.look_up(&narrow_keys(series)?, |shard, h, key| {
+                    shard.numbers.find(h, |&(k, _)| k == key).is_some()
+                }),
+                KeyKind::Wide => {
+                    set.look_up(&number_keys(series)?, |shard, h, key| shard.wide.find(h, |&k| k == key).is_some())
+                }
+            };
+            Ok(found.with_name(series.name().clone()).into_column())
+        };
+        let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Boolean));
+        super::named_udf(value.map_many(udf, &[], field), "distinct_set.contains")
+    }
+
     /// Every value seen more than once (after a pass that numbered its rows): `k0` the value,
     /// `n` its occurrences, `first` its first row. `None` when a first row is not known (the
     /// rows were not numbered, or a 128-bit value, whose entry has no room for one).
@@ -361,7 +404,7 @@ impl DistinctSet {
                 }
             }
             KeyKind::Numbers => {
-                let keys: Vec<Option<u64>> = number_keys(series)?.into_iter().map(|k| k.map(|k| k as u64)).collect();
+                let keys = narrow_keys(series)?;
                 for (shard, candidates) in distinct_in_batch(&keys, rows, hash_of).into_iter().enumerate() {
                     if candidates.is_empty() {
                         continue;
@@ -410,6 +453,63 @@ impl DistinctSet {
         Ok(BooleanChunked::from_slice(PlSmallStr::EMPTY, &first))
     }
 
+    /// Marks, shard by shard, the values of `series` seen in a partition other than their first.
+    fn mark(&self, series: &Series, partitions: &[Option<u64>]) -> PolarsResult<()> {
+        match self.kind {
+            KeyKind::Bytes => {
+                let keys = byte_keys(series)?;
+                for (shard, rows) in rows_by_shard(&keys, hash_of).into_iter().enumerate() {
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    let mut guard = self.lock(shard);
+                    let Shard { arena, texts, repeated_texts, .. } = &mut *guard;
+                    for (row, h) in rows {
+                        let (Some(value), Some(partition)) = (keys[row], partitions[row]) else { continue };
+                        let partition = u32::try_from(partition).unwrap_or(u32::MAX);
+                        let same = |t: &Text| t.hash == h && &arena[t.start..t.start + t.len as usize] == value;
+                        match texts.find(h, same).copied() {
+                            None => {
+                                let start = arena.len();
+                                arena.extend_from_slice(value);
+                                let len = u32::try_from(value.len()).unwrap_or(u32::MAX);
+                                texts.insert_unique(h, Text { hash: h, start, len, first: partition }, |t| t.hash);
+                            }
+                            Some(entry) if entry.first != partition && repeated_texts.find(h, |(t, _)| same(t)).is_none() => {
+                                repeated_texts.insert_unique(h, (entry, Tally { count: 2, first: 0 }), |(t, _)| t.hash);
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                }
+            }
+            KeyKind::Numbers => {
+                let keys = narrow_keys(series)?;
+                for (shard, rows) in rows_by_shard(&keys, hash_of).into_iter().enumerate() {
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    let mut guard = self.lock(shard);
+                    let Shard { numbers, repeated_numbers, .. } = &mut *guard;
+                    for (row, h) in rows {
+                        let (Some(key), Some(partition)) = (keys[row], partitions[row]) else { continue };
+                        match numbers.find(h, |&(k, _)| k == key).copied() {
+                            None => {
+                                numbers.insert_unique(h, (key, partition), |&(k, _)| hash_of(k));
+                            }
+                            Some((_, first)) if first != partition && repeated_numbers.find(h, |&(k, _)| k == key).is_none() => {
+                                repeated_numbers.insert_unique(h, (key, Tally { count: 2, first: 0 }), |&(k, _)| hash_of(k));
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                }
+            }
+            KeyKind::Wide => {}
+        }
+        Ok(())
+    }
+
     /// Per row: its value is among the repeated ones; null for a null value.
     fn repeated_rows(&self, series: &Series) -> PolarsResult<BooleanChunked> {
         Ok(match self.kind {
@@ -417,7 +517,7 @@ impl DistinctSet {
                 shard.repeated_texts.find(h, |(t, _)| t.hash == h && shard.text(t) == value).is_some()
             }),
             KeyKind::Numbers => {
-                let keys: Vec<Option<u64>> = number_keys(series)?.into_iter().map(|k| k.map(|k| k as u64)).collect();
+                let keys = narrow_keys(series)?;
                 self.look_up(&keys, |shard, h, key| shard.repeated_numbers.find(h, |&(k, _)| k == key).is_some())
             }
             KeyKind::Wide => self.look_up(&number_keys(series)?, |shard, h, key| {
@@ -480,6 +580,11 @@ fn number_keys(series: &Series) -> PolarsResult<Vec<Option<u128>>> {
         DataType::UInt128 => physical.u128()?.iter().collect(),
         _ => physical.cast(&DataType::Int64)?.i64()?.iter().map(|v| v.map(|i| i128::from(i) as u128)).collect(),
     })
+}
+
+/// [`number_keys`] of a type that fits 64 bits, as 64-bit keys.
+fn narrow_keys(series: &Series) -> PolarsResult<Vec<Option<u64>>> {
+    Ok(number_keys(series)?.into_iter().map(|k| k.map(|k| k as u64)).collect())
 }
 
 /// The values of 64-bit keys (see [`number_keys`]) as a column of `dtype`.
