@@ -995,11 +995,7 @@ fn csv_records(f: &Path, local: &Path, csv: &CsvOptions) -> Result<u64, DataErro
             Some(n) if n != record.len() => {
                 return Err(DataError::new(
                     f,
-                    format!(
-                        "line {} has {} fields, but the first row has {n} (a ragged row)",
-                        line(),
-                        record.len()
-                    ),
+                    format!("line {} has {} fields, but the first row has {n} (a ragged row)", line(), record.len()),
                 ))
             }
             _ => {}
@@ -1199,11 +1195,13 @@ mod tests {
         }
         // Lines of every length across 64-byte chunks and the 4 MiB read buffer, CRLF or LF,
         // with blank lines; then the same with one ragged row near the end.
-        for (name, crlf, ragged) in [("long_lf", false, false), ("long_crlf", true, false), ("long_ragged", true, true)] {
+        for (name, crlf, ragged) in [("long_lf", false, false), ("long_crlf", true, false), ("long_ragged", true, true)]
+        {
             let mut text = String::from("a,b,c\n");
             for i in 0..60_000usize {
                 let field = "x".repeat(i % 211);
-                let row = if ragged && i == 59_990 { format!("{field},{i}") } else { format!("{field},{i},é{}", i % 7) };
+                let row =
+                    if ragged && i == 59_990 { format!("{field},{i}") } else { format!("{field},{i},é{}", i % 7) };
                 text.push_str(&row);
                 text.push_str(if crlf { "\r\n" } else { "\n" });
                 if i % 1000 == 0 {

@@ -221,9 +221,10 @@ fn check_dataset(
     }
     let chosen = chosen_partitions(dataset, path, options)?;
     // Every partition is read once, one at a time (bounded memory), once the keys found in
-    // several partitions are learnt in one pass over the key column. Keys a bitmap cannot hold
-    // are found by a window in one grouped pass over all partitions instead, unless quarantine
-    // (which writes per partition) or drifted schemas need the partitions apart.
+    // several partitions are learnt in one pass over the key columns (a bitmap, else a hash set).
+    // Keys no set holds (nested, or missing from the data) are found by a window in one grouped
+    // pass over all partitions instead, unless quarantine (which writes per partition) or
+    // drifted schemas need the partitions apart.
     let every = options.all_partitions && options.partition.is_none() && matches!(options.executor, Executor::Local);
     let shared = if every {
         tell(format!("{}: learning keys shared by partitions of {}", contract.name, dataset.display));

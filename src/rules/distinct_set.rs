@@ -475,7 +475,9 @@ impl DistinctSet {
                                 let len = u32::try_from(value.len()).unwrap_or(u32::MAX);
                                 texts.insert_unique(h, Text { hash: h, start, len, first: partition }, |t| t.hash);
                             }
-                            Some(entry) if entry.first != partition && repeated_texts.find(h, |(t, _)| same(t)).is_none() => {
+                            Some(entry)
+                                if entry.first != partition && repeated_texts.find(h, |(t, _)| same(t)).is_none() =>
+                            {
                                 repeated_texts.insert_unique(h, (entry, Tally { count: 2, first: 0 }), |(t, _)| t.hash);
                             }
                             Some(_) => {}
@@ -497,8 +499,11 @@ impl DistinctSet {
                             None => {
                                 numbers.insert_unique(h, (key, partition), |&(k, _)| hash_of(k));
                             }
-                            Some((_, first)) if first != partition && repeated_numbers.find(h, |&(k, _)| k == key).is_none() => {
-                                repeated_numbers.insert_unique(h, (key, Tally { count: 2, first: 0 }), |&(k, _)| hash_of(k));
+                            Some((_, first))
+                                if first != partition && repeated_numbers.find(h, |&(k, _)| k == key).is_none() =>
+                            {
+                                repeated_numbers
+                                    .insert_unique(h, (key, Tally { count: 2, first: 0 }), |&(k, _)| hash_of(k));
                             }
                             Some(_) => {}
                         }

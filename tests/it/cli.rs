@@ -240,8 +240,8 @@ fn data_error_in_one_contract_does_not_stop_the_others() {
 
 #[test]
 fn all_partitions_pass_agrees_with_each_partition_alone() {
-    // With footer statistics the partitions are read one at a time after a pass that learns the
-    // ids shared by partitions; without, all at once in one grouped pass with a window.
+    // After a pass that learns the ids shared by partitions — in a bitmap over the footer range,
+    // or without footer statistics in a hash set — the partitions are read one at a time.
     for extra in [None, Some("--no-statistics")] {
         let mut args = vec!["check", "contracts/orders_daily.yaml", "--all-partitions", "--format", "json"];
         args.extend(extra);
