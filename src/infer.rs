@@ -3,6 +3,8 @@
 //! min/max, accepted values for low-cardinality text, null-rate ceilings with headroom.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use crate::rules::distinct_set::DistinctSet;
 use std::path::{Component, Path, PathBuf};
@@ -152,6 +154,69 @@ fn slot(what: &str, i: usize) -> String {
     format!("{what}{i}")
 }
 
+/// Each partition's rows in the scan of `dataset.files` (in that order): the row where each
+/// file starts, the partition of each file, and each partition's rows. `None` if unpartitioned,
+/// or if a file's rows are not known without reading it.
+fn partition_rows(dataset: &Dataset) -> Option<(Vec<u64>, Vec<usize>, Vec<u64>)> {
+    if dataset.partition_key.is_none() || dataset.partitions.len() < 2 {
+        return None;
+    }
+    let records = dataset.csv_records.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let (mut starts, mut owners, mut rows) = (Vec::new(), Vec::new(), vec![0u64; dataset.partitions.len()]);
+    let mut at = 0u64;
+    for file in &dataset.files {
+        let owner = dataset.partitions.iter().position(|p| p.files.contains(file))?;
+        let n = match dataset.format {
+            Format::Csv => *records.get(file)?,
+            Format::Parquet => dataset.parquet_rows(std::slice::from_ref(file)).ok()?,
+        };
+        starts.push(at);
+        owners.push(owner);
+        rows[owner] += n;
+        at += n;
+    }
+    Some((starts, owners, rows))
+}
+
+/// Per partition, the nulls of a column, counted in the profile pass from each null row's
+/// number (a row's partition is known from the files' rows).
+struct NullsByPartition {
+    starts: Vec<u64>,
+    owners: Vec<usize>,
+    nulls: Vec<AtomicU64>,
+}
+
+impl NullsByPartition {
+    /// An aggregate (always 0) that counts `value`'s nulls by partition as the pass streams.
+    fn count(tally: &Arc<NullsByPartition>, value: Expr, row: Expr) -> Expr {
+        let t = Arc::clone(tally);
+        let udf = move |columns: &mut [Column]| -> PolarsResult<Column> {
+            let fields = columns[0].struct_()?.fields_as_series();
+            let nulls = fields[0].bool()?;
+            let rows = fields[1].cast(&DataType::UInt64)?;
+            for (null, row) in nulls.iter().zip(rows.u64()?.iter()) {
+                if let (Some(true), Some(row)) = (null, row) {
+                    let file = t.starts.partition_point(|&s| s <= row).saturating_sub(1);
+                    t.nulls[t.owners[file]].fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Ok(BooleanChunked::full(columns[0].name().clone(), false, nulls.len()).into_column())
+        };
+        let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Boolean));
+        let input = as_struct(vec![value.is_null().alias("null"), row.alias("row")]);
+        count_true(crate::rules::named_udf(input.map_many(udf, &[], field), "infer.nulls_by_partition"))
+    }
+
+    /// The highest null rate of any partition with rows.
+    fn worst(&self, rows: &[u64]) -> f64 {
+        self.nulls
+            .iter()
+            .zip(rows)
+            .map(|(n, r)| if *r > 0 { n.load(Ordering::Relaxed) as f64 / *r as f64 } else { 0.0 })
+            .fold(0.0, f64::max)
+    }
+}
+
 fn profile(dataset: &Dataset) -> Result<(u64, Vec<ColumnProfile>), DataError> {
     let inferred = dataset.scan(&dataset.files, &[])?;
     let schema = inferred.clone().collect_schema().map_err(|e| DataError::new(&dataset.files[0], e.to_string()))?;
@@ -171,11 +236,24 @@ fn profile(dataset: &Dataset) -> Result<(u64, Vec<ColumnProfile>), DataError> {
     };
     let lf = if as_text.is_empty() { inferred } else { dataset.scan(&dataset.files, &as_text)? };
     let read_as = lf.clone().collect_schema().map_err(|e| DataError::new(&dataset.files[0], e.to_string()))?;
+    // On partitioned data each column's nulls are also counted per partition, in this pass: a
+    // null rate proposed from all rows pooled would fail `--all-partitions` on the worst day.
+    let by_partition = partition_rows(dataset);
+    let lf = if by_partition.is_some() { lf.with_row_index("__tollgate_row", None) } else { lf };
+    let mut tallies: Vec<Option<Arc<NullsByPartition>>> = Vec::new();
     let mut exprs = vec![len().cast(DataType::Int64).alias("__rows")];
     let mut texts: Vec<(usize, Option<std::sync::Arc<DistinctSet>>)> = Vec::new();
     for (i, (name, dtype)) in columns.iter().enumerate() {
         let c = col(name.as_str());
         exprs.push(c.clone().null_count().cast(DataType::Int64).alias(slot("nulls", i)));
+        let tally = by_partition.as_ref().map(|(starts, owners, rows)| {
+            let nulls = rows.iter().map(|_| AtomicU64::new(0)).collect();
+            Arc::new(NullsByPartition { starts: starts.clone(), owners: owners.clone(), nulls })
+        });
+        if let Some(t) = &tally {
+            exprs.push(NullsByPartition::count(t, c.clone(), col("__tollgate_row")).alias(slot("by_partition", i)));
+        }
+        tallies.push(tally);
         // A set the streaming pass fills (Polars' `n_unique` and `unique` stream ~5x slower and
         // hold every distinct value again); a text column's few values come from it too.
         let set = read_as.get(name.as_str()).and_then(DistinctSet::new);
@@ -221,6 +299,8 @@ fn profile(dataset: &Dataset) -> Result<(u64, Vec<ColumnProfile>), DataError> {
     let int = |name: &str| get(name).and_then(|v| v.extract::<i64>()).unwrap_or(0).max(0) as u64;
     let json = |name: &str| get(name).map(|v| json_value(&v)).unwrap_or(Value::Null);
     let rows = int("__rows");
+    // The files' rows must be the rows the pass read, or the partitions are counted again.
+    let partition_rows = by_partition.map(|(_, _, per)| per).filter(|per| per.iter().sum::<u64>() == rows);
     let profiles = columns
         .into_iter()
         .enumerate()
@@ -263,7 +343,10 @@ fn profile(dataset: &Dataset) -> Result<(u64, Vec<ColumnProfile>), DataError> {
                 min: if exact_bounds { raw_number(&min) } else { min },
                 max: if exact_bounds { raw_number(&max) } else { max },
                 values: if family(&dtype) == Family::String { values } else { Vec::new() },
-                worst_null_rate: None,
+                worst_null_rate: match (&tallies[i], &partition_rows) {
+                    (Some(tally), Some(per)) if nulls > 0 => Some(tally.worst(per)),
+                    _ => None,
+                },
                 note,
                 name,
                 dtype,
@@ -512,7 +595,9 @@ pub fn infer(data: &Path, output: Option<&Path>, odcs: bool, progress: &dyn Fn(S
     let dataset = Dataset::open(data, display, Some(format), csv, key_name.as_deref())?;
     let (rows, mut profiles) = dataset.retrying_full_inference(profile)?;
     if key_name.is_some() && dataset.partitions.len() > 1 {
-        let names: Vec<String> = profiles.iter().filter(|p| p.nulls > 0).map(|p| p.name.clone()).collect();
+        // Counted in the profile pass unless the files' rows were not known.
+        let names: Vec<String> =
+            profiles.iter().filter(|p| p.nulls > 0 && p.worst_null_rate.is_none()).map(|p| p.name.clone()).collect();
         if !names.is_empty() {
             let worst = dataset.retrying_full_inference(|d| worst_null_rates(d, &names))?;
             for (name, rate) in names.iter().zip(worst) {
