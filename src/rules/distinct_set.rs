@@ -793,6 +793,77 @@ mod tests {
     }
 
     #[test]
+    fn shared_values_are_those_in_more_than_one_partition() {
+        // Values repeated within one partition only, across two, and everywhere; nulls; batches
+        // of 7 rows that mix partitions, in either engine.
+        // Partition 1 holds 0..40 (each thrice), partition 2 holds 100..130, partition 3 holds
+        // 110..130 and 0..5: shared are 0..5 and 110..130.
+        let values: Vec<Option<i64>> = (0..300i64)
+            .map(|i| match i {
+                _ if i % 17 == 0 => None,
+                0..120 => Some(i % 40),
+                120..200 => Some(100 + i % 30),
+                _ if i % 2 == 0 => Some(110 + i % 20),
+                _ => Some(i % 5),
+            })
+            .collect();
+        let partitions: Vec<u32> = (0..300)
+            .map(|i| {
+                if i < 120 {
+                    1
+                } else if i < 200 {
+                    2
+                } else {
+                    3
+                }
+            })
+            .collect();
+        let texts: Vec<Option<String>> = values.iter().map(|v| v.map(|v| format!("k{v}"))).collect();
+        for df in [
+            df!("v" => values.clone(), "p" => partitions.clone()).unwrap(),
+            df!("v" => texts, "p" => partitions.clone()).unwrap(),
+        ] {
+            let dtype = df.column("v").unwrap().dtype().clone();
+            for engine in [Engine::InMemory, Engine::Streaming] {
+                let parts: Vec<LazyFrame> = (0..df.height()).step_by(7).map(|i| df.slice(i as i64, 7).lazy()).collect();
+                let lf = concat(parts, UnionArgs::default()).unwrap();
+                let set = DistinctSet::new(&dtype).unwrap();
+                let mark = set.mark_shared(col("p"), col("v")).unwrap();
+                lf.clone().select([mark]).collect_with_engine(engine).unwrap();
+                let got = lf
+                    .clone()
+                    .select([
+                        set.repeated(col("v")).alias("set"),
+                        col("p")
+                            .n_unique()
+                            .over([col("v")])
+                            .unwrap()
+                            .gt(lit(1))
+                            .and(col("v").is_not_null())
+                            .alias("reference"),
+                        col("v").is_null().alias("null"),
+                    ])
+                    .collect_with_engine(Engine::InMemory)
+                    .unwrap()
+                    .unwrap_single();
+                let set: Vec<Option<bool>> = got.column("set").unwrap().bool().unwrap().iter().collect();
+                let reference: Vec<bool> =
+                    got.column("reference").unwrap().bool().unwrap().iter().map(|b| b.unwrap_or(false)).collect();
+                let null: Vec<bool> =
+                    got.column("null").unwrap().bool().unwrap().iter().map(|b| b.unwrap_or(false)).collect();
+                for i in 0..set.len() {
+                    assert_eq!(
+                        set[i],
+                        if null[i] { None } else { Some(reference[i]) },
+                        "{dtype:?} row {i} ({engine:?})"
+                    );
+                }
+                assert!(reference.iter().any(|r| *r) && reference.iter().zip(&null).any(|(r, n)| !*r && !*n));
+            }
+        }
+    }
+
+    #[test]
     fn without_row_numbers_there_are_no_duplicates_to_show() {
         let set = DistinctSet::new(&DataType::Int64).unwrap();
         df!("v" => [1i64, 1, 2]).unwrap().lazy().select([set.insert(col("v"))]).collect().unwrap();
