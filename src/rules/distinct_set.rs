@@ -612,14 +612,33 @@ fn values_of_keys(keys: &[u64], dtype: &DataType) -> PolarsResult<Series> {
 mod tests {
     use super::*;
 
+    /// `df` as a scan of batches of `n` rows, so a streaming pass may split them across threads.
+    fn in_batches(df: &DataFrame, n: usize) -> LazyFrame {
+        let parts: Vec<LazyFrame> = (0..df.height()).step_by(n).map(|i| df.slice(i as i64, n).lazy()).collect();
+        concat(parts, UnionArgs::default()).unwrap()
+    }
+
+    /// Asserts the set's per-row flags (column `set`) are `reference` where the value is not
+    /// null (`null`), and null where it is; returns `reference` where the value is not null.
+    fn assert_flags(got: &DataFrame, what: &str) -> Vec<bool> {
+        let flags = |name: &str| -> Vec<Option<bool>> { got.column(name).unwrap().bool().unwrap().iter().collect() };
+        let (set, reference, null) = (flags("set"), flags("reference"), flags("null"));
+        let mut known = Vec::new();
+        for i in 0..set.len() {
+            let expected = if null[i] == Some(true) { None } else { Some(reference[i].unwrap_or(false)) };
+            assert_eq!(set[i], expected, "{what} row {i}");
+            known.extend(expected);
+        }
+        known
+    }
+
     /// The set's count and `n_unique`'s, on `df`'s column `v` split into chunks of 5 rows (so a
     /// streaming pass may split them across threads), in both engines.
     fn both_counts(df: DataFrame) -> Vec<(i64, i64)> {
         let dtype = df.column("v").unwrap().dtype().clone();
         let mut out = Vec::new();
         for engine in [Engine::InMemory, Engine::Streaming] {
-            let parts: Vec<LazyFrame> = (0..df.height()).step_by(5).map(|i| df.slice(i as i64, 5).lazy()).collect();
-            let lf = concat(parts, UnionArgs::default()).unwrap();
+            let lf = in_batches(&df, 5);
             let set = DistinctSet::count(col("v"), &dtype).expect("a keyed type");
             let got = lf
                 .select([set.alias("set"), col("v").drop_nulls().n_unique().cast(DataType::Int64).alias("n_unique")])
@@ -710,14 +729,9 @@ mod tests {
         for df in [df!("v" => text).unwrap(), df!("v" => numbers).unwrap()] {
             let dtype = df.column("v").unwrap().dtype().clone();
             for engine in [Engine::InMemory, Engine::Streaming] {
-                let parts = || -> LazyFrame {
-                    let parts: Vec<LazyFrame> =
-                        (0..df.height()).step_by(5).map(|i| df.slice(i as i64, 5).lazy()).collect();
-                    concat(parts, UnionArgs::default()).unwrap()
-                };
                 let set = DistinctSet::new(&dtype).unwrap();
-                parts().select([set.insert(col("v"))]).collect_with_engine(engine).unwrap();
-                let got = parts()
+                in_batches(&df, 5).select([set.insert(col("v"))]).collect_with_engine(engine).unwrap();
+                let got = in_batches(&df, 5)
                     .select([
                         set.repeated(col("v")).alias("set"),
                         col("v").is_duplicated().and(col("v").is_not_null()).alias("reference"),
@@ -726,16 +740,8 @@ mod tests {
                     .collect_with_engine(engine)
                     .unwrap()
                     .unwrap_single();
-                let set: Vec<Option<bool>> = got.column("set").unwrap().bool().unwrap().iter().collect();
-                let reference: Vec<bool> =
-                    got.column("reference").unwrap().bool().unwrap().iter().map(|b| b.unwrap_or(false)).collect();
-                let null: Vec<bool> =
-                    got.column("null").unwrap().bool().unwrap().iter().map(|b| b.unwrap_or(false)).collect();
-                for i in 0..set.len() {
-                    let expected = if null[i] { None } else { Some(reference[i]) };
-                    assert_eq!(set[i], expected, "{dtype:?} row {i} ({engine:?})");
-                }
-                assert!(reference.iter().any(|r| *r) && reference.iter().any(|r| !*r));
+                let known = assert_flags(&got, &format!("{dtype:?} ({engine:?})"));
+                assert!(known.iter().any(|r| *r) && known.iter().any(|r| !*r));
             }
         }
     }
@@ -766,8 +772,7 @@ mod tests {
         for df in frames {
             let dtype = df.column("v").unwrap().dtype().clone();
             for engine in [Engine::InMemory, Engine::Streaming] {
-                let parts: Vec<LazyFrame> = (0..df.height()).step_by(5).map(|i| df.slice(i as i64, 5).lazy()).collect();
-                let lf = concat(parts, UnionArgs::default()).unwrap().with_row_index("row", None);
+                let lf = in_batches(&df, 5).with_row_index("row", None);
                 let set = DistinctSet::new(&dtype).unwrap();
                 lf.clone().select([set.insert_numbered(col("v"), col("row"))]).collect_with_engine(engine).unwrap();
                 let sorted = |df: DataFrame| {
@@ -825,13 +830,11 @@ mod tests {
         ] {
             let dtype = df.column("v").unwrap().dtype().clone();
             for engine in [Engine::InMemory, Engine::Streaming] {
-                let parts: Vec<LazyFrame> = (0..df.height()).step_by(7).map(|i| df.slice(i as i64, 7).lazy()).collect();
-                let lf = concat(parts, UnionArgs::default()).unwrap();
+                let lf = in_batches(&df, 7);
                 let set = DistinctSet::new(&dtype).unwrap();
                 let mark = set.mark_shared(col("p"), col("v")).unwrap();
                 lf.clone().select([mark]).collect_with_engine(engine).unwrap();
                 let got = lf
-                    .clone()
                     .select([
                         set.repeated(col("v")).alias("set"),
                         col("p")
@@ -846,19 +849,8 @@ mod tests {
                     .collect_with_engine(Engine::InMemory)
                     .unwrap()
                     .unwrap_single();
-                let set: Vec<Option<bool>> = got.column("set").unwrap().bool().unwrap().iter().collect();
-                let reference: Vec<bool> =
-                    got.column("reference").unwrap().bool().unwrap().iter().map(|b| b.unwrap_or(false)).collect();
-                let null: Vec<bool> =
-                    got.column("null").unwrap().bool().unwrap().iter().map(|b| b.unwrap_or(false)).collect();
-                for i in 0..set.len() {
-                    assert_eq!(
-                        set[i],
-                        if null[i] { None } else { Some(reference[i]) },
-                        "{dtype:?} row {i} ({engine:?})"
-                    );
-                }
-                assert!(reference.iter().any(|r| *r) && reference.iter().zip(&null).any(|(r, n)| !*r && !*n));
+                let known = assert_flags(&got, &format!("{dtype:?} ({engine:?})"));
+                assert!(known.iter().any(|r| *r) && known.iter().any(|r| !*r));
             }
         }
     }
