@@ -1102,12 +1102,13 @@ mod tests {
              2026-01-05 10:00:00.5+01:00\n2026-01-05T10:00Z\n",
         )
         .unwrap();
+        let interop = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/interop");
         let mut cases: Vec<(PathBuf, usize)> = ["pyarrow", "duckdb", "pandas", "polars"]
             .iter()
-            .map(|w| {
-                (Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/interop").join(w).join("trips.csv"), INFER_ROWS)
-            })
+            .map(|w| (interop.join(w).join("trips.csv"), INFER_ROWS))
             .collect();
+        // Spark writes milliseconds and `Z`.
+        cases.push((interop.join("spark/csv/part-00000-e3b80f67-d4a1-4f87-9c74-04e4b207f5b3-c000.csv"), INFER_ROWS));
         cases.push((naive, 2));
         cases.push((zoned, 2));
         for (file, infer) in cases {
