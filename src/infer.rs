@@ -161,15 +161,11 @@ fn partition_rows(dataset: &Dataset) -> Option<(Vec<u64>, Vec<usize>, Vec<u64>)>
     if dataset.partition_key.is_none() || dataset.partitions.len() < 2 {
         return None;
     }
-    let records = dataset.csv_records.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     let (mut starts, mut owners, mut rows) = (Vec::new(), Vec::new(), vec![0u64; dataset.partitions.len()]);
     let mut at = 0u64;
     for file in &dataset.files {
         let owner = dataset.partitions.iter().position(|p| p.files.contains(file))?;
-        let n = match dataset.format {
-            Format::Csv => *records.get(file)?,
-            Format::Parquet => dataset.parquet_rows(std::slice::from_ref(file)).ok()?,
-        };
+        let n = dataset.known_rows(file)?;
         starts.push(at);
         owners.push(owner);
         rows[owner] += n;

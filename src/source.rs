@@ -542,6 +542,17 @@ impl Dataset {
         Ok(schema.iter_values().filter(|f| *f.dtype() == ArrowDataType::Date64).map(|f| f.name.to_string()).collect())
     }
 
+    /// A file's rows when known without reading its data: a CSV file's records as the structure
+    /// check counted them, a Parquet file's from its footer.
+    pub fn known_rows(&self, file: &Path) -> Option<u64> {
+        match self.format {
+            Format::Csv => {
+                self.csv_records.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(file).copied()
+            }
+            Format::Parquet => self.footer(file).ok().map(|f| f.num_rows as u64),
+        }
+    }
+
     /// Rows of these Parquet files, from their footers.
     pub fn parquet_rows(&self, files: &[PathBuf]) -> Result<u64, DataError> {
         files.iter().map(|f| Ok(self.footer(f)?.num_rows as u64)).sum()
@@ -955,7 +966,7 @@ fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<Vec<(PathBu
         let (local, _copy) = local_copy(f)?;
         let records = match unquoted_records(&local, csv) {
             Ok(Some(records)) => records,
-            Ok(None) | Err(_) => csv_records(f, &local, csv)?,
+            Ok(None) | Err(_) => records_by_csv_crate(f, &local, csv)?,
         };
         counts.push((f.clone(), records.saturating_sub(u64::from(csv.header))));
     }
@@ -964,7 +975,7 @@ fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<Vec<(PathBu
 
 /// The records of the file `f` (read from `local`), header included, as the `csv` crate reads
 /// them; a ragged row or invalid UTF-8 is an error naming its line.
-fn csv_records(f: &Path, local: &Path, csv: &CsvOptions) -> Result<u64, DataError> {
+fn records_by_csv_crate(f: &Path, local: &Path, csv: &CsvOptions) -> Result<u64, DataError> {
     let file = std::fs::File::open(local).map_err(|e| DataError::new(f, e.to_string()))?;
     let mut reader = ::csv::ReaderBuilder::new()
         .delimiter(csv.delimiter)
@@ -1216,7 +1227,7 @@ mod tests {
         let csv = CsvOptions::default();
         let mut fast = 0;
         for file in &files {
-            let slow = csv_records(file, file, &csv);
+            let slow = records_by_csv_crate(file, file, &csv);
             match unquoted_records(file, &csv).unwrap() {
                 Some(records) => {
                     fast += 1;

@@ -350,14 +350,21 @@ pub(super) fn shared_keys_of(
 ) -> Result<Option<SharedKeys>, DataError> {
     let mut shared = HashMap::new();
     let partitions: Vec<&Partition> = dataset.partitions.iter().collect();
+    let typed = typed_columns(contract, dataset);
+    // The columns as the rules see them, read from the schema once, when a key needs them.
+    let mut data_inputs = None;
     for columns in keys_across_partitions(contract) {
         if let Some(set) = shared_bitmap(dataset, options, &columns)? {
             shared.insert(columns, SharedKeySet::Bitmap(set));
             continue;
         }
-        let typed = typed_columns(contract, dataset);
-        let schema = schema_of(&dataset.scan(&dataset.files, &typed)?, &dataset.files)?;
-        let inputs = inputs_for(contract, dataset, &schema);
+        let inputs = match &data_inputs {
+            Some(inputs) => inputs,
+            None => {
+                let schema = schema_of(&dataset.scan(&dataset.files, &typed)?, &dataset.files)?;
+                data_inputs.insert(inputs_for(contract, dataset, &schema))
+            }
+        };
         if columns.iter().any(|c| !inputs.contains_key(c)) {
             return Ok(None);
         }

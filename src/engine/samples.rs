@@ -38,14 +38,10 @@ impl<'a> Locator<'a> {
         Locator { dataset, files, counts: std::cell::OnceCell::new(), rows }
     }
 
-    /// Each CSV file's records as the structure check counted them, when they add up to the
-    /// pass's rows (else the files are counted again, by Polars).
+    /// Each file's rows as known without reading it (CSV records the structure check counted,
+    /// Parquet footers), when they add up to the pass's rows (else the files are counted again).
     fn counted_records(&self) -> Option<Vec<u64>> {
-        if self.dataset.format != Format::Csv {
-            return None;
-        }
-        let known = self.dataset.csv_records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let counts: Vec<u64> = self.files.iter().map(|f| known.get(f).copied()).collect::<Option<_>>()?;
+        let counts: Vec<u64> = self.files.iter().map(|f| self.dataset.known_rows(f)).collect::<Option<_>>()?;
         (Some(counts.iter().sum::<u64>()) == self.rows).then_some(counts)
     }
 
