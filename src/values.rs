@@ -382,17 +382,8 @@ pub fn parse_text(text: Expr, declared: DeclaredType) -> Expr {
             exact: true,
             cache: true,
         }),
-        DataType::Datetime(unit, _) => {
-            let parse = |columns: &mut [Column]| -> PolarsResult<Column> {
-                let texts = columns[0].str()?;
-                let micros: Int64Chunked = texts.iter().map(|t| t.and_then(iso_timestamp_micros)).collect();
-                Ok(micros.with_name(texts.name().clone()).into_column())
-            };
-            let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Int64));
-            crate::rules::named_udf(text.map_many(parse, &[], field), "parse.iso_timestamp")
-                .cast(DataType::Datetime(TimeUnit::Microseconds, None))
-                .cast(DataType::Datetime(unit, None))
-        }
+        DataType::Datetime(unit, _) => timestamps(text, "parse.iso_timestamp", |_, t| Ok(iso_timestamp_micros(t)))
+            .cast(DataType::Datetime(unit, None)),
         DataType::Decimal(_, scale) => {
             let parse = move |columns: &mut [Column]| -> PolarsResult<Column> {
                 let texts = columns[0].str()?;
@@ -436,23 +427,30 @@ pub fn inferred_timestamp_micros(text: &str, zoned: bool) -> Option<i64> {
 /// (what it did before). The error does not quote the value: the column may be sensitive.
 pub fn parse_inferred_timestamp(text: Expr, dtype: DataType) -> Expr {
     let zoned = matches!(&dtype, DataType::Datetime(_, Some(_)));
-    let parse = move |columns: &mut [Column]| -> PolarsResult<Column> {
+    timestamps(text, "parse.inferred_timestamp", move |column, t| {
+        inferred_timestamp_micros(t, zoned).map(Some).ok_or_else(
+            || polars_err!(ComputeError: "a value of column `{column}` is not a timestamp of the form its first rows have"),
+        )
+    })
+    .cast(dtype)
+}
+
+/// Text parsed to UTC microseconds, value by value, by the function of ours `name`: `parse`
+/// takes the column's name and a value and gives its microseconds, or null, or an error that
+/// fails the query.
+fn timestamps(
+    text: Expr,
+    name: &str,
+    parse: impl Fn(&str, &str) -> PolarsResult<Option<i64>> + Send + Sync + 'static,
+) -> Expr {
+    let udf = move |columns: &mut [Column]| -> PolarsResult<Column> {
         let texts = columns[0].str()?;
-        let micros: Int64Chunked = texts
-            .iter()
-            .map(|t| match t {
-                None => Ok(None),
-                Some(t) => inferred_timestamp_micros(t, zoned).map(Some).ok_or_else(|| {
-                    polars_err!(ComputeError: "a value of column `{}` is not a timestamp of the form its first rows have", texts.name())
-                }),
-            })
-            .collect::<PolarsResult<_>>()?;
+        let micros: Int64Chunked =
+            texts.iter().map(|t| t.map_or(Ok(None), |t| parse(texts.name(), t))).collect::<PolarsResult<_>>()?;
         Ok(micros.with_name(texts.name().clone()).into_column())
     };
     let field = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Int64));
-    crate::rules::named_udf(text.map_many(parse, &[], field), "parse.inferred_timestamp")
-        .cast(DataType::Datetime(TimeUnit::Microseconds, None))
-        .cast(dtype)
+    crate::rules::named_udf(text.map_many(udf, &[], field), name).cast(DataType::Datetime(TimeUnit::Microseconds, None))
 }
 
 /// A data value for the report. NaN and infinities, which JSON cannot hold, become strings.
