@@ -677,10 +677,12 @@ fn executor_for(args: &CheckArgs, contracts: &[Contract]) -> Result<crate::engin
         }
         #[cfg(feature = "spark")]
         EngineChoice::Spark => {
-            if args.quarantine.is_some() || args.clean.is_some() {
+            if let Some(url) = [&args.quarantine, &args.clean].into_iter().flatten().find(|d| crate::remote::is_url(d))
+            {
                 errln!(
-                    "error: --quarantine and --clean are not written by the Spark engine yet\n   = help: run them \
-                     with --engine local"
+                    "error: the Spark engine writes --quarantine and --clean to a folder, and {} is object storage\n   \
+                     = help: name a folder this machine shares with the cluster, or run with --engine local",
+                    url.display()
                 );
                 return Err(EXIT_USAGE);
             }

@@ -181,3 +181,105 @@ pub fn split(lf: &LazyFrame, rules: &[(String, Expr)], stem: &str, targets: &Tar
     }
     Ok(Value::Object(out))
 }
+
+/// One side written by another engine (Spark): a folder of Parquet part files, Spark's layout,
+/// named `DIR/<stem>.parquet` as the local engine's file is. The engine writes it into a new
+/// staging folder beside the target (so nothing is ever written over); it is put in place only
+/// once every side is written, the earlier output (file or folder) moved aside first and removed
+/// last, so the target holds the old rows or the new, never neither.
+pub struct StagedFolder {
+    pub staging: PathBuf,
+    target: PathBuf,
+}
+
+impl StagedFolder {
+    pub fn new(dir: &Path, stem: &str) -> Result<StagedFolder, DataError> {
+        if crate::remote::is_url(dir) {
+            return Err(DataError::new(
+                dir,
+                "the Spark engine writes --quarantine and --clean to a folder this machine shares with the \
+                 cluster (object storage cannot put a folder in place whole); name a local or mounted folder",
+            ));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| DataError::new(dir, e.to_string()))?;
+        let target = dir.join(file_name(stem));
+        if let Ok(meta) = std::fs::symlink_metadata(&target) {
+            if !meta.is_dir() && !meta.is_file() {
+                return Err(DataError::new(
+                    &target,
+                    "not a regular file or folder; name a folder where a Parquet folder can be written",
+                ));
+            }
+        }
+        // The engine, not this process, creates it (its writer refuses a folder that exists).
+        Ok(StagedFolder { staging: crate::output::temporary_beside(&target), target })
+    }
+
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Puts the written folder in place; where it went and how many rows its parts hold.
+    pub fn commit(self) -> Result<(PathBuf, u64), DataError> {
+        let placed = (|| {
+            if !self.staging.is_dir() {
+                return Err(DataError::new(
+                    &self.target,
+                    "the Spark cluster wrote the rows where this machine does not see them; name a folder both share \
+                     (the same path on both)",
+                ));
+            }
+            let rows = parquet_rows(&part_files(&self.staging)?)?;
+            let aside = crate::output::temporary_beside(&self.target);
+            let had_earlier = std::fs::symlink_metadata(&self.target).is_ok();
+            if had_earlier {
+                std::fs::rename(&self.target, &aside).map_err(|e| DataError::new(&self.target, e.to_string()))?;
+            }
+            if let Err(e) = std::fs::rename(&self.staging, &self.target) {
+                if had_earlier {
+                    let _ = std::fs::rename(&aside, &self.target);
+                }
+                return Err(DataError::new(&self.target, e.to_string()));
+            }
+            if had_earlier {
+                let _ = remove_any(&aside);
+            }
+            Ok(rows)
+        })();
+        match placed {
+            Ok(rows) => Ok((self.target, rows)),
+            Err(e) => {
+                let _ = remove_any(&self.staging);
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes what the engine wrote, when a side failed.
+    pub fn abandon(self) {
+        let _ = remove_any(&self.staging);
+    }
+}
+
+fn remove_any(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(e) => Err(e),
+    }
+}
+
+/// The Parquet parts of a folder an engine wrote, by name (Hadoop's hidden `_`/`.` files left out).
+pub fn part_files(folder: &Path) -> Result<Vec<PathBuf>, DataError> {
+    let entries = std::fs::read_dir(folder).map_err(|e| DataError::new(folder, e.to_string()))?;
+    let mut parts = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| DataError::new(folder, e.to_string()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(['_', '.']) && name.ends_with(".parquet") {
+            parts.push(entry.path());
+        }
+    }
+    parts.sort();
+    Ok(parts)
+}

@@ -166,12 +166,6 @@ fn judge(
     store: Option<&dyn HistoryStore>,
     started: Instant,
 ) -> Result<ResultReport, DataError> {
-    if options.quarantine.is_some() || options.clean.is_some() {
-        return Err(DataError::new(
-            &dataset.display,
-            "--quarantine and --clean are not written by the Spark engine yet; run them with --engine local",
-        ));
-    }
     let files = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
     // "Also in another partition": a window over every partition, per key.
     let inputs = inputs_for(contract, dataset, &schema);
@@ -216,6 +210,9 @@ fn judge(
         Depth::Run,
     )?;
     let mut pending = plan_checks(contract, dataset, partition, &gathered, Pass::Portable, options.now);
+    // Taken before any check errs for a construct Spark lacks: the split must flag every rule's
+    // rows, or not be written.
+    let row_rules = super::samples::row_rules(&pending);
 
     // Each check's slots in SQL; a check with an untranslatable construct is an error.
     let mut writer = Writer::new(&full_schema).with_prefix("__pass_window");
@@ -250,7 +247,104 @@ fn judge(
         spark_samples(session, dataset, &full_schema, &layered, &within, wanted, options.sample, source_files, &locator)
     };
     let reports = conclude(pending, pass, rows, options, samples, &locator)?;
-    Ok(result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports))
+    let mut result = result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports);
+    if options.quarantine.is_some() || options.clean.is_some() {
+        let split = Split { columns: &schema, source: &layered, full_schema: &full_schema, within: &within };
+        result.outputs = Some(split.write(session, contract, dataset, partition, &row_rules, options)?);
+    }
+    Ok(result)
+}
+
+/// `--quarantine` and `--clean` on Spark: the source's rows, flagged by every row rule as the
+/// pass flags them, written by Spark as two folders of Parquet files.
+struct Split<'a> {
+    /// The data's own columns (and the partition key), in the order the local engine writes them.
+    columns: &'a Schema,
+    /// The flagged source the pass reads, and the rows of the checked partition in it.
+    source: &'a str,
+    full_schema: &'a Schema,
+    within: &'a str,
+}
+
+impl Split<'_> {
+    fn write(
+        &self,
+        session: &Session,
+        contract: &Contract,
+        dataset: &Dataset,
+        partition: Option<&Partition>,
+        rules: &[(String, Expr)],
+        options: &Options,
+    ) -> Result<serde_json::Value, DataError> {
+        let mut writer = Writer::new(self.full_schema).with_prefix("__split_window");
+        let mut flags = Vec::new();
+        for (i, (id, failing)) in rules.iter().enumerate() {
+            let sql = writer.expr(failing).map_err(|Untranslatable(what)| {
+                DataError::new(
+                    &dataset.display,
+                    format!(
+                        "the Spark engine cannot flag the rows of `{id}` for --quarantine/--clean ({what}); write                          them with --engine local"
+                    ),
+                )
+            })?;
+            flags.push((id, format!("coalesce({sql}, FALSE) AS {}", ident(&format!("__broke{i}")))));
+        }
+        let broke = |i: usize| ident(&format!("__broke{i}"));
+        let broken: Vec<String> = (0..rules.len()).map(broke).collect();
+        let broken = if broken.is_empty() { "FALSE".to_string() } else { broken.join(" OR ") };
+        let named: Vec<String> = flags
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| format!("CASE WHEN {} THEN {} END", broke(i), string_literal(id)))
+            .collect();
+        let columns: Vec<String> = self.columns.iter_names().map(|c| ident(c)).collect();
+        let flag_columns: Vec<String> = flags.into_iter().map(|(_, sql)| sql).collect();
+        let flagged = format!(
+            "SELECT * FROM ({}) AS flagged WHERE {}",
+            layer(&layer(self.source, writer.lifted()), &flag_columns),
+            self.within
+        );
+        let failed_rules = format!(
+            "filter(CAST(array({}) AS ARRAY<STRING>), rule -> rule IS NOT NULL) AS {}",
+            named.join(", "),
+            ident(crate::quarantine::FAILED_RULES)
+        );
+        let stem = match partition {
+            Some(p) => {
+                format!("{}-{}={}", contract.name, dataset.partition_key.as_deref().unwrap_or("partition"), p.raw)
+            }
+            None => contract.name.clone(),
+        };
+        let mut sides = Vec::new();
+        if let Some(dir) = &options.quarantine {
+            let select =
+                format!("SELECT {}, {failed_rules} FROM ({flagged}) AS split WHERE {broken}", columns.join(", "));
+            sides.push(("quarantine", select, crate::quarantine::StagedFolder::new(dir, &stem)?));
+        }
+        if let Some(dir) = &options.clean {
+            let select = format!("SELECT {} FROM ({flagged}) AS split WHERE NOT ({broken})", columns.join(", "));
+            sides.push(("clean", select, crate::quarantine::StagedFolder::new(dir, &stem)?));
+        }
+        // Every side written before any is put in place.
+        let mut failed = None;
+        for (_, select, place) in &sides {
+            if failed.is_none() {
+                if let Err(e) = session.write_parquet(select, &place.staging.to_string_lossy()) {
+                    failed = Some(DataError::new(place.target(), e.to_string()));
+                }
+            }
+        }
+        if let Some(e) = failed {
+            sides.into_iter().for_each(|(_, _, place)| place.abandon());
+            return Err(e);
+        }
+        let mut out = serde_json::Map::new();
+        for (side, _, place) in sides {
+            let (path, rows) = place.commit()?;
+            out.insert(side.into(), serde_json::json!({"path": path.to_string_lossy(), "rows": rows}));
+        }
+        Ok(serde_json::Value::Object(out))
+    }
 }
 
 /// `SELECT *, columns FROM (inner)`, or `inner` when there are none. Every subquery is named:

@@ -67,7 +67,13 @@ impl Session {
         // Filters are not pushed into Parquet readers: a row group whose footer min/max were
         // written with NaN among the values is skipped although it holds matching rows (seen on
         // fixtures/orders.parquet: `amount < 0` found 0 of 5 rows). tollgate reads every row.
-        for setting in ["spark.sql.session.timeZone = UTC", "spark.sql.parquet.filterPushdown = false"] {
+        // Times written to Parquet (--quarantine, --clean) as microseconds, as the files tollgate reads
+        // hold them, not Spark's default INT96.
+        for setting in [
+            "spark.sql.session.timeZone = UTC",
+            "spark.sql.parquet.filterPushdown = false",
+            "spark.sql.parquet.outputTimestampType = TIMESTAMP_MICROS",
+        ] {
             session
                 .query(&format!("SET {setting}"))
                 .map_err(|e| SparkFailure::Connect { remote: remote.to_string(), message: e.to_string() })?;
@@ -93,6 +99,20 @@ impl Session {
             Some(all) => all.create_or_replace_temp_view(view).map_err(failed),
             None => Err(SparkFailure::Query { message: "no files to read".into() }),
         }
+    }
+
+    /// Writes the rows of `sql` as a new folder of Parquet files at `path` (Spark's writer, which
+    /// refuses a path that exists).
+    pub fn write_parquet(&self, sql: &str, path: &str) -> Result<(), SparkFailure> {
+        let failed = |e: spark_connect::SparkError| SparkFailure::Query { message: first_line(&e) };
+        self.spark
+            .sql(sql)
+            .map_err(failed)?
+            .write()
+            .format("parquet")
+            .mode("errorifexists")
+            .save(Some(path))
+            .map_err(failed)
     }
 
     /// Runs one query; its result, whole.

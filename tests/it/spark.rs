@@ -211,23 +211,185 @@ fn a_pattern_java_reads_otherwise_is_refused_before_connecting() {
     assert!(run.stderr.contains("\\p{Greek}"), "{}", run.stderr);
 }
 
+/// The rows of a Parquet output: the local engine's file, or the folder of parts Spark wrote;
+/// as sorted lines (a list column joined), for comparing as multisets.
+fn output_rows(path: &std::path::Path) -> (Vec<(String, String)>, Vec<String>) {
+    use polars::prelude::*;
+    let files: Vec<std::path::PathBuf> = if path.is_dir() {
+        let mut parts: Vec<_> = std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "parquet")
+                    && !p.file_name().unwrap().to_string_lossy().starts_with('.')
+            })
+            .collect();
+        parts.sort();
+        parts
+    } else {
+        vec![path.to_path_buf()]
+    };
+    assert!(!files.is_empty(), "{} holds no Parquet part", path.display());
+    let mut rows = Vec::new();
+    let mut schema = Vec::new();
+    for file in files {
+        let df = ParquetReader::new(std::fs::File::open(&file).unwrap()).finish().unwrap();
+        schema = df.schema().iter().map(|(n, t)| (n.to_string(), format!("{t:?}"))).collect();
+        for i in 0..df.height() {
+            let row: Vec<String> = df.columns().iter().map(|c| format!("{}", c.get(i).unwrap())).collect();
+            rows.push(row.join(" | "));
+        }
+    }
+    rows.sort();
+    (schema, rows)
+}
+
+/// Cases whose rows break rules of every row-level kind, within and across partitions.
+fn quarantine_cases() -> Vec<Vec<String>> {
+    let mut cases: Vec<Vec<String>> = vec![
+        vec!["contracts/orders.yaml".into()],
+        vec!["contracts/orders_daily.yaml".into(), "--all-partitions".into()],
+        [
+            "contracts/orders_daily.yaml",
+            "--partition",
+            "2026-01-09",
+            "--candidate",
+            "fixtures/orders_daily/dt=2026-01-08",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    // (`type` marks rows of CSV only, which Spark does not read.)
+    for kind in ["accepted_values", "length", "pattern", "range", "required", "unique"] {
+        cases.push(
+            [
+                &format!("fixtures/rules/{kind}/contract.yaml"),
+                "--data",
+                &format!("fixtures/spark/rules/{kind}/data.parquet"),
+            ]
+            .map(|a| a.to_string())
+            .to_vec(),
+        );
+    }
+    cases.push(["fixtures/checks/references/contract.yaml", "--data"].map(String::from).to_vec());
+    let references =
+        std::fs::read_dir(repo().join("fixtures/spark/checks/references")).unwrap().next().unwrap().unwrap();
+    cases
+        .last_mut()
+        .unwrap()
+        .push(format!("fixtures/spark/checks/references/{}", references.file_name().to_string_lossy()));
+    cases
+}
+
 #[test]
-fn quarantine_is_refused_before_connecting() {
+fn quarantine_and_clean_hold_the_local_engines_rows_on_spark() {
+    let Some(url) = server() else { return };
+    for case in quarantine_cases() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reports = Vec::new();
+        for engine in ["local", "spark"] {
+            let (q, c) = (dir.path().join(engine).join("bad"), dir.path().join(engine).join("good"));
+            let mut args: Vec<&str> = vec!["check"];
+            args.extend(case.iter().map(String::as_str));
+            args.extend([NOW, "-f", "json", "--engine", engine, "--spark-remote", &url]);
+            args.extend(["--quarantine", q.to_str().unwrap(), "--clean", c.to_str().unwrap()]);
+            let run = tollgate(&args);
+            assert!(run.code <= 1, "{case:?} on {engine}: {}", run.stderr);
+            reports.push(run.json());
+        }
+        let outputs = |report: &serde_json::Value| -> Vec<serde_json::Value> {
+            report["results"].as_array().unwrap().iter().map(|r| r["outputs"].clone()).collect()
+        };
+        let (local, spark) = (outputs(&reports[0]), outputs(&reports[1]));
+        assert_eq!(local.len(), spark.len(), "{case:?}");
+        let mut quarantined = 0;
+        for (l, s) in local.iter().zip(&spark) {
+            for side in ["quarantine", "clean"] {
+                assert_eq!(l[side]["rows"], s[side]["rows"], "{case:?}: {side} rows");
+                let name = |o: &serde_json::Value| {
+                    std::path::Path::new(o[side]["path"].as_str().unwrap()).file_name().unwrap().to_owned()
+                };
+                assert_eq!(name(l), name(s), "{case:?}: {side} names");
+                let (l_schema, l_rows) = output_rows(std::path::Path::new(l[side]["path"].as_str().unwrap()));
+                let (s_schema, s_rows) = output_rows(std::path::Path::new(s[side]["path"].as_str().unwrap()));
+                assert_eq!(l_schema, s_schema, "{case:?}: {side} columns");
+                assert_eq!(l_rows, s_rows, "{case:?}: {side} rows");
+            }
+            quarantined += l["quarantine"]["rows"].as_u64().unwrap();
+        }
+        assert!(quarantined > 0, "{case:?}: no row broke a rule, so the case shows nothing");
+        // Nothing but the outputs is left beside them (no staging folder).
+        for side in ["bad", "good"] {
+            let left: Vec<String> = std::fs::read_dir(dir.path().join("spark").join(side))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with('.'))
+                .collect();
+            assert!(left.is_empty(), "{case:?}: left behind {left:?}");
+        }
+    }
+}
+
+#[test]
+fn a_spark_output_replaces_an_earlier_one_whole() {
+    let Some(url) = server() else { return };
     let dir = tempfile::tempdir().unwrap();
     let q = dir.path().join("q");
+    let check = |engine: &str| {
+        let args = ["check", "contracts/orders.yaml", NOW, "-f", "json", "--quarantine", q.to_str().unwrap()];
+        let mut args = args.to_vec();
+        args.extend(["--engine", engine, "--spark-remote", &url]);
+        tollgate(&args)
+    };
+    // The local engine's file, then Spark's folder in its place, then Spark's again.
+    assert_eq!(check("local").code, 1);
+    assert!(q.join("orders.parquet").is_file());
+    for _ in 0..2 {
+        let run = check("spark");
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(q.join("orders.parquet").is_dir());
+        assert_eq!(output_rows(&q.join("orders.parquet")).1.len(), 76);
+        let names: Vec<String> =
+            std::fs::read_dir(&q).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["orders.parquet"]);
+    }
+    // A run of the same contract that fails (Spark cannot read the file) leaves the earlier
+    // output as it was.
+    let before = output_rows(&q.join("orders.parquet"));
+    let run = tollgate(&[
+        "check",
+        "contracts/orders.yaml",
+        "--data",
+        "fixtures/interop/duckdb/trips.parquet",
+        "--quarantine",
+        q.to_str().unwrap(),
+        "--engine",
+        "spark",
+        "--spark-remote",
+        &url,
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(output_rows(&q.join("orders.parquet")), before);
+    let names: Vec<String> =
+        std::fs::read_dir(&q).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["orders.parquet"]);
+}
+
+#[test]
+fn quarantine_to_object_storage_is_refused_before_connecting() {
+    // The port is never dialled: the flags are refused first.
     let run = tollgate(&[
         "check",
         "contracts/orders.yaml",
         "--quarantine",
-        q.to_str().unwrap(),
+        "s3://lake/dead-letter",
         "--engine",
         "spark",
         "--spark-remote",
         "sc://127.0.0.1:9",
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("not written by the Spark engine"), "{}", run.stderr);
-    assert!(!q.exists());
+    assert!(run.stderr.contains("s3://lake/dead-letter is object storage"), "{}", run.stderr);
 }
 
 #[test]
