@@ -28,6 +28,7 @@ pub use inputs::compound_key;
 use inputs::{inputs_for, parse_guards, schema_of, typed_columns, PARTITION_TAG};
 use judge::conclude;
 use plan::{gather_samples_in_pass, lay_out, plan_checks, slot_columns, Pending};
+pub use prefetch::ENGINE_KEY_SET;
 use prefetch::{gather, keys_across_partitions, shared_keys_of, Depth, Elsewhere, Gathered, SharedKeys};
 use samples::{row_rules, samples_of, ROW_INDEX};
 pub use samples::{Locator, SampleRow};
@@ -39,6 +40,17 @@ pub enum Executor {
     Local,
     #[cfg(feature = "spark")]
     Spark(std::sync::Arc<crate::spark::Session>),
+}
+
+impl Executor {
+    /// Whether the executor reads `references` datasets itself (else the client sends the keys).
+    fn reads_referenced_datasets(&self) -> bool {
+        match self {
+            Executor::Local => false,
+            #[cfg(feature = "spark")]
+            Executor::Spark(_) => true,
+        }
+    }
 }
 
 #[derive(Clone)]

@@ -185,7 +185,7 @@ fn judge(
         let sql = flag_writer.expr(e).map_err(|e| DataError::new(&dataset.display, e.0))?;
         flag_columns.push(format!("{sql} AS {}", ident(name)));
     }
-    let layered = layer(&layer(&format!("SELECT * FROM {SOURCE_VIEW}"), flag_writer.lifted()), &flag_columns);
+    let layered = layer(&flag_writer.over(&format!("SELECT * FROM {SOURCE_VIEW}")), &flag_columns);
     for (name, _) in &flag_exprs {
         full_schema.insert(name.as_str().into(), DataType::Boolean);
     }
@@ -209,6 +209,26 @@ fn judge(
         Some(&files),
         Depth::Run,
     )?;
+    // `references` datasets Spark reads: each a view of its non-null keys, named as the column
+    // that stands for it in the plan (see `Writer`'s `is_in`).
+    for set in &gathered.engine_key_sets {
+        let files_view = format!("{}_files", set.view);
+        let parts: Vec<(String, Vec<String>)> = set.files.iter().map(|f| (spark_path(f), Vec::new())).collect();
+        session
+            .register_parquet_union(&files_view, &parts)
+            .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+        let key = ident(&set.key);
+        ask(
+            session,
+            dataset,
+            &format!(
+                "CREATE OR REPLACE TEMPORARY VIEW {} AS SELECT {key} AS k FROM {} WHERE {key} IS NOT NULL",
+                ident(&set.view),
+                ident(&files_view)
+            ),
+        )?;
+        full_schema.insert(set.view.as_str().into(), DataType::List(Box::new(set.dtype.clone())));
+    }
     let mut pending = plan_checks(contract, dataset, partition, &gathered, Pass::Portable, options.now);
     // Taken before any check errs for a construct Spark lacks: the split must flag every rule's
     // rows, or not be written.
@@ -232,8 +252,7 @@ fn judge(
         }
     }
     debug_assert!(lay_out(&pending).len() + 1 == selected.len());
-    let query =
-        format!("SELECT {} FROM ({}) AS pass WHERE {within}", selected.join(", "), layer(&layered, writer.lifted()));
+    let query = format!("SELECT {} FROM ({}) AS pass WHERE {within}", selected.join(", "), writer.over(&layered));
     let df = ask(session, dataset, &query)?;
     let pass = PassRow { df: Some(&df), row: 0 };
     let rows = pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64;
@@ -301,7 +320,7 @@ impl Split<'_> {
         let flag_columns: Vec<String> = flags.into_iter().map(|(_, sql)| sql).collect();
         let flagged = format!(
             "SELECT * FROM ({}) AS flagged WHERE {}",
-            layer(&layer(self.source, writer.lifted()), &flag_columns),
+            layer(&writer.over(self.source), &flag_columns),
             self.within
         );
         let failed_rules = format!(
@@ -377,7 +396,7 @@ fn spark_samples(
     // Samples the engine cannot gather are left out; the count stands.
     let translated: Vec<Option<(Vec<String>, String, bool)>> =
         wanted.iter().map(|w| evidence_sql(&mut writer, w.evidence).ok()).collect();
-    let inner = layer(layered, writer.lifted());
+    let inner = writer.over(layered);
     let (file, row) = (ident(FILE_COLUMN), ident(ROW_IN_FILE));
     let shared: Vec<usize> = (0..translated.len())
         .filter(|i| matches!(&translated[*i], Some((keys, _, false)) if keys.len() == 1))

@@ -436,6 +436,66 @@ pub(super) enum Depth {
 }
 
 /// Distinct values of `key` in a referenced dataset, read with its own format.
+/// A `references` dataset whose keys the executor reads itself (Spark: a view over its files):
+/// the check's `is_in` names the column `view`, a list in the checked column's type, which
+/// stands for the set of the dataset's non-null `key` values.
+pub(super) struct EngineKeySet {
+    pub(super) view: String,
+    pub(super) files: Vec<PathBuf>,
+    pub(super) key: String,
+    pub(super) dtype: DataType,
+}
+
+/// Where the keys' names begin: the executor's writer reads such an `is_in` as a set it holds.
+pub const ENGINE_KEY_SET: &str = "__tollgate_keys_";
+
+/// The `references` dataset as a set the executor reads, when that gives the client's answer:
+/// Parquet (the executor reads no CSV) whose key has the checked column's type (no cast, whose
+/// rules may differ), not a float. Else `None`, and the client reads the keys.
+fn engine_key_set(
+    contract: &Contract,
+    id: &str,
+    other: &str,
+    key: &str,
+    format: Option<Format>,
+    dtype: &DataType,
+) -> Result<Option<EngineKeySet>, DataError> {
+    let path = contract.resolve(other);
+    let display = normalize(&path).to_string_lossy().into_owned();
+    let dataset = Dataset::open(&path, display, format, Default::default(), None)?;
+    if dataset.format != Format::Parquet {
+        return Ok(None);
+    }
+    let schema =
+        dataset.scan(&dataset.files, &[])?.collect_schema().map_err(|e| DataError::new(&path, e.to_string()))?;
+    // Spark's join counts NaN equal to NaN and -0.0 to 0.0: floats are left to the client.
+    if schema.get(key) != Some(dtype) || dtype.is_float() {
+        return Ok(None);
+    }
+    let view = format!(
+        "{ENGINE_KEY_SET}{}",
+        id.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>()
+    );
+    Ok(Some(EngineKeySet { view, files: dataset.files.clone(), key: key.to_string(), dtype: dtype.clone() }))
+}
+
+/// The keys of a `references` dataset read by the client, as a list literal in `column`'s type.
+fn client_keys(
+    contract: &Contract,
+    other: &str,
+    key: &str,
+    format: Option<Format>,
+    csv: Option<crate::contract::CsvOptions>,
+    column: &str,
+    dtype: &DataType,
+) -> Result<Result<Expr, String>, DataError> {
+    Ok(load_keys(contract, other, key, format, csv)?.and_then(|keys| {
+        let keys =
+            keys.cast(dtype).map_err(|e| format!("the referenced keys cannot be compared with `{column}`: {e}"))?;
+        Ok(lit(polars::prelude::Scalar::new_list(keys)))
+    }))
+}
+
 pub(super) fn load_keys(
     contract: &Contract,
     other: &str,
@@ -471,6 +531,8 @@ pub(super) struct Gathered {
     pub(super) metric_history: HashMap<String, Vec<(String, f64)>>,
     /// Distinct keys of each `references` dataset (a list in the column's type), by check id.
     pub(super) referenced_keys: HashMap<String, Result<Expr, String>>,
+    /// The `references` datasets an executor reads itself (its keys stand in as a column).
+    pub(super) engine_key_sets: Vec<EngineKeySet>,
     /// Per row: the key occurs in another partition, by `unique` check id.
     pub(super) unique_elsewhere: HashMap<String, Option<Expr>>,
     /// How the checked partition's columns differ from the others'.
@@ -553,6 +615,7 @@ pub(super) fn gather(
         Depth::Explain => HashMap::new(),
     };
     let mut referenced_keys = HashMap::new();
+    let mut engine_key_sets = Vec::new();
     let mut unique_elsewhere: HashMap<String, Option<Expr>> = HashMap::new();
     for check in &contract.checks {
         match &check.kind {
@@ -560,13 +623,18 @@ pub(super) fn gather(
                 let keys = match (depth, inputs.get(column)) {
                     // The check reports the missing column itself.
                     (_, None) => Err(format!("`{column}` is not in the data")),
+                    (Depth::Run, Some(input)) if options.executor.reads_referenced_datasets() => {
+                        match engine_key_set(contract, &check.id(), other, key, *format, &input.dtype)? {
+                            Some(set) => {
+                                let stand_in = col(set.view.as_str());
+                                engine_key_sets.push(set);
+                                Ok(stand_in)
+                            }
+                            None => client_keys(contract, other, key, *format, csv.clone(), column, &input.dtype)?,
+                        }
+                    }
                     (Depth::Run, Some(input)) => {
-                        load_keys(contract, other, key, *format, csv.clone())?.and_then(|keys| {
-                            let keys = keys
-                                .cast(&input.dtype)
-                                .map_err(|e| format!("the referenced keys cannot be compared with `{column}`: {e}"))?;
-                            Ok(lit(polars::prelude::Scalar::new_list(keys)))
-                        })
+                        client_keys(contract, other, key, *format, csv.clone(), column, &input.dtype)?
                     }
                     (Depth::Explain, Some(_)) => Ok(stand_in(&format!("distinct `{key}` of {other}"))),
                 };
@@ -606,6 +674,7 @@ pub(super) fn gather(
         row_history: history,
         metric_history,
         referenced_keys,
+        engine_key_sets,
         unique_elsewhere,
         drift,
         absent,

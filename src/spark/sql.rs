@@ -37,13 +37,15 @@ pub fn string_literal(text: &str) -> String {
 pub struct Writer<'s> {
     schema: &'s Schema,
     lifted: Vec<String>,
+    /// Sets Spark holds, joined to the source: (the flag column, the value, the set's view).
+    joined: Vec<(String, String, String)>,
     /// Names of lifted windows start with it, apart from an outer writer's.
     prefix: &'static str,
 }
 
 impl<'s> Writer<'s> {
     pub fn new(schema: &'s Schema) -> Writer<'s> {
-        Writer { schema, lifted: Vec::new(), prefix: "__window" }
+        Writer { schema, lifted: Vec::new(), joined: Vec::new(), prefix: "__window" }
     }
 
     pub fn with_prefix(self, prefix: &'static str) -> Writer<'s> {
@@ -59,6 +61,26 @@ impl<'s> Writer<'s> {
         e.to_field(self.schema)
             .map(|f| f.dtype().clone())
             .map_err(|err| Untranslatable(format!("the type of `{e}` is unknown: {err}")))
+    }
+
+    /// `inner` with what the written expressions read beside its columns: the sets they look
+    /// values up in (left joins on their distinct keys), then the windows.
+    pub fn over(&self, inner: &str) -> String {
+        let mut source = inner.to_string();
+        for (i, (flag, value, view)) in self.joined.iter().enumerate() {
+            let (alias, key) = (ident(&format!("{flag}_set{i}")), ident(&format!("{flag}_key")));
+            source = format!(
+                "SELECT joined.*, CASE WHEN {value} IS NULL THEN NULL ELSE {alias}.{key} IS NOT NULL END AS {} FROM \
+                 ({source}) AS joined LEFT JOIN (SELECT DISTINCT k AS {key} FROM {}) AS {alias} ON {value} = {alias}.{key}",
+                ident(flag),
+                ident(view)
+            );
+        }
+        if self.lifted.is_empty() {
+            source
+        } else {
+            format!("SELECT *, {} FROM ({source}) AS windowed", self.lifted.join(", "))
+        }
     }
 
     fn lift(&mut self, window: String) -> String {
@@ -139,6 +161,15 @@ impl<'s> Writer<'s> {
                 BooleanFunction::IsNan => format!("isnan({})", self.expr(first)?),
                 BooleanFunction::IsIn { nulls_equal: false } => {
                     let x = self.expr(first)?;
+                    // A set Spark holds (a `references` dataset's non-null keys): an equi-join
+                    // (a subquery `IN` in an aggregate plans as a nested-loop join).
+                    if let Some(Expr::Column(set)) = input.get(1) {
+                        if set.starts_with(crate::engine::ENGINE_KEY_SET) {
+                            let flag = format!("{}_in{}", self.prefix, self.joined.len());
+                            self.joined.push((flag.clone(), x, set.to_string()));
+                            return Ok(ident(&flag));
+                        }
+                    }
                     let items = list_items(input.get(1))?;
                     if items.is_empty() {
                         format!("(CASE WHEN {x} IS NULL THEN NULL ELSE FALSE END)")

@@ -392,6 +392,57 @@ fn quarantine_to_object_storage_is_refused_before_connecting() {
     assert!(run.stderr.contains("s3://lake/dead-letter is object storage"), "{}", run.stderr);
 }
 
+/// Writes `columns` (name, values; `None` a null) as a Parquet file.
+fn write_ints(path: &std::path::Path, columns: &[(&str, Vec<Option<i64>>)]) {
+    use polars::prelude::*;
+    let columns: Vec<Column> = columns.iter().map(|(n, v)| Column::new((*n).into(), v.clone())).collect();
+    let mut df = DataFrame::new(columns[0].len(), columns).unwrap();
+    ParquetWriter::new(std::fs::File::create(path).unwrap()).finish(&mut df).unwrap();
+}
+
+#[test]
+fn references_to_a_large_dataset_are_read_by_spark() {
+    let Some(url) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // 200,000 keys: twice what a query's list may hold, so only a set Spark reads answers.
+    write_ints(&dir.path().join("customers.parquet"), &[("id", (0..200_000).map(Some).collect())]);
+    // Customer ids 0, 2, … 239,998, every thousandth null: the 20,000 ids from 200,000 up have
+    // no customer, less the 20 of them that are null.
+    let ids: Vec<Option<i64>> = (0..120_000).map(|i| if i % 1000 == 999 { None } else { Some(i * 2) }).collect();
+    write_ints(&dir.path().join("orders.parquet"), &[("customer_id", ids)]);
+    {
+        // 50,000 keys as 32-bit integers: compared after a cast, which the client makes, so
+        // they go into the query as a list.
+        use polars::prelude::*;
+        let ids: Vec<i32> = (0..50_000).collect();
+        let mut df = DataFrame::new(ids.len(), vec![Column::new("id".into(), ids)]).unwrap();
+        ParquetWriter::new(std::fs::File::create(dir.path().join("customers32.parquet")).unwrap())
+            .finish(&mut df)
+            .unwrap();
+    }
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        "contract: orders\ndataset: {path: orders.parquet}\nchecks:\n  - references: {column: customer_id, dataset: \
+         customers.parquet, key: id}\n  - references: {column: customer_id, dataset: customers32.parquet, key: id}\n    \
+         name: narrow\n",
+    )
+    .unwrap();
+    let local = tollgate_in(dir.path(), &["check", "c.yaml", NOW, "-f", "json"]);
+    let spark =
+        tollgate_in(dir.path(), &["check", "c.yaml", NOW, "-f", "json", "--engine", "spark", "--spark-remote", &url]);
+    assert_eq!(local.code, 1, "{}", local.stderr);
+    assert_eq!(spark.code, 1, "{}", spark.stderr);
+    let (local, spark) = (comparable(local.json()), comparable(spark.json()));
+    assert_eq!(local, spark);
+    let checks = spark["results"][0]["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 2);
+    assert_eq!(checks[0]["failures"], 19_980, "{:#}", checks[0]);
+    assert_eq!(checks[0]["samples"][0]["value"], 200_000);
+    // Ids from 50,000 up (rows 25,000 on): 95,000 less their 95 nulls.
+    assert_eq!(checks[1]["failures"], 94_905, "{:#}", checks[1]);
+    assert_eq!(checks[1]["samples"][0]["value"], 50_000);
+}
+
 #[test]
 fn a_catalog_table_is_checked_as_its_files_are() {
     let Some(url) = server() else { return };
