@@ -122,6 +122,46 @@ pub(super) fn evaluate(
     judge(session, contract, dataset, partition, schema, &source_files, read.len() > 1, options, store, started)
 }
 
+/// `aggregates` (over columns of `schema`) of each of `partitions`, by Spark: one grouped query,
+/// a row per partition, tagged (`PARTITION_TAG`) with its number in `partitions`.
+pub(super) fn grouped_by_partition(
+    session: &Session,
+    dataset: &Dataset,
+    partitions: &[&Partition],
+    schema: &Schema,
+    aggregates: &[Expr],
+) -> Result<DataFrame, DataError> {
+    const EARLIER_VIEW: &str = "__tollgate_earlier";
+    let tag = ident(PARTITION_TAG);
+    let parts: Vec<(String, Vec<String>)> = partitions
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| p.files.iter().map(move |f| (spark_path(f), vec![format!("{i} AS {}", ident(PARTITION_TAG))])))
+        .collect();
+    session.register_parquet_union(EARLIER_VIEW, &parts).map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+    let mut tagged = schema.clone();
+    tagged.insert(PARTITION_TAG.into(), DataType::Int32);
+    let mut writer = Writer::new(&tagged).with_prefix("__earlier_window");
+    let mut selected = vec![tag.clone()];
+    for e in aggregates {
+        let name = e.clone().meta().output_name().map_err(|err| DataError::new(&dataset.display, err.to_string()))?;
+        let sql = writer.expr(e).map_err(|Untranslatable(what)| {
+            DataError::new(&dataset.display, format!("the Spark engine cannot measure earlier partitions: {what}"))
+        })?;
+        selected.push(format!("{sql} AS {}", ident(&name)));
+    }
+    // A window would span every partition, not its own.
+    if !writer.lifted().is_empty() {
+        return Err(DataError::new(&dataset.display, "the Spark engine cannot measure earlier partitions with a window"));
+    }
+    let query = format!(
+        "SELECT {} FROM ({}) AS earlier GROUP BY {tag}",
+        selected.join(", "),
+        writer.over(&format!("SELECT * FROM {EARLIER_VIEW}"))
+    );
+    ask(session, dataset, &query)
+}
+
 /// A catalog table (`dataset.table`), read whole by Spark: its types are Spark's, and samples
 /// have no file to point at.
 pub(super) fn evaluate_table(

@@ -57,7 +57,12 @@ pub(super) fn anomaly_history(
         let mut measured: Vec<(usize, &String, &AnomalyMetric, Vec<Slot>)> = Vec::new();
         for (check, (id, column, metric, _)) in anomalies.iter().enumerate() {
             let Some(input) = column.as_ref().and_then(|c| inputs.get(c)) else { continue };
-            let slots = crate::checks::anomaly::aggregates(metric, input.value.clone(), &input.dtype, Pass::Grouped);
+            let pass = match options.executor {
+                super::Executor::Local => Pass::Grouped,
+                #[cfg(feature = "spark")]
+                super::Executor::Spark(_) => Pass::Portable,
+            };
+            let slots = crate::checks::anomaly::aggregates(metric, input.value.clone(), &input.dtype, pass);
             if slots.is_empty() {
                 continue;
             }
@@ -73,7 +78,18 @@ pub(super) fn anomaly_history(
             // Diagonal: a partition written before a column existed has it as nulls.
             let union = concat(scans, UnionArgs { to_supertypes: true, diagonal: true, ..Default::default() })
                 .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
-            let df = collect(union.group_by([col(PARTITION_TAG)]).agg(exprs), dataset, &files)?;
+            let df = match &options.executor {
+                super::Executor::Local => collect(union.group_by([col(PARTITION_TAG)]).agg(exprs), dataset, &files)?,
+                #[cfg(feature = "spark")]
+                super::Executor::Spark(session) => {
+                    let schema = union.clone().collect_schema().map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+                    super::on_spark::grouped_by_partition(session, dataset, earlier, &schema, &exprs)?
+                }
+            };
+            // Oldest first, as the partitions are listed (a grouping's rows come in any order).
+            let df = df
+                .sort([PARTITION_TAG], SortMultipleOptions::default())
+                .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
             let tags = df.column(PARTITION_TAG).map_err(|e| DataError::new(&dataset.display, e.to_string()))?.clone();
             for row in 0..df.height() {
                 let Some(tag) = tags.get(row).ok().and_then(|v| v.extract::<u32>()) else { continue };
