@@ -111,6 +111,17 @@ pub struct Dataset {
     /// Data records of each CSV file (header and blank lines aside), counted by the structure
     /// check that reads every record anyway: sample locations need no count of their own.
     pub csv_records: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, u64>>>,
+    /// A dataset only the executor reads (a Spark catalog table, or a path of a scheme this
+    /// process does not read, e.g. `hdfs://`): the relation it reads, in its own SQL, and the
+    /// rows of each partition (by its raw value; "" for the whole) as it counted them. Its
+    /// partitions have no files.
+    pub read_by_engine: Option<EngineRelation>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineRelation {
+    pub sql: String,
+    pub rows: std::collections::HashMap<String, u64>,
 }
 
 /// Types of undeclared CSV columns are first inferred from this many rows; if a later value
@@ -292,20 +303,32 @@ fn typed_value(raw: &str, t: PartitionType) -> PartitionValue {
 
 impl Dataset {
     /// A catalog table (`dataset.table`), which Spark reads: no files, no partitions.
-    pub fn of_table(name: &str) -> Dataset {
-        Dataset {
-            display: name.to_string(),
+    /// A dataset the executor reads (see [`Dataset::read_by_engine`]): `relation` in its SQL,
+    /// partitioned by `partition_key` into the partitions of `rows` (raw value, rows), or whole.
+    pub fn of_engine(
+        display: &str,
+        relation: String,
+        partition_key: Option<&str>,
+        rows: Vec<(String, u64)>,
+    ) -> Dataset {
+        let mut dataset = Dataset {
+            display: display.to_string(),
             format: Format::Parquet,
             files: Vec::new(),
             csv: CsvOptions::default(),
-            partition_key: None,
+            partition_key: partition_key.map(str::to_string),
             partition_type: PartitionType::Text,
             partitions: Vec::new(),
             candidate: None,
             infer_rows: None,
             footers: Default::default(),
             csv_records: Default::default(),
+            read_by_engine: Some(EngineRelation { sql: relation, rows: rows.iter().cloned().collect() }),
+        };
+        if partition_key.is_some() {
+            dataset.set_partitions(rows.into_iter().map(|(raw, _)| (raw, Vec::new())).collect());
         }
+        dataset
     }
 
     pub fn open(
@@ -329,6 +352,7 @@ impl Dataset {
             infer_rows: Some(INFER_ROWS),
             footers: Default::default(),
             csv_records: Arc::new(std::sync::Mutex::new(records.into_iter().collect())),
+            read_by_engine: None,
         };
         if let Some(key) = partition_key {
             let mut by_value: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();

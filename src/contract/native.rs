@@ -388,19 +388,7 @@ fn dataset_of(ctx: &mut Ctx, node: &Node) -> Option<DatasetSpec> {
     }
     let path = required_text(ctx, &f, "path", "`dataset`");
     let format = f.get("format").and_then(|n| format_of(ctx, n));
-    let partition_key = f.get("partitioning").and_then(|n| {
-        let p = fields(ctx, n, "`partitioning`", PARTITIONING_KEYS)?;
-        if let Some(style) = p.get("style") {
-            if style.as_text() != Some("hive") {
-                ctx.error(
-                    style.pos,
-                    format!("unknown partitioning style `{}`", style.as_text().unwrap_or("")),
-                    "write `style: hive` (folders named key=value)",
-                );
-            }
-        }
-        required_text(ctx, &p, "key", "`partitioning`")
-    });
+    let partition_key = f.get("partitioning").and_then(|n| partitioning_of(ctx, n));
     let csv = f.get("csv").and_then(|n| csv_of(ctx, n)).unwrap_or_default();
     let storage_options = f.get("storage_options").map(|n| storage_options_of(ctx, n)).unwrap_or_default();
     let pos = f.get("path").map(|n| n.pos).unwrap_or(f.pos);
@@ -416,8 +404,24 @@ fn dataset_of(ctx: &mut Ctx, node: &Node) -> Option<DatasetSpec> {
     })
 }
 
+/// `partitioning: {style: hive, key: dt}`: the key.
+fn partitioning_of(ctx: &mut Ctx, n: &Node) -> Option<String> {
+    let p = fields(ctx, n, "`partitioning`", PARTITIONING_KEYS)?;
+    if let Some(style) = p.get("style") {
+        if style.as_text() != Some("hive") {
+            ctx.error(
+                style.pos,
+                format!("unknown partitioning style `{}`", style.as_text().unwrap_or("")),
+                "write `style: hive` (folders named key=value)",
+            );
+        }
+    }
+    required_text(ctx, &p, "key", "`partitioning`")
+}
+
 /// `dataset: {table: catalog.schema.table}`: one to three names, each of letters, digits and
-/// `_`, joined by dots; the table is read whole by Spark, so nothing about files applies.
+/// `_`, joined by dots; the table is read through Spark's catalog, so nothing about files
+/// applies, but it may be partitioned by one of its columns.
 fn table_dataset(ctx: &mut Ctx, f: &Fields, node: &Node) -> Option<DatasetSpec> {
     let name = text_of(ctx, node, "`table` of `dataset`")?;
     let parts: Vec<&str> = name.split('.').collect();
@@ -430,21 +434,22 @@ fn table_dataset(ctx: &mut Ctx, f: &Fields, node: &Node) -> Option<DatasetSpec> 
         );
         return None;
     }
-    for key in ["path", "format", "partitioning", "csv", "storage_options"] {
+    for key in ["path", "format", "csv", "storage_options"] {
         if let Some(other) = f.get(key) {
             ctx.error(
                 other.pos,
                 format!("`{key}` does not apply to a catalog `table`"),
-                "a table is read whole through Spark's catalog; remove the key (or name files with `path`)",
+                "a table is read through Spark's catalog; remove the key (or name files with `path`)",
             );
         }
     }
+    let partition_key = f.get("partitioning").and_then(|n| partitioning_of(ctx, n));
     Some(DatasetSpec {
         servers: Vec::new(),
         path: String::new(),
         table: Some(name),
         format: None,
-        partition_key: None,
+        partition_key,
         csv: Default::default(),
         storage_options: Default::default(),
         pos: node.pos,

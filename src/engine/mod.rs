@@ -125,14 +125,50 @@ pub fn check_with_history(
             )),
             #[cfg(feature = "spark")]
             Executor::Spark(session) => {
-                let result = on_spark::evaluate_table(session, contract, table, options, store)?;
-                record(contract, &result, options, store)?;
-                Ok(vec![result])
+                let name: Vec<String> = table.split('.').map(crate::spark::sql::ident).collect();
+                let relation = name.join(".");
+                check_relation(session, contract, table, relation, options, store)
             }
         };
     }
+    // A path of a scheme this process does not read (`hdfs://…`): Spark lists and reads it.
+    #[cfg(feature = "spark")]
+    if let Executor::Spark(session) = &options.executor {
+        let path = options.data.clone().unwrap_or_else(|| contract.resolve(&contract.dataset.path));
+        if crate::remote::unsupported_scheme(&path).is_some() {
+            let text = path.to_string_lossy().into_owned();
+            let csv = contract.dataset.format == Some(Format::Csv) && options.data.is_none()
+                || text.to_ascii_lowercase().ends_with(".csv");
+            if csv {
+                return Err(DataError::new(&text, on_spark::NO_CSV));
+            }
+            let relation = format!("parquet.{}", crate::spark::sql::ident(&text));
+            return check_relation(session, contract, &text, relation, options, store);
+        }
+    }
     let (dataset, path) = open_dataset(contract, options)?;
     dataset.retrying_full_inference(|dataset| check_dataset(contract, dataset, &path, options, store))
+}
+
+/// A dataset only Spark reads (`relation`, in its SQL), partition by partition as files are.
+#[cfg(feature = "spark")]
+fn check_relation(
+    session: &crate::spark::Session,
+    contract: &Contract,
+    display: &str,
+    relation: String,
+    options: &Options,
+    store: Option<&dyn HistoryStore>,
+) -> Result<Vec<ResultReport>, DataError> {
+    if options.candidate.is_some() {
+        return Err(DataError::new(
+            display,
+            "--candidate stands files in for a partition, but Spark lists this dataset itself; check the candidate \
+             with --data",
+        ));
+    }
+    let dataset = on_spark::open_relation(session, display, relation, contract.dataset.partition_key.as_deref())?;
+    check_dataset(contract, &dataset, Path::new(display), options, store)
 }
 
 /// The contract's data (or `--data`), with `--candidate` in place of its partition.

@@ -85,6 +85,10 @@ fn register_source(session: &Session, dataset: &Dataset, partitions: &[&Partitio
     Ok(files)
 }
 
+/// Why CSV is not read by Spark.
+pub(super) const NO_CSV: &str = "the Spark engine reads Parquet only: Spark's CSV parsing and typing differ from \
+                                 tollgate's (SPEC §1); check CSV with --engine local";
+
 /// One partition (or the whole unpartitioned dataset), run on Spark.
 pub(super) fn evaluate(
     session: &Session,
@@ -95,12 +99,11 @@ pub(super) fn evaluate(
     store: Option<&dyn HistoryStore>,
 ) -> Result<ResultReport, DataError> {
     let started = Instant::now();
+    if let Some(relation) = &dataset.read_by_engine {
+        return evaluate_relation(session, contract, dataset, &relation.sql, partition, options, store, started);
+    }
     if dataset.format == Format::Csv {
-        return Err(DataError::new(
-            &dataset.display,
-            "the Spark engine reads Parquet only: Spark's CSV parsing and typing differ from tollgate's \
-             (SPEC §1); check CSV with --engine local",
-        ));
+        return Err(DataError::new(&dataset.display, NO_CSV));
     }
     // Keys judged across partitions need every partition in the source; else only the checked one.
     let across = keys_across_partitions(contract);
@@ -128,17 +131,50 @@ pub(super) fn grouped_by_partition(
     session: &Session,
     dataset: &Dataset,
     partitions: &[&Partition],
-    schema: &Schema,
+    schema: Option<Schema>,
     aggregates: &[Expr],
 ) -> Result<DataFrame, DataError> {
     const EARLIER_VIEW: &str = "__tollgate_earlier";
     let tag = ident(PARTITION_TAG);
-    let parts: Vec<(String, Vec<String>)> = partitions
-        .iter()
-        .enumerate()
-        .flat_map(|(i, p)| p.files.iter().map(move |f| (spark_path(f), vec![format!("{i} AS {}", ident(PARTITION_TAG))])))
-        .collect();
-    session.register_parquet_union(EARLIER_VIEW, &parts).map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+    let schema = match (&dataset.read_by_engine, schema) {
+        (Some(relation), _) => {
+            let key = partition_tag(dataset.partition_key.as_deref().unwrap_or_default());
+            let numbers: Vec<String> = partitions
+                .iter()
+                .enumerate()
+                .map(|(i, p)| format!("WHEN {} THEN {i}", string_literal(&p.raw)))
+                .collect();
+            let raws: Vec<String> = partitions.iter().map(|p| string_literal(&p.raw)).collect();
+            ask(
+                session,
+                dataset,
+                &format!(
+                    "CREATE OR REPLACE TEMPORARY VIEW {EARLIER_VIEW} AS SELECT *, CASE {key} {} END AS {tag} FROM {} \
+                     WHERE {key} IN ({})",
+                    numbers.join(" "),
+                    relation.sql,
+                    raws.join(", ")
+                ),
+            )?;
+            let probe = ask(session, dataset, &format!("SELECT * FROM {EARLIER_VIEW} LIMIT 0"))?;
+            let mut schema = probe.schema().as_ref().clone();
+            schema.shift_remove(PARTITION_TAG);
+            schema
+        }
+        (None, schema) => {
+            let parts: Vec<(String, Vec<String>)> = partitions
+                .iter()
+                .enumerate()
+                .flat_map(|(i, p)| {
+                    p.files.iter().map(move |f| (spark_path(f), vec![format!("{i} AS {}", ident(PARTITION_TAG))]))
+                })
+                .collect();
+            session
+                .register_parquet_union(EARLIER_VIEW, &parts)
+                .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+            schema.unwrap_or_default()
+        }
+    };
     let mut tagged = schema.clone();
     tagged.insert(PARTITION_TAG.into(), DataType::Int32);
     let mut writer = Writer::new(&tagged).with_prefix("__earlier_window");
@@ -152,7 +188,10 @@ pub(super) fn grouped_by_partition(
     }
     // A window would span every partition, not its own.
     if !writer.lifted().is_empty() {
-        return Err(DataError::new(&dataset.display, "the Spark engine cannot measure earlier partitions with a window"));
+        return Err(DataError::new(
+            &dataset.display,
+            "the Spark engine cannot measure earlier partitions with a window",
+        ));
     }
     let query = format!(
         "SELECT {} FROM ({}) AS earlier GROUP BY {tag}",
@@ -162,32 +201,85 @@ pub(super) fn grouped_by_partition(
     ask(session, dataset, &query)
 }
 
-/// A catalog table (`dataset.table`), read whole by Spark: its types are Spark's, and samples
-/// have no file to point at.
-pub(super) fn evaluate_table(
+/// The partition value of a row of a dataset only Spark reads, as text (a null key is Hive's
+/// default partition).
+fn partition_tag(key: &str) -> String {
+    format!("coalesce(CAST({} AS STRING), '__HIVE_DEFAULT_PARTITION__')", ident(key))
+}
+
+/// A dataset only Spark reads: a catalog table (`dataset.table`) or a path of a scheme this
+/// process does not read (`hdfs://…`, Parquet). Spark lists its partitions and counts their rows
+/// in one grouped query; its types are Spark's.
+pub(super) fn open_relation(
+    session: &Session,
+    display: &str,
+    relation: String,
+    partition_key: Option<&str>,
+) -> Result<Dataset, DataError> {
+    let unlisted = Dataset::of_engine(display, relation.clone(), None, Vec::new());
+    let rows = match partition_key {
+        Some(key) => {
+            let tag = partition_tag(key);
+            let df =
+                ask(session, &unlisted, &format!("SELECT {tag} AS tag, count(*) AS n FROM {relation} GROUP BY {tag}"))
+                    .map_err(|e| DataError::new(display, format!("{} (partitioned by `{key}`)", e.message)))?;
+            let (tags, counts) = match (df.column("tag"), df.column("n")) {
+                (Ok(t), Ok(n)) => (t.clone(), n.clone()),
+                _ => (
+                    Column::new_empty("tag".into(), &DataType::String),
+                    Column::new_empty("n".into(), &DataType::Int64),
+                ),
+            };
+            (0..df.height())
+                .filter_map(|i| {
+                    let tag = tags.get(i).ok()?.get_str()?.to_string();
+                    Some((tag, counts.get(i).ok()?.extract::<u64>()?))
+                })
+                .collect()
+        }
+        None => {
+            let df = ask(session, &unlisted, &format!("SELECT count(*) AS n FROM {relation}"))?;
+            vec![(String::new(), PassRow { df: Some(&df), row: 0 }.int("n").unwrap_or(0).max(0) as u64)]
+        }
+    };
+    Ok(Dataset::of_engine(display, relation, partition_key, rows))
+}
+
+/// One partition (or the whole) of a dataset only Spark reads: every row is read by Spark, in
+/// Spark's types, and samples have no file to point at.
+#[allow(clippy::too_many_arguments)]
+fn evaluate_relation(
     session: &Session,
     contract: &Contract,
-    table: &str,
+    dataset: &Dataset,
+    relation: &str,
+    partition: Option<&Partition>,
     options: &Options,
     store: Option<&dyn HistoryStore>,
+    started: Instant,
 ) -> Result<ResultReport, DataError> {
-    let started = Instant::now();
-    let dataset = Dataset::of_table(table);
-    let name: Vec<String> = table.split('.').map(ident).collect();
+    let across = partition.is_some() && !keys_across_partitions(contract).is_empty();
+    let (tag, only) = match (dataset.partition_key.as_deref(), partition) {
+        (Some(key), Some(p)) => {
+            let tag = partition_tag(key);
+            let only = if across { String::new() } else { format!(" WHERE {tag} = {}", string_literal(&p.raw)) };
+            (format!(", {tag} AS {}", ident(PARTITION_TAG)), only)
+        }
+        _ => (String::new(), String::new()),
+    };
     let view = format!(
         "CREATE OR REPLACE TEMPORARY VIEW {SOURCE_VIEW} AS SELECT *, CAST(NULL AS BIGINT) AS {}, CAST(NULL AS \
-         BIGINT) AS {} FROM {}",
+         BIGINT) AS {}{tag} FROM {relation}{only}",
         ident(FILE_COLUMN),
         ident(ROW_IN_FILE),
-        name.join(".")
     );
-    ask(session, &dataset, &view)?;
-    let probe = ask(session, &dataset, &format!("SELECT * FROM {SOURCE_VIEW} LIMIT 0"))?;
+    ask(session, dataset, &view)?;
+    let probe = ask(session, dataset, &format!("SELECT * FROM {SOURCE_VIEW} LIMIT 0"))?;
     let mut schema = probe.schema().as_ref().clone();
-    for internal in [FILE_COLUMN, ROW_IN_FILE] {
+    for internal in [FILE_COLUMN, ROW_IN_FILE, PARTITION_TAG] {
         schema.shift_remove(internal);
     }
-    judge(session, contract, &dataset, None, schema, &[], false, options, store, started)
+    judge(session, contract, dataset, partition, schema, &[], across, options, store, started)
 }
 
 /// Plans the checks over [`SOURCE_VIEW`] (whose columns are `schema`), runs the pass and the

@@ -70,20 +70,34 @@ pub(super) fn anomaly_history(
             measured.push((check, id, metric, slots));
         }
         if !measured.is_empty() && !earlier.is_empty() {
-            let mut scans = Vec::new();
-            for (i, p) in earlier.iter().enumerate() {
-                scans.push(dataset.scan(&p.files, typed)?.with_column(lit(i as u32).alias(PARTITION_TAG)));
-            }
-            let files: Vec<PathBuf> = earlier.iter().flat_map(|p| p.files.clone()).collect();
             // Diagonal: a partition written before a column existed has it as nulls.
-            let union = concat(scans, UnionArgs { to_supertypes: true, diagonal: true, ..Default::default() })
-                .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+            let union = || -> Result<LazyFrame, DataError> {
+                let mut scans = Vec::new();
+                for (i, p) in earlier.iter().enumerate() {
+                    scans.push(dataset.scan(&p.files, typed)?.with_column(lit(i as u32).alias(PARTITION_TAG)));
+                }
+                concat(scans, UnionArgs { to_supertypes: true, diagonal: true, ..Default::default() })
+                    .map_err(|e| DataError::new(&dataset.display, e.to_string()))
+            };
             let df = match &options.executor {
-                super::Executor::Local => collect(union.group_by([col(PARTITION_TAG)]).agg(exprs), dataset, &files)?,
+                super::Executor::Local => {
+                    let files: Vec<PathBuf> = earlier.iter().flat_map(|p| p.files.clone()).collect();
+                    collect(union()?.group_by([col(PARTITION_TAG)]).agg(exprs), dataset, &files)?
+                }
                 #[cfg(feature = "spark")]
                 super::Executor::Spark(session) => {
-                    let schema = union.clone().collect_schema().map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
-                    super::on_spark::grouped_by_partition(session, dataset, earlier, &schema, &exprs)?
+                    // Its columns' types: the files' footers, or Spark's for a dataset only it reads.
+                    let schema = match dataset.read_by_engine {
+                        Some(_) => None,
+                        None => Some(
+                            union()?
+                                .collect_schema()
+                                .map_err(|e| DataError::new(&dataset.display, e.to_string()))?
+                                .as_ref()
+                                .clone(),
+                        ),
+                    };
+                    super::on_spark::grouped_by_partition(session, dataset, earlier, schema, &exprs)?
                 }
             };
             // Oldest first, as the partitions are listed (a grouping's rows come in any order).
@@ -143,7 +157,11 @@ pub(super) fn fill_from_store<T>(
 pub(super) fn earlier_rows(dataset: &Dataset, checked: &Partition) -> Result<Vec<(String, u64)>, DataError> {
     let mut out = Vec::new();
     for p in dataset.partitions.iter().take_while(|p| p.value < checked.value) {
-        out.push((p.raw.clone(), count_rows(dataset, &p.files)?));
+        let rows = match &dataset.read_by_engine {
+            Some(relation) => relation.rows.get(&p.raw).copied().unwrap_or(0),
+            None => count_rows(dataset, &p.files)?,
+        };
+        out.push((p.raw.clone(), rows));
     }
     Ok(out)
 }
@@ -384,7 +402,7 @@ pub(super) fn shared_keys_of(
         if columns.iter().any(|c| !inputs.contains_key(c)) {
             return Ok(None);
         }
-        let key = compound_key(&columns, &inputs);
+        let key = compound_key(&columns, inputs);
         let key_type = if columns.len() == 1 { inputs[&columns[0]].dtype.clone() } else { DataType::String };
         let Some(set) = DistinctSet::new(&key_type) else { return Ok(None) };
         let Some(mark) = set.mark_shared(col("partition"), col("key")) else { return Ok(None) };
@@ -455,6 +473,7 @@ pub(super) enum Depth {
 /// A `references` dataset whose keys the executor reads itself (Spark: a view over its files):
 /// the check's `is_in` names the column `view`, a list in the checked column's type, which
 /// stands for the set of the dataset's non-null `key` values.
+#[cfg_attr(not(feature = "spark"), allow(dead_code))]
 pub(super) struct EngineKeySet {
     pub(super) view: String,
     pub(super) files: Vec<PathBuf>,
@@ -548,6 +567,7 @@ pub(super) struct Gathered {
     /// Distinct keys of each `references` dataset (a list in the column's type), by check id.
     pub(super) referenced_keys: HashMap<String, Result<Expr, String>>,
     /// The `references` datasets an executor reads itself (its keys stand in as a column).
+    #[cfg_attr(not(feature = "spark"), allow(dead_code))]
     pub(super) engine_key_sets: Vec<EngineKeySet>,
     /// Per row: the key occurs in another partition, by `unique` check id.
     pub(super) unique_elsewhere: HashMap<String, Option<Expr>>,
@@ -665,7 +685,7 @@ pub(super) fn gather(
 
     let checked_files = single_pass_over.or(partition.map(|p| p.files.as_slice())).unwrap_or(&dataset.files);
     let (mut drift, mut absent) = (Vec::new(), Vec::new());
-    if contract.schema.is_some() {
+    if contract.schema.is_some() && dataset.read_by_engine.is_none() {
         if let Some(p) = partition {
             drift = schema_drift(contract, dataset, p, &schema)?;
         }
@@ -674,6 +694,25 @@ pub(super) fn gather(
     // `reconcile`: the other side is read and matched here, once per group, before planning.
     let here_files = partition.map(|p| p.files.as_slice()).unwrap_or(&dataset.files);
     let (reconciled, sql_results) = match depth {
+        // Computed by this process, which cannot read a dataset only the executor reads.
+        Depth::Run if dataset.read_by_engine.is_some() => {
+            let why =
+                format!("computed by tollgate itself, which cannot read {} (only Spark reads it)", dataset.display);
+            let mut reconciled = HashMap::new();
+            let mut sql_results = HashMap::new();
+            for check in &contract.checks {
+                match &check.kind {
+                    CheckKind::Reconcile { group, .. } => {
+                        reconciled.insert(group.clone(), Err(why.clone()));
+                    }
+                    CheckKind::Sql { .. } => {
+                        sql_results.insert(check.id(), Err(why.clone()));
+                    }
+                    _ => {}
+                }
+            }
+            (reconciled, sql_results)
+        }
         Depth::Run => (
             checks::reconcile_all(contract, dataset, here_files, partition, options.sample)?,
             checks::run_sql_checks(contract, dataset, here_files, partition, &inputs, typed)?,

@@ -290,6 +290,7 @@ pub(super) fn top_samples(
 /// The most repeated keys among the rows where `within` and `present` hold, most repeated first
 /// (ties by key). The flags are computed over all of `lf` first, so a predicate that looks across
 /// partitions (a window) still sees every partition.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn duplicate_samples(
     lf: &LazyFrame,
     keys: &[Expr],

@@ -443,6 +443,108 @@ fn references_to_a_large_dataset_are_read_by_spark() {
     assert_eq!(checks[1]["samples"][0]["value"], 50_000);
 }
 
+/// What else may differ when Spark alone reads the dataset (a catalog table, or a path of a
+/// scheme tollgate does not read): its name, and its samples' locations (Spark lists the files,
+/// so their rows are not numbered).
+fn comparable_when_spark_lists(report: serde_json::Value) -> serde_json::Value {
+    let mut report = comparable(report);
+    for result in report["results"].as_array_mut().unwrap() {
+        result.as_object_mut().unwrap().remove("dataset");
+        for check in result["checks"].as_array_mut().unwrap() {
+            for sample in check["samples"].as_array_mut().into_iter().flatten() {
+                let sample = sample.as_object_mut().unwrap();
+                sample.remove("file");
+                sample.remove("row");
+            }
+        }
+    }
+    report
+}
+
+#[test]
+fn a_path_only_spark_reads_is_listed_and_partitioned_by_spark() {
+    let Some(url) = server() else { return };
+    // `file://` is a scheme tollgate itself does not read (as `hdfs://`): Spark lists the files,
+    // finds the partitions and counts their rows.
+    let under = |path: &str| format!("file://{}", repo().join(path).display());
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        ("contracts/orders.yaml", under("fixtures/orders.parquet"), vec![]),
+        ("contracts/orders_daily.yaml", under("fixtures/orders_daily"), vec![]),
+        ("contracts/orders_daily.yaml", under("fixtures/orders_daily"), vec!["--all-partitions"]),
+        ("contracts/orders_daily.yaml", under("fixtures/orders_daily"), vec!["--partition", "2026-01-03"]),
+        ("fixtures/checks/anomaly/contract.yaml", under("fixtures/spark/checks/anomaly/data"), vec![]),
+        (
+            "fixtures/checks/row_count_anomaly/contract.yaml",
+            under("fixtures/spark/checks/row_count_anomaly/data"),
+            vec![],
+        ),
+        (
+            "fixtures/checks/missing_partitions/contract.yaml",
+            under("fixtures/spark/checks/missing_partitions/data"),
+            vec!["--all-partitions"],
+        ),
+    ];
+    for (contract, spark_path, extra) in cases {
+        let local_path = spark_path.trim_start_matches("file://").to_string();
+        let mut args = vec!["check", contract, NOW, "-f", "json"];
+        args.extend(&extra);
+        let local = tollgate(&[args.clone(), vec!["--data", &local_path]].concat());
+        let spark =
+            tollgate(&[args, vec!["--data", &spark_path, "--engine", "spark", "--spark-remote", &url]].concat());
+        assert_eq!(local.code, spark.code, "{contract} {extra:?}: {}", spark.stderr);
+        assert!(local.code <= 1, "{contract}: {}", local.stderr);
+        let (local, spark) = (local.json(), spark.json());
+        assert_eq!(spark["results"][0]["dataset"], spark_path.as_str());
+        assert_eq!(comparable_when_spark_lists(local), comparable_when_spark_lists(spark), "{contract} {extra:?}");
+    }
+    // CSV is refused as it is from files tollgate lists.
+    let csv = under("fixtures/orders.csv");
+    let run =
+        tollgate(&["check", "contracts/orders.yaml", "--data", &csv, "--engine", "spark", "--spark-remote", &url]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("reads Parquet only"), "{}", run.stderr);
+}
+
+#[test]
+fn a_partitioned_catalog_table_is_checked_partition_by_partition() {
+    let Some(url) = server() else { return };
+    let session = tollgate::spark::Session::connect(&url).expect("connect");
+    let folder = repo().join("fixtures/orders_daily");
+    session
+        .query(&format!(
+            "CREATE OR REPLACE GLOBAL TEMPORARY VIEW tollgate_orders_daily AS SELECT * FROM parquet.`{}`",
+            folder.display()
+        ))
+        .expect("view");
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("contracts/orders_daily.yaml")).unwrap();
+    let text = text.replace("  path: ../fixtures/orders_daily\n", "  table: global_temp.tollgate_orders_daily\n");
+    assert!(text.contains("table: global_temp.tollgate_orders_daily\n  partitioning: {style: hive, key: dt}"));
+    std::fs::write(dir.path().join("orders_daily.yaml"), text).unwrap();
+    for extra in [vec![], vec!["--all-partitions"], vec!["--partition", "2026-01-03"]] {
+        let mut args = vec!["check", "orders_daily.yaml", NOW, "-f", "json"];
+        args.extend(&extra);
+        let spark =
+            tollgate_in(dir.path(), &[args.clone(), vec!["--engine", "spark", "--spark-remote", &url]].concat());
+        args[1] = "contracts/orders_daily.yaml";
+        let local = tollgate(&args);
+        assert_eq!(local.code, spark.code, "{extra:?}: {}", spark.stderr);
+        let (local, spark) = (local.json(), spark.json());
+        assert_eq!(spark["results"][0]["dataset"], "global_temp.tollgate_orders_daily");
+        let partitions = |r: &serde_json::Value| -> Vec<serde_json::Value> {
+            r["results"].as_array().unwrap().iter().map(|r| r["partition"].clone()).collect()
+        };
+        assert_eq!(partitions(&spark), partitions(&local), "{extra:?}");
+        assert!(!partitions(&spark)[0].is_null());
+        let (local, mut spark) = (comparable_when_spark_lists(local), comparable_when_spark_lists(spark));
+        // The contract's path differs (the table's contract is a copy).
+        for r in spark["results"].as_array_mut().unwrap() {
+            r["contract_path"] = local["results"][0]["contract_path"].clone();
+        }
+        assert_eq!(local, spark, "{extra:?}");
+    }
+}
+
 #[test]
 fn a_catalog_table_is_checked_as_its_files_are() {
     let Some(url) = server() else { return };
