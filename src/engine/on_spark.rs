@@ -367,7 +367,9 @@ fn judge(
     let row_rules = super::samples::row_rules(&pending);
 
     // Each check's slots in SQL; a check with an untranslatable construct is an error.
-    let mut writer = Writer::new(&full_schema).with_prefix("__pass_window");
+    // The source may hold every partition; each check's own windows look within the checked one.
+    let scope = across.then_some(PARTITION_TAG);
+    let mut writer = Writer::new(&full_schema).with_prefix("__pass_window").with_window_scope(scope);
     let mut selected = vec![format!("count(*) AS {}", ident(ROWS_COLUMN))];
     for (check, p) in pending.iter_mut().enumerate() {
         let State::Planned { planned } = &p.state else { continue };
@@ -395,12 +397,13 @@ fn judge(
     };
     let locator = Locator::new(dataset, &checked_files, Some(rows));
     let samples = |wanted: &[Wanted]| {
-        spark_samples(session, dataset, &full_schema, &layered, &within, wanted, options.sample, source_files, &locator)
+        let source = Source { schema: &full_schema, layered: &layered, within: &within, scope };
+        spark_samples(session, dataset, &source, wanted, options.sample, source_files, &locator)
     };
     let reports = conclude(pending, pass, rows, options, samples, &locator)?;
     let mut result = result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports);
     if options.quarantine.is_some() || options.clean.is_some() {
-        let split = Split { columns: &schema, source: &layered, full_schema: &full_schema, within: &within };
+        let split = Split { columns: &schema, source: &layered, full_schema: &full_schema, within: &within, scope };
         result.outputs = Some(split.write(session, contract, dataset, partition, &row_rules, options)?);
     }
     Ok(result)
@@ -415,6 +418,7 @@ struct Split<'a> {
     source: &'a str,
     full_schema: &'a Schema,
     within: &'a str,
+    scope: Option<&'a str>,
 }
 
 impl Split<'_> {
@@ -427,7 +431,7 @@ impl Split<'_> {
         rules: &[(String, Expr)],
         options: &Options,
     ) -> Result<serde_json::Value, DataError> {
-        let mut writer = Writer::new(self.full_schema).with_prefix("__split_window");
+        let mut writer = Writer::new(self.full_schema).with_prefix("__split_window").with_window_scope(self.scope);
         let mut flags = Vec::new();
         for (i, (id, failing)) in rules.iter().enumerate() {
             let sql = writer.expr(failing).map_err(|Untranslatable(what)| {
@@ -498,6 +502,16 @@ impl Split<'_> {
     }
 }
 
+/// What samples are read from: the flagged source (columns `schema`), the checked partition's
+/// rows in it, and the column windows are scoped by when it holds other partitions too.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    schema: &'a Schema,
+    layered: &'a str,
+    within: &'a str,
+    scope: Option<&'a str>,
+}
+
 /// `SELECT *, columns FROM (inner)`, or `inner` when there are none. Every subquery is named:
 /// Spark reads `(subquery) WHERE (x)` as a subquery named `WHERE` with one column alias `x`.
 fn layer(inner: &str, columns: &[String]) -> String {
@@ -516,15 +530,14 @@ fn layer(inner: &str, columns: &[String]) -> String {
 fn spark_samples(
     session: &Session,
     dataset: &Dataset,
-    schema: &Schema,
-    layered: &str,
-    within: &str,
+    source: &Source,
     wanted: &[Wanted],
     limit: usize,
     source_files: &[PathBuf],
     locator: &Locator,
 ) -> Result<Vec<Vec<SampleRow>>, DataError> {
-    let mut writer = Writer::new(schema).with_prefix("__sample_window");
+    let Source { schema, layered, within, scope } = *source;
+    let mut writer = Writer::new(schema).with_prefix("__sample_window").with_window_scope(scope);
     // Samples the engine cannot gather are left out; the count stands.
     let translated: Vec<Option<(Vec<String>, String, bool)>> =
         wanted.iter().map(|w| evidence_sql(&mut writer, w.evidence).ok()).collect();

@@ -41,15 +41,31 @@ pub struct Writer<'s> {
     joined: Vec<(String, String, String)>,
     /// Names of lifted windows start with it, apart from an outer writer's.
     prefix: &'static str,
+    /// A column every window is also partitioned by: the source holds several partitions, and
+    /// each check's windows look within its own.
+    window_scope: Option<String>,
 }
 
 impl<'s> Writer<'s> {
     pub fn new(schema: &'s Schema) -> Writer<'s> {
-        Writer { schema, lifted: Vec::new(), joined: Vec::new(), prefix: "__window" }
+        Writer { schema, lifted: Vec::new(), joined: Vec::new(), prefix: "__window", window_scope: None }
     }
 
     pub fn with_prefix(self, prefix: &'static str) -> Writer<'s> {
         Writer { prefix, ..self }
+    }
+
+    /// Windows also partitioned by `column` (when given).
+    pub fn with_window_scope(self, column: Option<&str>) -> Writer<'s> {
+        Writer { window_scope: column.map(ident), ..self }
+    }
+
+    /// A window's PARTITION BY list: `by`, within the scope column if there is one.
+    fn scoped(&self, by: String) -> String {
+        match &self.window_scope {
+            Some(scope) => format!("{by}, {scope}"),
+            None => by,
+        }
     }
 
     /// The windows to compute over the source before aggregating, as `expr AS name`.
@@ -137,6 +153,7 @@ impl<'s> Writer<'s> {
             Expr::Function { input, function } => self.function(input, function)?,
             Expr::Over { function, partition_by, order_by: None, .. } => {
                 let by = partition_by.iter().map(|p| self.expr(p)).collect::<Result<Vec<_>, _>>()?.join(", ");
+                let by = self.scoped(by);
                 let window = match function.as_ref() {
                     // Spark has no DISTINCT in a window: the size of the set of values instead.
                     Expr::Agg(AggExpr::NUnique(input)) => {
@@ -180,7 +197,8 @@ impl<'s> Writer<'s> {
                 // Polars counts nulls as one value that may repeat; so does PARTITION BY.
                 BooleanFunction::IsDuplicated => {
                     let x = self.expr(first)?;
-                    let count = self.lift(format!("count(*) OVER (PARTITION BY {x})"));
+                    let by = self.scoped(x);
+                    let count = self.lift(format!("count(*) OVER (PARTITION BY {by})"));
                     format!("({count} > 1)")
                 }
                 other => return refuse(format!("the function `{other}`")),

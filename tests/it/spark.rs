@@ -331,6 +331,58 @@ fn quarantine_and_clean_hold_the_local_engines_rows_on_spark() {
 }
 
 #[test]
+fn a_partition_scoped_key_is_judged_within_its_partition_when_spark_reads_them_all() {
+    let Some(url) = server() else { return };
+    // `id` is unique across partitions, so Spark's source holds both; `b` only within each.
+    // b = 10 is in both partitions (not a failure of `b`); id = 1 is too (a failure of `id`).
+    let dir = tempfile::tempdir().unwrap();
+    for (dt, ids, bs) in [("1", [1, 2], [10, 11]), ("2", [1, 4], [10, 12])] {
+        let folder = dir.path().join(format!("data/dt={dt}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        let column = |v: [i64; 2]| v.iter().map(|x| Some(*x)).collect::<Vec<_>>();
+        write_ints(&folder.join("part-0.parquet"), &[("id", column(ids)), ("b", column(bs))]);
+    }
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        "contract: scoped\ndataset: {path: data, partitioning: {style: hive, key: dt}}\nschema:\n  columns:\n    - \
+         {name: id, unique: true}\n    - {name: b, unique: {scope: partition}}\n",
+    )
+    .unwrap();
+    let mut quarantined = Vec::new();
+    for engine in ["local", "spark"] {
+        let q = dir.path().join(engine);
+        let run = tollgate_in(
+            dir.path(),
+            &[
+                "check",
+                "c.yaml",
+                NOW,
+                "-f",
+                "json",
+                "--quarantine",
+                q.to_str().unwrap(),
+                "--engine",
+                engine,
+                "--spark-remote",
+                &url,
+            ],
+        );
+        assert_eq!(run.code, 1, "{engine}: {}", run.stderr);
+        let report = run.json();
+        let checks = report["results"][0]["checks"].as_array().unwrap();
+        let failures = |id: &str| checks.iter().find(|c| c["id"] == id).unwrap()["failures"].clone();
+        assert_eq!(failures("id.unique"), 1, "{engine}");
+        assert_eq!(failures("b.unique"), 0, "{engine}");
+        quarantined.push(output_rows(std::path::Path::new(
+            report["results"][0]["outputs"]["quarantine"]["path"].as_str().unwrap(),
+        )));
+    }
+    assert_eq!(quarantined[0].1.len(), 1, "{:?}", quarantined[0]);
+    assert!(quarantined[0].1[0].contains("[\"id.unique\"]"), "{:?}", quarantined[0]);
+    assert_eq!(quarantined[0], quarantined[1]);
+}
+
+#[test]
 fn a_spark_output_replaces_an_earlier_one_whole() {
     let Some(url) = server() else { return };
     let dir = tempfile::tempdir().unwrap();
