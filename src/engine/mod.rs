@@ -259,7 +259,11 @@ fn check_dataset(
         let result = match &options.executor {
             Executor::Local => evaluate(contract, dataset, p, options, store, shared)?,
             #[cfg(feature = "spark")]
-            Executor::Spark(session) => on_spark::evaluate(session, contract, dataset, p, options, store)?,
+            Executor::Spark(session) => {
+                let checked: Vec<&Partition> = p.into_iter().collect();
+                let mut results = on_spark::evaluate(session, contract, dataset, &checked, options, store)?;
+                results.pop().ok_or_else(|| DataError::new(&dataset.display, "Spark gave no result"))?
+            }
         };
         record(&result)?;
         Ok(result)
@@ -294,6 +298,21 @@ fn check_dataset(
             }
             return Ok(results);
         }
+    }
+    // Spark: every chosen partition in one query, grouped by partition.
+    #[cfg(feature = "spark")]
+    if let (Executor::Spark(session), true) = (&options.executor, chosen.len() > 1) {
+        tell(format!(
+            "{}: reading {} partitions of {} in one Spark query",
+            contract.name,
+            chosen.len(),
+            dataset.display
+        ));
+        let results = on_spark::evaluate(session, contract, dataset, &chosen, options, store)?;
+        for r in &results {
+            record(r)?;
+        }
+        return Ok(results);
     }
     chosen.into_iter().map(|p| run(Some(p), shared.as_ref())).collect()
 }

@@ -11,8 +11,8 @@
 use super::exec::{slot_column, PassRow, ROWS_COLUMN};
 use super::inputs::{inputs_for, schema_of, PARTITION_TAG};
 use super::judge::conclude;
-use super::plan::{lay_out, plan_checks, State};
-use super::prefetch::{gather, keys_across_partitions, Depth, Elsewhere};
+use super::plan::{lay_out, plan_checks, slot_columns, State};
+use super::prefetch::{gather, keys_across_partitions, Depth, Elsewhere, EngineKeySet};
 use super::samples::{Locator, SampleRow, Wanted};
 use super::{result_report, Options};
 use crate::contract::{Contract, Format};
@@ -89,40 +89,55 @@ fn register_source(session: &Session, dataset: &Dataset, partitions: &[&Partitio
 pub(super) const NO_CSV: &str = "the Spark engine reads Parquet only: Spark's CSV parsing and typing differ from \
                                  tollgate's (SPEC §1); check CSV with --engine local";
 
-/// One partition (or the whole unpartitioned dataset), run on Spark.
+/// The `checked` partitions (none: the whole unpartitioned dataset), run on Spark: one query
+/// for all of them, grouped by partition, when their files share one schema.
 pub(super) fn evaluate(
     session: &Session,
     contract: &Contract,
     dataset: &Dataset,
-    partition: Option<&Partition>,
+    checked: &[&Partition],
     options: &Options,
     store: Option<&dyn HistoryStore>,
-) -> Result<ResultReport, DataError> {
+) -> Result<Vec<ResultReport>, DataError> {
     let started = Instant::now();
     if let Some(relation) = &dataset.read_by_engine {
-        return evaluate_relation(session, contract, dataset, &relation.sql, partition, options, store, started);
+        return evaluate_relation(session, contract, dataset, &relation.sql, checked, options, store, started);
     }
     if dataset.format == Format::Csv {
         return Err(DataError::new(&dataset.display, NO_CSV));
     }
-    // Keys judged across partitions need every partition in the source; else only the checked one.
-    let across = keys_across_partitions(contract);
-    let read: Vec<&Partition> = match partition {
-        Some(_) if !across.is_empty() => dataset.partitions.iter().collect(),
-        Some(p) => vec![p],
-        None => Vec::new(),
-    };
-    let source_files = register_source(session, dataset, &read)?;
     // The columns' types as the files declare them (their footers), as the local engine reads
     // them: Spark's own reading differs for unsigned integers (wider signed types) and INT96
-    // timestamps (instants), and the `type` rule judges the file, not the engine.
-    let files = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
-    let mut scan = dataset.scan(&files, &[])?;
-    if let Some(p) = partition {
+    // timestamps (instants), and the `type` rule judges the file, not the engine. Partitions of
+    // different schemas (drift) are judged one by one, each against its own.
+    let files: Vec<PathBuf> = match checked {
+        [] => dataset.files.clone(),
+        _ => checked.iter().flat_map(|p| p.files.clone()).collect(),
+    };
+    if checked.len() > 1 {
+        let schemas = files.iter().map(|f| dataset.parquet_schema(f)).collect::<Result<Vec<_>, _>>()?;
+        if schemas.windows(2).any(|w| w[0] != w[1]) {
+            let mut results = Vec::new();
+            for p in checked {
+                results.extend(evaluate(session, contract, dataset, &[*p], options, store)?);
+            }
+            return Ok(results);
+        }
+    }
+    // Keys judged across partitions need every partition in the source; else only the checked ones.
+    let read: Vec<&Partition> = match checked {
+        [] => Vec::new(),
+        _ if !keys_across_partitions(contract).is_empty() => dataset.partitions.iter().collect(),
+        _ => checked.to_vec(),
+    };
+    let source_files = register_source(session, dataset, &read)?;
+    let first = checked.first().map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
+    let mut scan = dataset.scan(&first, &[])?;
+    if let Some(p) = checked.first() {
         scan = scan.with_column(dataset.partition_literal(p));
     }
-    let schema = schema_of(&scan, &files)?;
-    judge(session, contract, dataset, partition, schema, &source_files, read.len() > 1, options, store, started)
+    let schema = schema_of(&scan, &first)?;
+    judge(session, contract, dataset, checked, schema, &source_files, read.len() > 1, options, store, started)
 }
 
 /// `aggregates` (over columns of `schema`) of each of `partitions`, by Spark: one grouped query,
@@ -253,16 +268,17 @@ fn evaluate_relation(
     contract: &Contract,
     dataset: &Dataset,
     relation: &str,
-    partition: Option<&Partition>,
+    checked: &[&Partition],
     options: &Options,
     store: Option<&dyn HistoryStore>,
     started: Instant,
-) -> Result<ResultReport, DataError> {
-    let across = partition.is_some() && !keys_across_partitions(contract).is_empty();
-    let (tag, only) = match (dataset.partition_key.as_deref(), partition) {
-        (Some(key), Some(p)) => {
+) -> Result<Vec<ResultReport>, DataError> {
+    let across = !checked.is_empty() && !keys_across_partitions(contract).is_empty();
+    let (tag, only) = match dataset.partition_key.as_deref() {
+        Some(key) if !checked.is_empty() => {
             let tag = partition_tag(key);
-            let only = if across { String::new() } else { format!(" WHERE {tag} = {}", string_literal(&p.raw)) };
+            let raws: Vec<String> = checked.iter().map(|p| string_literal(&p.raw)).collect();
+            let only = if across { String::new() } else { format!(" WHERE {tag} IN ({})", raws.join(", ")) };
             (format!(", {tag} AS {}", ident(PARTITION_TAG)), only)
         }
         _ => (String::new(), String::new()),
@@ -279,31 +295,32 @@ fn evaluate_relation(
     for internal in [FILE_COLUMN, ROW_IN_FILE, PARTITION_TAG] {
         schema.shift_remove(internal);
     }
-    judge(session, contract, dataset, partition, schema, &[], across, options, store, started)
+    let several = across || checked.len() > 1;
+    judge(session, contract, dataset, checked, schema, &[], several, options, store, started)
 }
 
-/// Plans the checks over [`SOURCE_VIEW`] (whose columns are `schema`), runs the pass and the
-/// samples' queries, and judges. `across` says the view holds every partition, of which
-/// `partition` is checked.
+/// Plans the checks of each `checked` partition (none: the whole dataset) over [`SOURCE_VIEW`]
+/// (whose columns are `schema`), runs their pass (one query, grouped by partition when there
+/// are several) and their samples' queries, and judges. `several` says the view holds other
+/// partitions than a checked one's rows.
 #[allow(clippy::too_many_arguments)]
 fn judge(
     session: &Session,
     contract: &Contract,
     dataset: &Dataset,
-    partition: Option<&Partition>,
+    checked: &[&Partition],
     schema: Schema,
     source_files: &[PathBuf],
-    across: bool,
+    several: bool,
     options: &Options,
     store: Option<&dyn HistoryStore>,
     started: Instant,
-) -> Result<ResultReport, DataError> {
-    let files = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
+) -> Result<Vec<ResultReport>, DataError> {
     // "Also in another partition": a window over every partition, per key.
     let inputs = inputs_for(contract, dataset, &schema);
     let mut flags = HashMap::new();
     let mut flag_exprs = Vec::new();
-    if partition.is_some() {
+    if !checked.is_empty() {
         for (columns, name, flag) in super::elsewhere_flags(contract, dataset, &inputs)? {
             flag_exprs.push((name.clone(), flag));
             flags.insert(columns, name);
@@ -321,92 +338,162 @@ fn judge(
     for (name, _) in &flag_exprs {
         full_schema.insert(name.as_str().into(), DataType::Boolean);
     }
-    let within = match partition {
-        Some(p) if across => format!("{} = {}", ident(PARTITION_TAG), string_literal(&p.raw)),
-        _ => "TRUE".to_string(),
-    };
 
-    // The plan, as the local engine makes it, without footer answers (Spark reads the data).
+    // Each partition's plan, as the local engine makes it, without footer answers (Spark reads
+    // the data).
+    let targets: Vec<Option<&Partition>> =
+        if checked.is_empty() { vec![None] } else { checked.iter().map(|p| Some(*p)).collect() };
     let no_footers = Options { statistics: false, ..options.clone() };
     let elsewhere = Elsewhere::Flags(flags);
-    let gathered = gather(
-        contract,
-        dataset,
-        partition,
-        &no_footers,
-        store,
-        schema.clone(),
-        &elsewhere,
-        &[],
-        Some(&files),
-        Depth::Run,
-    )?;
-    // `references` datasets Spark reads: each a view of its non-null keys, named as the column
-    // that stands for it in the plan (see `Writer`'s `is_in`).
-    for set in &gathered.engine_key_sets {
-        let files_view = format!("{}_files", set.view);
-        let parts: Vec<(String, Vec<String>)> = set.files.iter().map(|f| (spark_path(f), Vec::new())).collect();
-        session
-            .register_parquet_union(&files_view, &parts)
-            .map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
-        let key = ident(&set.key);
-        ask(
-            session,
+    let mut plans = Vec::new();
+    let mut key_sets = std::collections::HashSet::new();
+    for partition in &targets {
+        let files = partition.map(|p| p.files.clone()).unwrap_or_else(|| dataset.files.clone());
+        let gathered = gather(
+            contract,
             dataset,
-            &format!(
-                "CREATE OR REPLACE TEMPORARY VIEW {} AS SELECT {key} AS k FROM {} WHERE {key} IS NOT NULL",
-                ident(&set.view),
-                ident(&files_view)
-            ),
+            *partition,
+            &no_footers,
+            store,
+            schema.clone(),
+            &elsewhere,
+            &[],
+            Some(&files),
+            Depth::Run,
         )?;
-        full_schema.insert(set.view.as_str().into(), DataType::List(Box::new(set.dtype.clone())));
+        for set in gathered.engine_key_sets.iter().filter(|set| key_sets.insert(set.view.clone())) {
+            register_key_set(session, dataset, set)?;
+            full_schema.insert(set.view.as_str().into(), DataType::List(Box::new(set.dtype.clone())));
+        }
+        let pending = plan_checks(contract, dataset, *partition, &gathered, Pass::Portable, options.now);
+        // Taken before any check errs for a construct Spark lacks: the split must flag every
+        // rule's rows, or not be written.
+        let row_rules = super::samples::row_rules(&pending);
+        plans.push((*partition, pending, row_rules));
     }
-    let mut pending = plan_checks(contract, dataset, partition, &gathered, Pass::Portable, options.now);
-    // Taken before any check errs for a construct Spark lacks: the split must flag every rule's
-    // rows, or not be written.
-    let row_rules = super::samples::row_rules(&pending);
+    let grouped = plans.len() > 1;
+    if grouped && plans.iter().any(|(_, pending, _)| slot_columns(pending) != slot_columns(&plans[0].1)) {
+        // Plans of different slots (e.g. anomalies with and without history): one query each.
+        let mut results = Vec::new();
+        for p in checked {
+            results.extend(judge(
+                session,
+                contract,
+                dataset,
+                &[*p],
+                schema.clone(),
+                source_files,
+                true,
+                options,
+                store,
+                started,
+            )?);
+        }
+        return Ok(results);
+    }
 
-    // Each check's slots in SQL; a check with an untranslatable construct is an error.
-    // The source may hold every partition; each check's own windows look within the checked one.
-    let scope = across.then_some(PARTITION_TAG);
+    // The first plan's slots in SQL (all plans lay out the same); a check with an untranslatable
+    // construct is an error in every partition. The source may hold several partitions; each
+    // check's own windows look within the checked one.
+    let scope = several.then_some(PARTITION_TAG);
     let mut writer = Writer::new(&full_schema).with_prefix("__pass_window").with_window_scope(scope);
     let mut selected = vec![format!("count(*) AS {}", ident(ROWS_COLUMN))];
-    for (check, p) in pending.iter_mut().enumerate() {
-        let State::Planned { planned } = &p.state else { continue };
-        let translated: Result<Vec<String>, Untranslatable> = planned
-            .aggregates
-            .iter()
-            .map(|slot| Ok(format!("{} AS {}", writer.expr(&slot.expr)?, ident(&slot_column(check, slot.name)))))
-            .collect();
-        match translated {
-            Ok(columns) => selected.extend(columns),
-            Err(Untranslatable(what)) => {
-                p.state = State::Error(format!("the Spark engine cannot run {what}; check it with --engine local"))
+    if grouped {
+        selected.insert(0, ident(PARTITION_TAG));
+    }
+    let mut refused: Vec<(usize, String)> = Vec::new();
+    if let Some((_, pending, _)) = plans.first() {
+        for (check, p) in pending.iter().enumerate() {
+            let State::Planned { planned } = &p.state else { continue };
+            let translated: Result<Vec<String>, Untranslatable> = planned
+                .aggregates
+                .iter()
+                .map(|slot| Ok(format!("{} AS {}", writer.expr(&slot.expr)?, ident(&slot_column(check, slot.name)))))
+                .collect();
+            match translated {
+                Ok(columns) => selected.extend(columns),
+                Err(Untranslatable(what)) => refused.push((check, what)),
             }
         }
     }
-    debug_assert!(lay_out(&pending).len() + 1 == selected.len());
-    let query = format!("SELECT {} FROM ({}) AS pass WHERE {within}", selected.join(", "), writer.over(&layered));
-    let df = ask(session, dataset, &query)?;
-    let pass = PassRow { df: Some(&df), row: 0 };
-    let rows = pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64;
-
-    let checked_files: Vec<PathBuf> = match partition {
-        Some(p) => source_files.iter().filter(|f| p.files.contains(f)).cloned().collect(),
-        None => source_files.to_vec(),
-    };
-    let locator = Locator::new(dataset, &checked_files, Some(rows));
-    let samples = |wanted: &[Wanted]| {
-        let source = Source { schema: &full_schema, layered: &layered, within: &within, scope };
-        spark_samples(session, dataset, &source, wanted, options.sample, source_files, &locator)
-    };
-    let reports = conclude(pending, pass, rows, options, samples, &locator)?;
-    let mut result = result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports);
-    if options.quarantine.is_some() || options.clean.is_some() {
-        let split = Split { columns: &schema, source: &layered, full_schema: &full_schema, within: &within, scope };
-        result.outputs = Some(split.write(session, contract, dataset, partition, &row_rules, options)?);
+    for (_, pending, _) in &mut plans {
+        for (check, what) in &refused {
+            pending[*check].state =
+                State::Error(format!("the Spark engine cannot run {what}; check it with --engine local"));
+        }
     }
-    Ok(result)
+    let within_of = |partition: Option<&Partition>| match partition {
+        Some(p) if several => format!("{} = {}", ident(PARTITION_TAG), string_literal(&p.raw)),
+        _ => "TRUE".to_string(),
+    };
+    let query = if grouped {
+        format!(
+            "SELECT {} FROM ({}) AS pass GROUP BY {}",
+            selected.join(", "),
+            writer.over(&layered),
+            ident(PARTITION_TAG)
+        )
+    } else {
+        let within = within_of(targets[0]);
+        format!("SELECT {} FROM ({}) AS pass WHERE {within}", selected.join(", "), writer.over(&layered))
+    };
+    let df = ask(session, dataset, &query)?;
+    let tags = if grouped { df.column(PARTITION_TAG).ok().cloned() } else { None };
+
+    let mut results = Vec::new();
+    for (partition, pending, row_rules) in plans {
+        debug_assert!(lay_out(&pending).len() + 1 + usize::from(grouped) == selected.len());
+        let pass = match (&tags, partition) {
+            (Some(tags), Some(p)) => {
+                match (0..df.height()).find(|i| {
+                    tags.get(*i).ok().and_then(|v| v.get_str().map(str::to_string)).as_deref() == Some(p.raw.as_str())
+                }) {
+                    Some(row) => PassRow { df: Some(&df), row },
+                    None => PassRow::NOTHING,
+                }
+            }
+            _ => PassRow { df: Some(&df), row: 0 },
+        };
+        let rows = pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64;
+        let within = within_of(partition);
+        let checked_files: Vec<PathBuf> = match partition {
+            Some(p) => source_files.iter().filter(|f| p.files.contains(f)).cloned().collect(),
+            None => source_files.to_vec(),
+        };
+        let locator = Locator::new(dataset, &checked_files, Some(rows));
+        let samples = |wanted: &[Wanted]| {
+            let source = Source { schema: &full_schema, layered: &layered, within: &within, scope };
+            spark_samples(session, dataset, &source, wanted, options.sample, source_files, &locator)
+        };
+        let reports = conclude(pending, pass, rows, options, samples, &locator)?;
+        let elapsed = started.elapsed().as_millis() as u64;
+        let mut result = result_report(contract, dataset, partition, rows, elapsed, reports);
+        if options.quarantine.is_some() || options.clean.is_some() {
+            let split = Split { columns: &schema, source: &layered, full_schema: &full_schema, within: &within, scope };
+            result.outputs = Some(split.write(session, contract, dataset, partition, &row_rules, options)?);
+        }
+        results.push(result);
+    }
+    Ok(results)
+}
+
+/// A `references` dataset Spark reads: a view of its non-null keys, named as the column that
+/// stands for it in the plan (see `Writer`'s `is_in`).
+fn register_key_set(session: &Session, dataset: &Dataset, set: &EngineKeySet) -> Result<(), DataError> {
+    let files_view = format!("{}_files", set.view);
+    let parts: Vec<(String, Vec<String>)> = set.files.iter().map(|f| (spark_path(f), Vec::new())).collect();
+    session.register_parquet_union(&files_view, &parts).map_err(|e| DataError::new(&dataset.display, e.to_string()))?;
+    let key = ident(&set.key);
+    ask(
+        session,
+        dataset,
+        &format!(
+            "CREATE OR REPLACE TEMPORARY VIEW {} AS SELECT {key} AS k FROM {} WHERE {key} IS NOT NULL",
+            ident(&set.view),
+            ident(&files_view)
+        ),
+    )?;
+    Ok(())
 }
 
 /// `--quarantine` and `--clean` on Spark: the source's rows, flagged by every row rule as the
