@@ -5,7 +5,7 @@ pub mod anomaly;
 pub mod freshness;
 mod metric;
 mod missing_partitions;
-mod reconcile;
+pub mod reconcile;
 mod references;
 mod row_count;
 pub mod row_count_anomaly;

@@ -52,7 +52,7 @@ pub type Counted = (u64, Vec<(Value, u64)>);
 const HERE: &str = "__tollgate_here";
 const THERE: &str = "__tollgate_there";
 
-fn there_name(column: &str) -> String {
+pub fn there_name(column: &str) -> String {
     format!("{column}__tollgate_there")
 }
 
@@ -61,7 +61,7 @@ fn differs_name(i: usize) -> String {
 }
 
 /// The other side's dataset, its display name and the files to compare.
-fn open_other(
+pub fn open_other(
     contract: &Contract,
     with: &ReconcileWith,
     partition: Option<&Partition>,
@@ -108,7 +108,7 @@ fn open_other(
 }
 
 /// A scan of `files`, or an empty frame of the dataset's schema when there are none.
-fn scan_or_empty(dataset: &Dataset, files: &[PathBuf]) -> Result<LazyFrame, DataError> {
+pub fn scan_or_empty(dataset: &Dataset, files: &[PathBuf]) -> Result<LazyFrame, DataError> {
     if files.is_empty() {
         return Ok(dataset.scan(&dataset.files[..1.min(dataset.files.len())], &[])?.limit(0));
     }
@@ -124,7 +124,7 @@ fn count(df: &DataFrame, column: &str) -> u64 {
 }
 
 /// A key as a sample shows it: its value, or a list for a compound key.
-fn key_json(df: &DataFrame, key: &[String], row: usize) -> Value {
+pub fn key_json(df: &DataFrame, key: &[String], row: usize) -> Value {
     let parts: Vec<Value> = key
         .iter()
         .map(|k| {
@@ -164,6 +164,78 @@ fn equal(here: Expr, there: Expr, tolerance: Tolerance, as_float: bool) -> Expr 
     }
 }
 
+/// What a keyed comparison compares, decided from both sides' columns before reading a row.
+pub struct Decided {
+    /// Compared columns that cannot be compared, with the reason (their checks are errors).
+    pub values: HashMap<String, Result<Counted, String>>,
+    /// Compared columns: name, tolerance, compared as f64.
+    pub compared: Vec<(String, Tolerance, bool)>,
+    /// Key columns of two integer types, joined as Int64.
+    pub cast_keys: Vec<String>,
+}
+
+/// The key columns must be on both sides with one type (integers of any width join); each
+/// compared column must be on both sides, of one type or numbers. `Err`: why the group cannot
+/// be compared at all.
+pub fn decide(
+    here_display: &str,
+    there_display: &str,
+    key: &[String],
+    checks: &[&DatasetCheck],
+    here_schema: &Schema,
+    there_schema: &Schema,
+) -> Result<Decided, String> {
+    let display = here_display;
+    for k in key {
+        let (Some(h), Some(t)) = (here_schema.get(k), there_schema.get(k)) else {
+            let side = if here_schema.get(k).is_none() { display } else { there_display };
+            return Err(format!("key column `{k}` is not in {side}"));
+        };
+        if h != t && !(h.is_integer() && t.is_integer()) {
+            return Err(format!("key column `{k}` is {h} in {display} and {t} in {there_display}; cast one side"));
+        }
+    }
+    // The compared columns that exist on both sides with comparable types.
+    let mut values: HashMap<String, Result<Counted, String>> = HashMap::new();
+    let mut compared: Vec<(String, Tolerance, bool)> = Vec::new();
+    for check in checks {
+        let CheckKind::Reconcile { part: ReconcilePart::Values { column, tolerance }, .. } = &check.kind else {
+            continue;
+        };
+        let problem = match (here_schema.get(column), there_schema.get(column)) {
+            (None, _) => Some(format!("`{column}` is not in {}", display)),
+            (_, None) => Some(format!("`{column}` is not in {there_display}")),
+            (Some(h), Some(t)) => {
+                let numeric = h.is_numeric() && t.is_numeric();
+                if !numeric && *tolerance != Tolerance::Exact {
+                    Some(format!("`{column}` is {h}; a tolerance needs numbers on both sides"))
+                } else if h != t && !numeric {
+                    Some(format!("`{column}` is {h} in {} and {t} in {there_display}", display))
+                } else {
+                    None
+                }
+            }
+        };
+        match problem {
+            Some(reason) => {
+                values.insert(column.clone(), Err(reason));
+            }
+            None => {
+                // Numbers of two types (a decimal and a float, say), or floats: compared as f64.
+                let (h, t) = (here_schema.get(column), there_schema.get(column));
+                let numeric = h.is_some_and(DataType::is_numeric) && t.is_some_and(DataType::is_numeric);
+                let as_float =
+                    h.is_some_and(DataType::is_float) || t.is_some_and(DataType::is_float) || (h != t && numeric);
+                compared.push((column.clone(), *tolerance, as_float));
+            }
+        }
+    }
+
+    let cast_keys =
+        key.iter().filter(|k| here_schema.get(k.as_str()) != there_schema.get(k.as_str())).cloned().collect();
+    Ok(Decided { values, compared, cast_keys })
+}
+
 /// Compares the data (`here_files` of `dataset`) with the group's `with`, once for all its
 /// checks. `Ok(Err(reason))`: the comparison cannot be made (a key column missing, types that
 /// differ); every check of the group reports it as an error. A side that cannot be read is a
@@ -198,63 +270,16 @@ pub fn compare(
         return Ok(Ok(Reconciled { there: there_display, here_rows, there_rows, keyed: None }));
     }
 
-    for k in key {
-        let (Some(h), Some(t)) = (here_schema.get(k), there_schema.get(k)) else {
-            let side = if here_schema.get(k).is_none() { dataset.display.as_str() } else { there_display.as_str() };
-            return Ok(Err(format!("key column `{k}` is not in {side}")));
+    let Decided { mut values, compared, cast_keys } =
+        match decide(&dataset.display, &there_display, key, checks, &here_schema, &there_schema) {
+            Ok(decided) => decided,
+            Err(reason) => return Ok(Err(reason)),
         };
-        if h != t && !(h.is_integer() && t.is_integer()) {
-            return Ok(Err(format!(
-                "key column `{k}` is {h} in {} and {t} in {there_display}; cast one side",
-                dataset.display
-            )));
-        }
-    }
-    // The compared columns that exist on both sides with comparable types.
-    let mut values: HashMap<String, Result<Counted, String>> = HashMap::new();
-    let mut compared: Vec<(String, Tolerance, bool)> = Vec::new();
-    for check in checks {
-        let CheckKind::Reconcile { part: ReconcilePart::Values { column, tolerance }, .. } = &check.kind else {
-            continue;
-        };
-        let problem = match (here_schema.get(column), there_schema.get(column)) {
-            (None, _) => Some(format!("`{column}` is not in {}", dataset.display)),
-            (_, None) => Some(format!("`{column}` is not in {there_display}")),
-            (Some(h), Some(t)) => {
-                let numeric = h.is_numeric() && t.is_numeric();
-                if !numeric && *tolerance != Tolerance::Exact {
-                    Some(format!("`{column}` is {h}; a tolerance needs numbers on both sides"))
-                } else if h != t && !numeric {
-                    Some(format!("`{column}` is {h} in {} and {t} in {there_display}", dataset.display))
-                } else {
-                    None
-                }
-            }
-        };
-        match problem {
-            Some(reason) => {
-                values.insert(column.clone(), Err(reason));
-            }
-            None => {
-                // Numbers of two types (a decimal and a float, say), or floats: compared as f64.
-                let (h, t) = (here_schema.get(column), there_schema.get(column));
-                let numeric = h.is_some_and(DataType::is_numeric) && t.is_some_and(DataType::is_numeric);
-                let as_float =
-                    h.is_some_and(DataType::is_float) || t.is_some_and(DataType::is_float) || (h != t && numeric);
-                compared.push((column.clone(), *tolerance, as_float));
-            }
-        }
-    }
-
     let key_cols: Vec<Expr> = key.iter().map(|k| col(k.as_str())).collect();
     let full_key = key.iter().fold(lit(true), |acc, k| acc.and(col(k.as_str()).is_not_null()));
     // Integer keys of different widths join as Int64.
     let cast_keys = |lf: LazyFrame| {
-        let casts: Vec<Expr> = key
-            .iter()
-            .filter(|k| here_schema.get(k.as_str()) != there_schema.get(k.as_str()))
-            .map(|k| col(k.as_str()).cast(DataType::Int64))
-            .collect();
+        let casts: Vec<Expr> = cast_keys.iter().map(|k| col(k.as_str()).cast(DataType::Int64)).collect();
         if casts.is_empty() {
             lf
         } else {

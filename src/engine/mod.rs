@@ -10,6 +10,8 @@ mod on_spark;
 mod plan;
 mod prefetch;
 mod samples;
+#[cfg(feature = "spark")]
+mod spark_reconcile;
 
 use crate::contract::{CheckKind, Contract, Format, Severity};
 use crate::history::HistoryStore;

@@ -28,16 +28,16 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The file number and row-in-file columns of the source.
-const FILE_COLUMN: &str = "__tollgate_file";
-const ROW_IN_FILE: &str = "__tollgate_row";
+pub(super) const FILE_COLUMN: &str = "__tollgate_file";
+pub(super) const ROW_IN_FILE: &str = "__tollgate_row";
 
 /// Runs `sql`; a failure names the dataset, in Spark's words.
-fn ask(session: &Session, dataset: &Dataset, sql: &str) -> Result<DataFrame, DataError> {
+pub(super) fn ask(session: &Session, dataset: &Dataset, sql: &str) -> Result<DataFrame, DataError> {
     session.query(sql).map_err(|e: SparkFailure| DataError::new(&dataset.display, e.to_string()))
 }
 
 /// A data file as Spark names it: absolute, and `s3a://` for S3 (Hadoop's connector).
-fn spark_path(file: &Path) -> String {
+pub(super) fn spark_path(file: &Path) -> String {
     let text = file.to_string_lossy();
     if let Some(rest) = text.strip_prefix("s3://") {
         return format!("s3a://{rest}");
@@ -218,7 +218,7 @@ pub(super) fn grouped_by_partition(
 
 /// The partition value of a row of a dataset only Spark reads, as text (a null key is Hive's
 /// default partition).
-fn partition_tag(key: &str) -> String {
+pub(super) fn partition_tag(key: &str) -> String {
     format!("coalesce(CAST({} AS STRING), '__HIVE_DEFAULT_PARTITION__')", ident(key))
 }
 

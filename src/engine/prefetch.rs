@@ -693,31 +693,37 @@ pub(super) fn gather(
     }
     // `reconcile`: the other side is read and matched here, once per group, before planning.
     let here_files = partition.map(|p| p.files.as_slice()).unwrap_or(&dataset.files);
-    let (reconciled, sql_results) = match depth {
-        // Computed by this process, which cannot read a dataset only the executor reads.
+    // `reconcile` on Spark: both sides read by Spark.
+    #[cfg(feature = "spark")]
+    let spark_reconciled = match (&options.executor, depth) {
+        (super::Executor::Spark(session), Depth::Run) => Some(super::spark_reconcile::compare_all(
+            session,
+            contract,
+            dataset,
+            here_files,
+            partition,
+            options.sample,
+        )?),
+        _ => None,
+    };
+    #[cfg(not(feature = "spark"))]
+    let spark_reconciled: Option<HashMap<String, Result<checks::Reconciled, String>>> = None;
+    let reconciled = match (depth, spark_reconciled) {
+        (Depth::Explain, _) => HashMap::new(),
+        (Depth::Run, Some(found)) => found,
+        (Depth::Run, None) => checks::reconcile_all(contract, dataset, here_files, partition, options.sample)?,
+    };
+    let sql_results = match depth {
+        Depth::Explain => HashMap::new(),
+        // Computed by this process in Polars' SQL dialect, which Spark SQL would read by other
+        // rules; this process cannot read a dataset only the executor reads.
         Depth::Run if dataset.read_by_engine.is_some() => {
             let why =
                 format!("computed by tollgate itself, which cannot read {} (only Spark reads it)", dataset.display);
-            let mut reconciled = HashMap::new();
-            let mut sql_results = HashMap::new();
-            for check in &contract.checks {
-                match &check.kind {
-                    CheckKind::Reconcile { group, .. } => {
-                        reconciled.insert(group.clone(), Err(why.clone()));
-                    }
-                    CheckKind::Sql { .. } => {
-                        sql_results.insert(check.id(), Err(why.clone()));
-                    }
-                    _ => {}
-                }
-            }
-            (reconciled, sql_results)
+            let sql_checks = contract.checks.iter().filter(|c| matches!(c.kind, CheckKind::Sql { .. }));
+            sql_checks.map(|c| (c.id(), Err(why.clone()))).collect()
         }
-        Depth::Run => (
-            checks::reconcile_all(contract, dataset, here_files, partition, options.sample)?,
-            checks::run_sql_checks(contract, dataset, here_files, partition, &inputs, typed)?,
-        ),
-        Depth::Explain => (HashMap::new(), HashMap::new()),
+        Depth::Run => checks::run_sql_checks(contract, dataset, here_files, partition, &inputs, typed)?,
     };
     let unreadable = match checked_files.first() {
         Some(first) => dataset.unreadable_columns(first)?,

@@ -597,6 +597,124 @@ fn a_partitioned_catalog_table_is_checked_partition_by_partition() {
     }
 }
 
+const RECONCILE: &str = "contract: rc\ndataset: {path: here.parquet}\nchecks:\n  - reconcile:\n      with: there.parquet\n      \
+                         key: [id]\n      row_count: {}\n      missing_keys: {}\n      extra_keys: {}\n      \
+                         duplicate_keys: {}\n      columns:\n        amount: {}\n        name: {}\n  - name: loose\n    \
+                         reconcile:\n      with: there.parquet\n      key: [id]\n      columns:\n        amount: \
+                         {tolerance: 0.01}\n";
+
+#[test]
+fn reconcile_is_computed_by_spark_with_the_local_engines_answers() {
+    use polars::prelude::*;
+    let Some(url) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // Here: key 3 twice (the first row is compared), key 1 only here, a row without key, NaN for
+    // key 5 on both sides (equal); there: 32-bit keys (joined as 64-bit), key 8 twice and only
+    // there, amount 2.5 for key 2 and 6.001 for key 6 (within 0.01), name `F` for key 6.
+    let nan = f64::NAN;
+    // Key 7's amount is null on both sides (equal), key 9's only here (a difference).
+    let mut here = df!(
+        "id" => [Some(1i64), Some(2), Some(3), Some(3), Some(5), Some(6), None, Some(7), Some(9)],
+        "amount" => [Some(1.0), Some(2.0), Some(3.0), Some(3.5), Some(nan), Some(6.0), Some(9.0), None, None],
+        "name" => ["a", "b", "c", "c2", "e", "f", "x", "g", "i"]
+    )
+    .unwrap();
+    let mut there = df!(
+        "id" => [2i32, 3, 5, 6, 8, 8, 7, 9],
+        "amount" => [Some(2.5), Some(3.0), Some(nan), Some(6.001), Some(8.0), Some(8.0), None, Some(9.0)],
+        "name" => ["b", "c", "e", "F", "h", "h", "g", "i"]
+    )
+    .unwrap();
+    write_parquet(&dir.path().join("here.parquet"), &mut here);
+    write_parquet(&dir.path().join("there.parquet"), &mut there);
+    std::fs::write(dir.path().join("c.yaml"), RECONCILE).unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["check", "c.yaml", NOW, "-f", "json", "--spark-remote", &url];
+        all.extend(args);
+        tollgate_in(dir.path(), &all)
+    };
+    let local = run(&[]);
+    let spark = run(&["--engine", "spark"]);
+    assert_eq!(local.code, 1, "{}", local.stderr);
+    assert_eq!(spark.code, 1, "{}", spark.stderr);
+    let local = local.json();
+    let failures: Vec<(String, u64)> = local["results"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap().to_string(), c["failures"].as_u64().unwrap()))
+        .collect();
+    let expected = [
+        ("reconcile.row_count", 1),
+        ("reconcile.missing_keys", 1),
+        ("reconcile.extra_keys", 1),
+        ("reconcile.duplicate_keys", 4),
+        ("reconcile.values.amount", 3),
+        ("reconcile.values.name", 1),
+        ("loose.values.amount", 2),
+    ];
+    for (id, n) in expected {
+        assert!(failures.contains(&(id.to_string(), n)), "{id}: {failures:?}");
+    }
+    assert_eq!(comparable(local.clone()), comparable(spark.json()));
+    // The checked file as a path only Spark reads: the comparison cannot have been made by the
+    // client, which does not read `file://`.
+    let here = format!("file://{}", dir.path().join("here.parquet").display());
+    let only_spark = run(&["--engine", "spark", "--data", &here]);
+    assert_eq!(only_spark.code, 1, "{}", only_spark.stderr);
+    assert_eq!(comparable_when_spark_lists(local), comparable_when_spark_lists(only_spark.json()));
+}
+
+#[test]
+fn reconcile_per_partition_is_the_same_on_spark() {
+    use polars::prelude::*;
+    let Some(url) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // Day 1: here lacks id 3, adds 100, has id 9 twice and amount 7.5 for id 7; day 2 equal.
+    // Spark reads both sides of each day (the comparison per partition).
+    let day = |ids: Vec<i64>, seven: f64| {
+        let amount: Vec<f64> = ids.iter().map(|i| if *i == 7 { seven } else { *i as f64 }).collect();
+        df!("order_id" => ids, "amount" => amount).unwrap()
+    };
+    let mut day1: Vec<i64> = (0..50).filter(|i| *i != 3).collect();
+    day1.extend([9, 100]);
+    write_parquet(&dir.path().join("here/dt=2026-01-01/part-0.parquet"), &mut day(day1, 7.5));
+    write_parquet(&dir.path().join("there/dt=2026-01-01/part-0.parquet"), &mut day((0..50).collect(), 7.0));
+    write_parquet(&dir.path().join("here/dt=2026-01-02/part-0.parquet"), &mut day((0..40).collect(), 7.0));
+    write_parquet(&dir.path().join("there/dt=2026-01-02/part-0.parquet"), &mut day((0..40).collect(), 7.0));
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        "contract: shadow\ndataset: {path: here, partitioning: {style: hive, key: dt}}\nchecks:\n  - reconcile:\n      \
+         with: {path: there, partitioning: {style: hive, key: dt}}\n      key: [order_id]\n      missing_keys: {}\n      \
+         extra_keys: {}\n      duplicate_keys: {}\n      columns:\n        amount: {}\n",
+    )
+    .unwrap();
+    let args = ["check", "c.yaml", NOW, "-f", "json", "--all-partitions"];
+    let local = tollgate_in(dir.path(), &args);
+    let spark = tollgate_in(dir.path(), &[&args[..], &["--engine", "spark", "--spark-remote", &url]].concat());
+    assert_eq!(local.code, 1, "{}", local.stderr);
+    let (local, spark) = (comparable(local.json()), comparable(spark.json()));
+    assert_eq!(local, spark);
+    let failures = |r: usize| -> Vec<(String, u64)> {
+        local["results"][r]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["id"].as_str().unwrap().to_string(), c["failures"].as_u64().unwrap()))
+            .collect()
+    };
+    // 51 rows against 50; id 3 missing; id 100 extra; id 9 on two rows; id 7's amount.
+    let expected = [
+        ("reconcile.row_count", 1),
+        ("reconcile.missing_keys", 1),
+        ("reconcile.extra_keys", 1),
+        ("reconcile.duplicate_keys", 2),
+        ("reconcile.values.amount", 1),
+    ];
+    assert_eq!(failures(0), expected.map(|(id, n)| (id.to_string(), n)));
+    assert!(failures(1).iter().all(|(_, n)| *n == 0));
+}
+
 #[test]
 fn a_catalog_table_is_checked_as_its_files_are() {
     let Some(url) = server() else { return };
