@@ -12,6 +12,8 @@ mod prefetch;
 mod samples;
 #[cfg(feature = "spark")]
 mod spark_reconcile;
+#[cfg(feature = "spark")]
+mod spark_sql_checks;
 
 use crate::contract::{CheckKind, Contract, Format, Severity};
 use crate::history::HistoryStore;

@@ -713,17 +713,17 @@ pub(super) fn gather(
         (Depth::Run, Some(found)) => found,
         (Depth::Run, None) => checks::reconcile_all(contract, dataset, here_files, partition, options.sample)?,
     };
-    let sql_results = match depth {
-        Depth::Explain => HashMap::new(),
-        // Computed by this process in Polars' SQL dialect, which Spark SQL would read by other
-        // rules; this process cannot read a dataset only the executor reads.
-        Depth::Run if dataset.read_by_engine.is_some() => {
-            let why =
-                format!("computed by tollgate itself, which cannot read {} (only Spark reads it)", dataset.display);
-            let sql_checks = contract.checks.iter().filter(|c| matches!(c.kind, CheckKind::Sql { .. }));
-            sql_checks.map(|c| (c.id(), Err(why.clone()))).collect()
+    let sql_results = match (depth, &options.executor) {
+        (Depth::Explain, _) => HashMap::new(),
+        // On Spark, a query of one aggregate is Spark's; others the client runs (see the module).
+        #[cfg(feature = "spark")]
+        (Depth::Run, super::Executor::Spark(session)) => {
+            let client = || checks::run_sql_checks(contract, dataset, here_files, partition, &inputs, typed);
+            super::spark_sql_checks::run_all(
+                session, contract, dataset, here_files, partition, &inputs, &schema, client,
+            )?
         }
-        Depth::Run => checks::run_sql_checks(contract, dataset, here_files, partition, &inputs, typed)?,
+        (Depth::Run, _) => checks::run_sql_checks(contract, dataset, here_files, partition, &inputs, typed)?,
     };
     let unreadable = match checked_files.first() {
         Some(first) => dataset.unreadable_columns(first)?,

@@ -83,14 +83,15 @@ fn register_files(session: &Session, dataset: &Dataset, view: &str, files: &[Pat
 
 /// The checked side: its files, or for a dataset only Spark reads, its relation (the partition's
 /// rows), whose rows have no file order.
-fn register_here(
+pub(super) fn register_here(
     session: &Session,
     dataset: &Dataset,
     here_files: &[PathBuf],
     partition: Option<&Partition>,
+    view_name: &str,
 ) -> Result<Option<Schema>, DataError> {
     let Some(relation) = &dataset.read_by_engine else {
-        register_files(session, dataset, HERE_VIEW, here_files)?;
+        register_files(session, dataset, view_name, here_files)?;
         return Ok(None);
     };
     let only = match (dataset.partition_key.as_deref(), partition) {
@@ -101,17 +102,17 @@ fn register_here(
     // orders a partition's files by name, as tollgate lists them); else in no order.
     let view = |file: &str, row: &str| {
         format!(
-            "CREATE OR REPLACE TEMPORARY VIEW {HERE_VIEW} AS SELECT *, {file} AS {}, {row} AS {} FROM {}{only}",
+            "CREATE OR REPLACE TEMPORARY VIEW {view_name} AS SELECT *, {file} AS {}, {row} AS {} FROM {}{only}",
             ident(FILE_COLUMN),
             ident(ROW_IN_FILE),
             relation.sql
         )
     };
     let ordered = view("_metadata.file_path", "_metadata.row_index");
-    if session.query(&ordered).and_then(|_| session.query(&format!("SELECT * FROM {HERE_VIEW} LIMIT 0"))).is_err() {
+    if session.query(&ordered).and_then(|_| session.query(&format!("SELECT * FROM {view_name} LIMIT 0"))).is_err() {
         ask(session, dataset, &view("CAST(NULL AS STRING)", "CAST(NULL AS BIGINT)"))?;
     }
-    let probe = ask(session, dataset, &format!("SELECT * FROM {HERE_VIEW} LIMIT 0"))?;
+    let probe = ask(session, dataset, &format!("SELECT * FROM {view_name} LIMIT 0"))?;
     let mut schema = probe.schema().as_ref().clone();
     for internal in [FILE_COLUMN, ROW_IN_FILE] {
         schema.shift_remove(internal);
@@ -172,7 +173,7 @@ fn compare(
     let there_display = other.display.clone();
     // Both sides' columns as the local engine sees them: the files' footers (Spark's own types
     // for a dataset only it reads).
-    let here_schema = match register_here(session, dataset, here_files, partition)? {
+    let here_schema = match register_here(session, dataset, here_files, partition, HERE_VIEW)? {
         Some(schema) => schema,
         None => scan_or_empty(dataset, here_files)?
             .collect_schema()

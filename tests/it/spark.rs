@@ -716,6 +716,68 @@ fn reconcile_per_partition_is_the_same_on_spark() {
 }
 
 #[test]
+fn sql_checks_of_one_aggregate_run_on_spark() {
+    use polars::prelude::*;
+    let Some(url) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = df!(
+        "id" => [Some(1i64), Some(2), Some(3), Some(3), Some(5), None],
+        "amount" => [Some(1.0), Some(2.5), Some(3.0), None, Some(f64::NAN), Some(9.0)],
+        "name" => ["a", "b", "c", "c", "e", "x"]
+    )
+    .unwrap();
+    write_parquet(&dir.path().join("data.parquet"), &mut data);
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        r#"contract: q
+dataset: {path: data.parquet}
+checks:
+  - sql: {query: "SELECT count(*) FROM q WHERE amount > 2", max: 1}
+  - name: total
+    sql: {query: "SELECT sum(amount) AS total FROM q WHERE id < 5 AND name <> 'x'", max: 100}
+  - name: ratio
+    sql: {query: "SELECT count(amount) / 4 FROM q", max: 1}
+  - name: none
+    sql: {query: "SELECT max(amount) FROM q WHERE id > 100", min: 0}
+  - name: grouped
+    sql: {query: "SELECT count(*) FROM (SELECT id FROM q GROUP BY id HAVING count(*) > 1) AS d", max: 0}
+"#,
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["check", "c.yaml", NOW, "-f", "json", "--spark-remote", &url];
+        all.extend(args);
+        tollgate_in(dir.path(), &all)
+    };
+    let (local, spark) = (run(&[]), run(&["--engine", "spark"]));
+    assert_eq!(local.code, 1, "{}", local.stderr);
+    let local = local.json();
+    let observed: Vec<serde_json::Value> =
+        local["results"][0]["checks"].as_array().unwrap().iter().map(|c| c["observed"].clone()).collect();
+    // amount > 2: 2.5, 3.0 and 9.0 (NaN is greater than every number in Polars); the sum over ids
+    // 1, 2, 3, 3 is 6.5 (the null skipped); 5 non-null amounts / 4; no id > 100 (null); id 3 twice.
+    assert_eq!(
+        observed,
+        [json_number(4.0), json_number(6.5), json_number(1.25), serde_json::Value::Null, json_number(1.0)]
+    );
+    assert_eq!(comparable(local.clone()), comparable(spark.json()));
+    // On a path only Spark reads, the one-aggregate queries are Spark's alone; the grouped one
+    // would need the client, which cannot read the data.
+    let only_spark = format!("file://{}", dir.path().join("data.parquet").display());
+    let only_spark = run(&["--engine", "spark", "--data", &only_spark]).json();
+    let checks = only_spark["results"][0]["checks"].as_array().unwrap();
+    for (i, check) in checks.iter().enumerate().take(4) {
+        assert_eq!(check["observed"], observed[i], "{check:#}");
+    }
+    assert_eq!(checks[4]["status"], "error");
+    assert!(checks[4]["message"].as_str().unwrap().contains("not one aggregate"), "{:#}", checks[4]);
+}
+
+fn json_number(value: f64) -> serde_json::Value {
+    serde_json::json!(value)
+}
+
+#[test]
 fn a_catalog_table_is_checked_as_its_files_are() {
     let Some(url) = server() else { return };
     // A global temporary view is a catalog table every session of the server sees (`global_temp`),
