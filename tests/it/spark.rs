@@ -844,4 +844,18 @@ fn a_catalog_table_needs_the_spark_engine() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("bad.yaml:2:18"), "{}", run.stderr);
     assert!(run.stderr.contains("is not a table name"), "{}", run.stderr);
+    // A table may be partitioned by a column; file keys do not apply to it.
+    std::fs::write(
+        dir.path().join("parts.yaml"),
+        "contract: t\ndataset: {table: sales.orders, partitioning: {key: dt}}\n",
+    )
+    .unwrap();
+    let run = tollgate_in(dir.path(), &["validate", "parts.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    std::fs::write(dir.path().join("csv.yaml"), "contract: t\ndataset: {table: sales.orders, csv: {header: true}}\n")
+        .unwrap();
+    let run = tollgate_in(dir.path(), &["validate", "csv.yaml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("`csv` does not apply to a catalog `table`"), "{}", run.stderr);
+    assert!(run.stderr.contains("--> csv.yaml:2:37"), "{}", run.stderr);
 }
