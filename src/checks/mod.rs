@@ -48,7 +48,7 @@ pub struct CheckContext<'a> {
 }
 
 pub use reconcile::{compare_all as reconcile_all, Reconciled};
-pub use sql::evaluate_all as run_sql_checks;
+pub use sql::{evaluate_all as run_sql_checks, queries as sql_queries};
 
 #[allow(clippy::large_enum_variant)] // short-lived, one per check
 pub enum Planning {

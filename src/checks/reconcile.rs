@@ -61,7 +61,7 @@ fn differs_name(i: usize) -> String {
 }
 
 /// The other side's dataset, its display name and the files to compare.
-pub fn open_other(
+fn open_other(
     contract: &Contract,
     with: &ReconcileWith,
     partition: Option<&Partition>,
@@ -105,6 +105,20 @@ pub fn open_other(
         _ => other.files.clone(),
     };
     Ok(Ok((other, files)))
+}
+
+/// A group's key and its other side: the dataset and the files compared (the partition of the
+/// checked one's value, when both are partitioned). `Ok(Err(reason))`: it cannot be opened as
+/// named.
+pub fn other_side<'c>(
+    contract: &Contract,
+    checks: &[&'c DatasetCheck],
+    partition: Option<&Partition>,
+) -> Result<Result<(&'c [String], Dataset, Vec<PathBuf>), String>, DataError> {
+    let Some(CheckKind::Reconcile { with, key, .. }) = checks.first().map(|c| &c.kind) else {
+        return Ok(Err("no reconcile check".into()));
+    };
+    Ok(open_other(contract, with, partition)?.map(|(other, files)| (key.as_slice(), other, files)))
 }
 
 /// A scan of `files`, or an empty frame of the dataset's schema when there are none.
@@ -248,10 +262,7 @@ pub fn compare(
     checks: &[&DatasetCheck],
     sample: usize,
 ) -> Result<Result<Reconciled, String>, DataError> {
-    let Some(CheckKind::Reconcile { with, key, .. }) = checks.first().map(|c| &c.kind) else {
-        return Ok(Err("no reconcile check".into()));
-    };
-    let (other, there_files) = match open_other(contract, with, partition)? {
+    let (key, other, there_files) = match other_side(contract, checks, partition)? {
         Ok(found) => found,
         Err(reason) => return Ok(Err(reason)),
     };
@@ -426,14 +437,8 @@ pub fn compare(
     Ok(Ok(Reconciled { there: there_display, here_rows, there_rows, keyed }))
 }
 
-/// Every reconcile group of the contract, compared once each.
-pub fn compare_all(
-    contract: &Contract,
-    dataset: &Dataset,
-    here_files: &[PathBuf],
-    partition: Option<&Partition>,
-    sample: usize,
-) -> Result<HashMap<String, Result<Reconciled, String>>, DataError> {
+/// The contract's reconcile checks by group, in the contract's order.
+pub fn groups(contract: &Contract) -> Vec<(&str, Vec<&DatasetCheck>)> {
     let mut groups: Vec<(&str, Vec<&DatasetCheck>)> = Vec::new();
     for check in &contract.checks {
         if let CheckKind::Reconcile { group, .. } = &check.kind {
@@ -443,8 +448,19 @@ pub fn compare_all(
             }
         }
     }
+    groups
+}
+
+/// Every reconcile group of the contract, compared once each.
+pub fn compare_all(
+    contract: &Contract,
+    dataset: &Dataset,
+    here_files: &[PathBuf],
+    partition: Option<&Partition>,
+    sample: usize,
+) -> Result<HashMap<String, Result<Reconciled, String>>, DataError> {
     let mut out = HashMap::new();
-    for (group, checks) in groups {
+    for (group, checks) in groups(contract) {
         out.insert(group.to_string(), compare(contract, dataset, here_files, partition, &checks, sample)?);
     }
     Ok(out)

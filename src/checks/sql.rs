@@ -15,6 +15,18 @@ use crate::contract::{CheckKind, Condition, Contract, Limits};
 use crate::rules::{counted, decided, ColumnInput, Evidence, Measured, Planned};
 use crate::source::{normalize, DataError, Dataset, Partition};
 
+/// Each `sql` check's id, query and the names its data goes by.
+pub fn queries(contract: &Contract) -> Vec<(String, &str, &[String])> {
+    contract
+        .checks
+        .iter()
+        .filter_map(|c| match &c.kind {
+            CheckKind::Sql { query, tables, .. } => Some((c.id(), query.as_str(), tables.as_slice())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Runs every `sql` check of the contract over the checked data: each query's number, or why
 /// it could not be computed (SQL Polars cannot run, a result that is not one number).
 /// `inputs` supply the typed values of declared CSV columns, as the rules see them.
@@ -26,14 +38,7 @@ pub fn evaluate_all(
     inputs: &HashMap<String, ColumnInput>,
     typed: &[(String, crate::types::DeclaredType)],
 ) -> Result<HashMap<String, Result<f64, String>>, DataError> {
-    let queries: Vec<(String, &str, &[String])> = contract
-        .checks
-        .iter()
-        .filter_map(|c| match &c.kind {
-            CheckKind::Sql { query, tables, .. } => Some((c.id(), query.as_str(), tables.as_slice())),
-            _ => None,
-        })
-        .collect();
+    let queries = queries(contract);
     let mut out = HashMap::new();
     if queries.is_empty() {
         return Ok(out);

@@ -12,8 +12,10 @@ use polars::prelude::*;
 use serde_json::{json, Value};
 
 use super::on_spark::{ask, partition_tag, spark_path, FILE_COLUMN, ROW_IN_FILE};
-use crate::checks::reconcile::{decide, key_json, open_other, scan_or_empty, there_name, Counted, Keyed, Reconciled};
-use crate::contract::{CheckKind, Contract, DatasetCheck, Format, Tolerance};
+use crate::checks::reconcile::{
+    decide, groups, key_json, other_side, scan_or_empty, there_name, Counted, Keyed, Reconciled,
+};
+use crate::contract::{Contract, DatasetCheck, Format, Tolerance};
 use crate::source::{DataError, Dataset, Partition};
 use crate::spark::sql::{ident, string_literal};
 use crate::spark::Session;
@@ -33,17 +35,8 @@ pub(super) fn compare_all(
     partition: Option<&Partition>,
     sample: usize,
 ) -> Result<HashMap<String, Result<Reconciled, String>>, DataError> {
-    let mut groups: Vec<(&str, Vec<&DatasetCheck>)> = Vec::new();
-    for check in &contract.checks {
-        if let CheckKind::Reconcile { group, .. } = &check.kind {
-            match groups.iter_mut().find(|(g, _)| g == group) {
-                Some((_, checks)) => checks.push(check),
-                None => groups.push((group, vec![check])),
-            }
-        }
-    }
     let mut out = HashMap::new();
-    for (group, checks) in groups {
+    for (group, checks) in groups(contract) {
         let compared = compare(session, contract, dataset, here_files, partition, &checks, sample);
         // The cached groups are the session's; a failure to drop them changes no answer.
         for view in [JOINED, HERE_GROUPS, THERE_GROUPS] {
@@ -160,10 +153,7 @@ fn compare(
     checks: &[&DatasetCheck],
     sample: usize,
 ) -> Result<Result<Reconciled, String>, DataError> {
-    let Some(CheckKind::Reconcile { with, key, .. }) = checks.first().map(|c| &c.kind) else {
-        return Ok(Err("no reconcile check".into()));
-    };
-    let (other, there_files) = match open_other(contract, with, partition)? {
+    let (key, other, there_files) = match other_side(contract, checks, partition)? {
         Ok(found) => found,
         Err(reason) => return Ok(Err(reason)),
     };

@@ -13,7 +13,7 @@ use sqlparser::ast::{SelectItem, SetExpr, Statement, TableFactor};
 
 use super::on_spark::ask;
 use super::spark_reconcile::register_here;
-use crate::contract::{CheckKind, Contract};
+use crate::contract::Contract;
 use crate::rules::ColumnInput;
 use crate::source::{DataError, Dataset, Partition};
 use crate::spark::sql::{ident, Untranslatable, Writer};
@@ -79,14 +79,7 @@ pub(super) fn run_all(
     schema: &Schema,
     client: impl FnOnce() -> Result<HashMap<String, Result<f64, String>>, DataError>,
 ) -> Result<HashMap<String, Result<f64, String>>, DataError> {
-    let queries: Vec<(String, &str, &[String])> = contract
-        .checks
-        .iter()
-        .filter_map(|c| match &c.kind {
-            CheckKind::Sql { query, tables, .. } => Some((c.id(), query.as_str(), tables.as_slice())),
-            _ => None,
-        })
-        .collect();
+    let queries = crate::checks::sql_queries(contract);
     let mut out = HashMap::new();
     if queries.is_empty() {
         return Ok(out);

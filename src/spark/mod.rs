@@ -51,6 +51,21 @@ pub struct Session {
     spark: SparkSession,
 }
 
+/// The server keeps a session's temporary views and cached tables until it is released (or for
+/// an hour): a gate that runs every few minutes releases its own on the way out, waiting at most
+/// two seconds (a server that died mid-run is not waited for).
+impl Drop for Session {
+    fn drop(&mut self) {
+        let spark = self.spark.clone();
+        let (done, wait) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = spark.stop();
+            let _ = done.send(());
+        });
+        let _ = wait.recv_timeout(std::time::Duration::from_secs(2));
+    }
+}
+
 impl Session {
     /// Connects to `remote` (`sc://host:port`, Spark's own syntax) and sets the session up as the
     /// SQL this engine writes assumes: times in UTC.
