@@ -8,6 +8,24 @@ use rusqlite::{params, Connection, TransactionBehavior};
 
 use super::{pending, HistoryError, HistoryStore, Metric};
 
+/// How long a run waits for other runs writing the same store (several pipeline tasks at once).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs `step` again while SQLite reports the file busy, for at most `BUSY_TIMEOUT`.
+fn retry_while_busy<T>(mut step: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let started = std::time::Instant::now();
+    loop {
+        match step() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 pub struct SqliteStore {
     path: PathBuf,
     conn: Connection,
@@ -18,8 +36,10 @@ impl SqliteStore {
         let err = |e: rusqlite::Error| HistoryError { store: path.to_path_buf(), message: e.to_string() };
         let conn = Connection::open(path).map_err(err)?;
         // Concurrent runs (several pipeline tasks at once) wait for each other instead of failing.
-        conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+        // Switching a new file to WAL needs its exclusive lock, and SQLite answers "busy" there
+        // without calling the busy handler (it would risk a deadlock): retry by hand.
+        retry_while_busy(|| conn.pragma_update(None, "journal_mode", "WAL")).map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
         let store = SqliteStore { path: path.to_path_buf(), conn };
         store.migrate()?;
@@ -30,12 +50,13 @@ impl SqliteStore {
         HistoryError { store: self.path.clone(), message: e.to_string() }
     }
 
-    /// Applies the migrations this store lacks, each in its own transaction with its version.
+    /// Applies the migrations this store lacks, in one transaction that holds the write lock from
+    /// its start (a statement that reads, then writes, gets "busy" without waiting when another
+    /// writer came between).
     fn migrate(&self) -> Result<(), HistoryError> {
-        self.conn
-            .execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            .map_err(|e| self.err(e))?;
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             .map_err(|e| self.err(e))?;
         let version: i64 = tx
             .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |r| r.get(0))
