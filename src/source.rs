@@ -624,6 +624,47 @@ impl Dataset {
         crate::remote::is_url(file).then(|| crate::remote::polars_options(file)).transpose()
     }
 
+    /// [`Dataset::scan`] of each file list, in their order (the first error in that order). A CSV
+    /// scan infers its first file's types, ~0.3 s of one core for 10,000 rows (Polars tries its
+    /// date patterns on every text value), so CSV partitions are scanned on all cores.
+    pub fn scan_each(
+        &self,
+        file_lists: &[&[PathBuf]],
+        typed: &[(String, DeclaredType)],
+    ) -> Result<Vec<LazyFrame>, DataError> {
+        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(file_lists.len());
+        if self.format != Format::Csv || workers < 2 {
+            return file_lists.iter().map(|files| self.scan(files, typed)).collect();
+        }
+        // Worker w scans lists w, w + workers, …; results go back to their places.
+        let mut scanned: Vec<Option<Result<LazyFrame, DataError>>> = (0..file_lists.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    scope.spawn(move || {
+                        (w..file_lists.len())
+                            .step_by(workers)
+                            .map(|i| (i, self.scan(file_lists[i], typed)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for handle in handles {
+                let done = handle.join().unwrap_or_else(|_| Vec::new());
+                for (i, result) in done {
+                    scanned[i] = Some(result);
+                }
+            }
+        });
+        scanned
+            .into_iter()
+            .zip(file_lists)
+            .map(|(result, files)| {
+                result.unwrap_or_else(|| Err(DataError::new(files.first().cloned().unwrap_or_default(), "scan failed")))
+            })
+            .collect()
+    }
+
     /// Lazily scans `files`. CSV columns named in `typed` are read as text so their values can be
     /// parse-checked against the declared type.
     pub fn scan(&self, files: &[PathBuf], typed: &[(String, DeclaredType)]) -> Result<LazyFrame, DataError> {

@@ -517,11 +517,13 @@ fn evaluate_all(
         }
     }
     let typed = typed_columns(contract, dataset);
-    let mut scans = Vec::new();
-    for p in &dataset.partitions {
-        let tag = lit(p.raw.clone()).alias(PARTITION_TAG);
-        scans.push(dataset.scan(&p.files, &typed)?.with_columns([dataset.partition_literal(p), tag]));
-    }
+    let file_lists: Vec<&[PathBuf]> = dataset.partitions.iter().map(|p| p.files.as_slice()).collect();
+    let scans: Vec<LazyFrame> = dataset
+        .scan_each(&file_lists, &typed)?
+        .into_iter()
+        .zip(&dataset.partitions)
+        .map(|(lf, p)| lf.with_columns([dataset.partition_literal(p), lit(p.raw.clone()).alias(PARTITION_TAG)]))
+        .collect();
     let all_files = dataset.files.clone();
     let lf = concat(scans, UnionArgs::default()).map_err(|e| DataError::new(&all_files[0], e.to_string()))?;
     let mut schema = schema_of(&lf, &all_files)?;

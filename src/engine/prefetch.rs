@@ -72,10 +72,13 @@ pub(super) fn anomaly_history(
         if !measured.is_empty() && !earlier.is_empty() {
             // Diagonal: a partition written before a column existed has it as nulls.
             let union = || -> Result<LazyFrame, DataError> {
-                let mut scans = Vec::new();
-                for (i, p) in earlier.iter().enumerate() {
-                    scans.push(dataset.scan(&p.files, typed)?.with_column(lit(i as u32).alias(PARTITION_TAG)));
-                }
+                let file_lists: Vec<&[PathBuf]> = earlier.iter().map(|p| p.files.as_slice()).collect();
+                let scans: Vec<LazyFrame> = dataset
+                    .scan_each(&file_lists, typed)?
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, lf)| lf.with_column(lit(i as u32).alias(PARTITION_TAG)))
+                    .collect();
                 concat(scans, UnionArgs { to_supertypes: true, diagonal: true, ..Default::default() })
                     .map_err(|e| DataError::new(&dataset.display, e.to_string()))
             };
@@ -189,8 +192,8 @@ pub(super) fn keys_of(
 ) -> Result<Option<(LazyFrame, Vec<PathBuf>)>, DataError> {
     let mut scans = Vec::new();
     let mut files = Vec::new();
-    for p in partitions {
-        let lf = dataset.scan(&p.files, typed)?;
+    let file_lists: Vec<&[PathBuf]> = partitions.iter().map(|p| p.files.as_slice()).collect();
+    for (p, lf) in partitions.iter().zip(dataset.scan_each(&file_lists, typed)?) {
         let schema = lf.clone().collect_schema().map_err(|e| DataError::new(&p.files[0], e.to_string()))?;
         if columns.iter().all(|c| schema.get(c.as_str()).is_some()) {
             let number = dataset.partitions.iter().position(|q| q.raw == p.raw).unwrap_or(0) as u32 + 1;
