@@ -116,6 +116,23 @@ pub struct Dataset {
     /// rows of each partition (by its raw value; "" for the whole) as it counted them. Its
     /// partitions have no files.
     pub read_by_engine: Option<EngineRelation>,
+    /// Scans made ahead on all cores by [`Dataset::prepare_scans`], by files and inference rows,
+    /// with the typed columns they were made for; [`Dataset::scan`] takes each once.
+    pub prepared_scans: PreparedScans,
+}
+
+/// Shared by clones, as the footers are.
+#[derive(Clone, Default)]
+pub struct PreparedScans(Arc<std::sync::Mutex<PreparedByFiles>>);
+
+type PreparedByFiles =
+    std::collections::HashMap<(Vec<PathBuf>, Option<usize>), (Vec<(String, DeclaredType)>, LazyFrame)>;
+
+impl std::fmt::Debug for PreparedScans {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self.0.lock().map(|scans| scans.len()).unwrap_or(0);
+        write!(f, "PreparedScans({held})")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -323,6 +340,7 @@ impl Dataset {
             infer_rows: None,
             footers: Default::default(),
             csv_records: Default::default(),
+            prepared_scans: Default::default(),
             read_by_engine: Some(EngineRelation { sql: relation, rows: rows.iter().cloned().collect() }),
         };
         if partition_key.is_some() {
@@ -352,6 +370,7 @@ impl Dataset {
             infer_rows: Some(INFER_ROWS),
             footers: Default::default(),
             csv_records: Arc::new(std::sync::Mutex::new(records.into_iter().collect())),
+            prepared_scans: Default::default(),
             read_by_engine: None,
         };
         if let Some(key) = partition_key {
@@ -632,8 +651,36 @@ impl Dataset {
         file_lists: &[&[PathBuf]],
         typed: &[(String, DeclaredType)],
     ) -> Result<Vec<LazyFrame>, DataError> {
+        if self.format != Format::Csv {
+            return file_lists.iter().map(|files| self.scan(files, typed)).collect();
+        }
+        self.scans_on_all_cores(file_lists, typed).into_iter().collect()
+    }
+
+    /// Makes the scans of CSV `file_lists` ahead, on all cores, for partitions checked one after
+    /// another: each infers its first file's types, which would otherwise run on one core between
+    /// passes. A scan that fails is made again, and reports its error, when it is needed.
+    pub fn prepare_scans(&self, file_lists: &[&[PathBuf]], typed: &[(String, DeclaredType)]) {
+        if self.format != Format::Csv || file_lists.len() < 2 {
+            return;
+        }
+        let made = self.scans_on_all_cores(file_lists, typed);
+        let mut prepared = self.prepared_scans.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (files, made) in file_lists.iter().zip(made) {
+            if let Ok(lf) = made {
+                prepared.insert((files.to_vec(), self.infer_rows), (typed.to_vec(), lf));
+            }
+        }
+    }
+
+    /// [`Dataset::scan`] of each file list on all cores, each result in its list's place.
+    fn scans_on_all_cores(
+        &self,
+        file_lists: &[&[PathBuf]],
+        typed: &[(String, DeclaredType)],
+    ) -> Vec<Result<LazyFrame, DataError>> {
         let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(file_lists.len());
-        if self.format != Format::Csv || workers < 2 {
+        if workers < 2 {
             return file_lists.iter().map(|files| self.scan(files, typed)).collect();
         }
         // Worker w scans lists w, w + workers, …; results go back to their places.
@@ -668,6 +715,13 @@ impl Dataset {
     /// Lazily scans `files`. CSV columns named in `typed` are read as text so their values can be
     /// parse-checked against the declared type.
     pub fn scan(&self, files: &[PathBuf], typed: &[(String, DeclaredType)]) -> Result<LazyFrame, DataError> {
+        let key = (files.to_vec(), self.infer_rows);
+        let ahead = self.prepared_scans.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&key);
+        if let Some((made_for, lf)) = ahead {
+            if made_for == typed {
+                return Ok(lf);
+            }
+        }
         let first = files.first().cloned().unwrap_or_default();
         let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
         let sources = ScanSources::Paths(paths.into_iter().collect());
@@ -1340,5 +1394,31 @@ mod tests {
         );
         assert_eq!(partition_of(Path::new("d/part-0.parquet"), "dt"), None);
         assert_eq!(percent_decode("a%20b"), "a b");
+    }
+
+    /// A scan made ahead serves the one later scan of the same files, typed columns and
+    /// inference rows; anything else is scanned afresh.
+    #[test]
+    fn a_prepared_scan_is_taken_once_and_only_by_its_own_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+        std::fs::write(&a, "n\n1\n2\n").unwrap();
+        std::fs::write(&b, "n\n3\n").unwrap();
+        let dataset = Dataset::open(dir.path(), "d".into(), None, CsvOptions::default(), None).unwrap();
+        let n_type = |mut lf: LazyFrame| lf.collect_schema().unwrap().get("n").cloned().unwrap();
+        let declared = [("n".to_string(), DeclaredType::Int64)];
+        let (a_files, b_files) = (vec![a.clone()], vec![b.clone()]);
+        dataset.prepare_scans(&[a_files.as_slice(), b_files.as_slice()], &[]);
+        assert_eq!(dataset.prepared_scans.0.lock().unwrap().len(), 2);
+        // Declared columns are read as text: a scan made for none is not served.
+        assert_eq!(n_type(dataset.scan(&a_files, &declared).unwrap()), DataType::String);
+        assert_eq!(dataset.prepared_scans.0.lock().unwrap().len(), 1);
+        // Types inferred from every row: another key.
+        let full = Dataset { infer_rows: None, ..dataset.clone() };
+        assert_eq!(n_type(full.scan(&b_files, &[]).unwrap()), DataType::Int64);
+        assert_eq!(dataset.prepared_scans.0.lock().unwrap().len(), 1);
+        let served = dataset.scan(&b_files, &[]).unwrap();
+        assert_eq!(dataset.prepared_scans.0.lock().unwrap().len(), 0);
+        assert_eq!(served.collect().unwrap().column("n").unwrap().i64().unwrap().get(0), Some(3));
     }
 }

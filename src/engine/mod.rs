@@ -318,6 +318,10 @@ fn check_dataset(
         }
         return Ok(results);
     }
+    if matches!(options.executor, Executor::Local) {
+        let file_lists: Vec<&[PathBuf]> = chosen.iter().map(|p| p.files.as_slice()).collect();
+        dataset.prepare_scans(&file_lists, &typed_columns(contract, dataset));
+    }
     chosen.into_iter().map(|p| run(Some(p), shared.as_ref())).collect()
 }
 
