@@ -107,6 +107,9 @@ fn open_other(
     Ok(Ok((other, files)))
 }
 
+/// A group's key columns, the other side's dataset and the files of it compared.
+pub type OtherSide<'c> = (&'c [String], Dataset, Vec<PathBuf>);
+
 /// A group's key and its other side: the dataset and the files compared (the partition of the
 /// checked one's value, when both are partitioned). `Ok(Err(reason))`: it cannot be opened as
 /// named.
@@ -114,7 +117,7 @@ pub fn other_side<'c>(
     contract: &Contract,
     checks: &[&'c DatasetCheck],
     partition: Option<&Partition>,
-) -> Result<Result<(&'c [String], Dataset, Vec<PathBuf>), String>, DataError> {
+) -> Result<Result<OtherSide<'c>, String>, DataError> {
     let Some(CheckKind::Reconcile { with, key, .. }) = checks.first().map(|c| &c.kind) else {
         return Ok(Err("no reconcile check".into()));
     };
