@@ -318,7 +318,8 @@ fn check_dataset(
         }
         return Ok(results);
     }
-    if matches!(options.executor, Executor::Local) {
+    if matches!(options.executor, Executor::Local) && dataset.format == Format::Csv && chosen.len() > 1 {
+        tell(format!("{}: inferring the types of {} partitions of {}", contract.name, chosen.len(), dataset.display));
         let file_lists: Vec<&[PathBuf]> = chosen.iter().map(|p| p.files.as_slice()).collect();
         dataset.prepare_scans(&file_lists, &typed_columns(contract, dataset));
     }
