@@ -673,43 +673,15 @@ impl Dataset {
         }
     }
 
-    /// [`Dataset::scan`] of each file list on all cores, each result in its list's place.
+    /// [`Dataset::scan`] of each file list on all cores (rayon's pool, not Polars' own, which
+    /// each scan uses), each result in its list's place.
     fn scans_on_all_cores(
         &self,
         file_lists: &[&[PathBuf]],
         typed: &[(String, DeclaredType)],
     ) -> Vec<Result<LazyFrame, DataError>> {
-        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(file_lists.len());
-        if workers < 2 {
-            return file_lists.iter().map(|files| self.scan(files, typed)).collect();
-        }
-        // Worker w scans lists w, w + workers, …; results go back to their places.
-        let mut scanned: Vec<Option<Result<LazyFrame, DataError>>> = (0..file_lists.len()).map(|_| None).collect();
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|w| {
-                    scope.spawn(move || {
-                        (w..file_lists.len())
-                            .step_by(workers)
-                            .map(|i| (i, self.scan(file_lists[i], typed)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for handle in handles {
-                let done = handle.join().unwrap_or_else(|_| Vec::new());
-                for (i, result) in done {
-                    scanned[i] = Some(result);
-                }
-            }
-        });
-        scanned
-            .into_iter()
-            .zip(file_lists)
-            .map(|(result, files)| {
-                result.unwrap_or_else(|| Err(DataError::new(files.first().cloned().unwrap_or_default(), "scan failed")))
-            })
-            .collect()
+        use rayon::prelude::*;
+        file_lists.par_iter().map(|files| self.scan(files, typed)).collect()
     }
 
     /// Lazily scans `files`. CSV columns named in `typed` are read as text so their values can be
