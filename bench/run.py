@@ -9,8 +9,9 @@
     python3 bench/run.py M --reconcile # reconcile against a copy with 0.1% of rows dropped, added,
                                        # changed (needs duckdb), beside DuckDB's full outer join
     python3 bench/run.py M --sql       # bench/orders.yaml with and without two SQL checks (<= 1.3x)
-    python3 bench/run.py M --failing   # bench/orders_failing.yaml: samples on and off, Parquet and
-                                       # CSV, beside DuckDB's query (read_csv with declared types)
+    python3 bench/run.py M --failing   # bench/orders_failing.yaml: samples on and off, and with
+                                       # --quarantine/--clean, Parquet and CSV, beside DuckDB's query
+                                       # (read_csv with declared types)
     python3 bench/run.py M --spark     # the Parquet data through Spark Connect (--engine spark, needs
                                        # a release build with --features spark and SPARK_REMOTE set):
                                        # failing and passing contracts, first run and best of 3
@@ -389,11 +390,23 @@ def bench_failing(size, repeat, have_duckdb):
     for fmt in ("parquet", "csv"):
         contract = root / f"orders_failing.{fmt}.yaml"
         contract.write_text(text.replace("path: parquet", f"path: {fmt}"))
-        for label, extra in (("default (--sample 5)", []), ("--sample 0", ["--sample", "0"])):
+        split = root / "split"
+        runs = (("default (--sample 5)", []), ("--sample 0", ["--sample", "0"]),
+                ("--quarantine DIR --clean DIR", ["--quarantine", str(split / f"q-{fmt}"), "--clean", str(split / f"c-{fmt}")]))
+        plain = None
+        for label, extra in runs:
             secs, rss, code, out = best_of(repeat, [str(BIN), "check", str(contract), "--now", now, "--format", "json", *extra])
-            got = {c["id"]: c["failures"] for c in json.loads(out)["results"][0]["checks"]}
+            result = json.loads(out)["results"][0]
+            got = {c["id"]: c["failures"] for c in result["checks"]}
             bad = [f"{k}: {got.get(k)} != {v}" for k, v in expect.items() if got.get(k) != v]
-            print(f"| {fmt} | tollgate {label} | {secs:.2f} | {rss:.0f} | {'counts == truth' if not bad else 'MISMATCH ' + '; '.join(bad)} |")
+            note = "counts == truth" if not bad else "MISMATCH " + "; ".join(bad)
+            plain = plain or secs
+            if result.get("outputs"):
+                # Every row lands on one side; the ratio is to the default run above (target <= 2x).
+                q, c = result["outputs"]["quarantine"]["rows"], result["outputs"]["clean"]["rows"]
+                whole = "==" if q + c == truth["rows"] else "!="
+                note += f"; {secs / plain:.2f}x the default run; {q:,} quarantined + {c:,} clean {whole} rows"
+            print(f"| {fmt} | tollgate {label} | {secs:.2f} | {rss:.0f} | {note} |")
         if have_duckdb:
             query = (DUCKDB_QUERY if fmt == "parquet" else DUCKDB_CSV_QUERY).replace("{path}", str(root / fmt))
             secs, rss, _, out = best_of(repeat, duckdb_cmd(query))
