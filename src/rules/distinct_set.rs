@@ -547,6 +547,24 @@ impl DistinctSet {
         }
     }
 
+    /// [`mark`](Self::mark) for a dense set: each page slot keeps the key's first partition.
+    fn mark_dense(&self, keys: &[Option<u64>], partitions: &[Option<u64>]) {
+        for (shard, positions) in positions_by_page_shard(keys).into_iter().enumerate() {
+            if positions.is_empty() {
+                continue;
+            }
+            let mut guard = self.lock(shard);
+            for position in positions {
+                let (Some(key), Some(partition)) = (keys[position], partitions[position]) else { continue };
+                let Some(first) = guard.insert_dense(key, partition) else { continue };
+                let h = hash_of(key);
+                if first != partition && guard.repeated_numbers.find(h, |&(k, _)| k == key).is_none() {
+                    guard.repeated_numbers.insert_unique(h, (key, Tally { count: 2, first: 0 }), |&(k, _)| hash_of(k));
+                }
+            }
+        }
+    }
+
     fn lock(&self, shard: usize) -> MutexGuard<'_, Shard> {
         // A panic elsewhere in the pass fails the query; the set is not read after it.
         self.shards[shard].lock().unwrap_or_else(PoisonError::into_inner)
@@ -676,30 +694,12 @@ impl DistinctSet {
                     }
                 }
             }
-            KeyKind::Numbers if self.dense(&narrow_keys(series)?) => {
-                let keys = narrow_keys(series)?;
-                for (shard, positions) in positions_by_page_shard(&keys).into_iter().enumerate() {
-                    if positions.is_empty() {
-                        continue;
-                    }
-                    let mut guard = self.lock(shard);
-                    for position in positions {
-                        let (Some(key), Some(partition)) = (keys[position], partitions[position]) else { continue };
-                        match guard.insert_dense(key, partition) {
-                            Some(first) if first != partition => {
-                                let h = hash_of(key);
-                                if guard.repeated_numbers.find(h, |&(k, _)| k == key).is_none() {
-                                    let tally = Tally { count: 2, first: 0 };
-                                    guard.repeated_numbers.insert_unique(h, (key, tally), |&(k, _)| hash_of(k));
-                                }
-                            }
-                            Some(_) | None => {}
-                        }
-                    }
-                }
-            }
             KeyKind::Numbers => {
                 let keys = narrow_keys(series)?;
+                if self.dense(&keys) {
+                    self.mark_dense(&keys, partitions);
+                    return Ok(());
+                }
                 for (shard, rows) in rows_by_shard(&keys, by_hash).into_iter().enumerate() {
                     if rows.is_empty() {
                         continue;
