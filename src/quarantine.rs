@@ -33,6 +33,35 @@ fn sink_plan(lf: LazyFrame, path: &Path) -> PolarsResult<LazyFrame> {
     )
 }
 
+/// The text and binary columns of `lf` with each batch's values copied into buffers of their
+/// own. A filtered batch shares its text buffers with the rows it dropped, and the sink holds
+/// rows until a row group fills: the few quarantined rows of every batch kept every batch's text
+/// alive until the file ended (a one-rule quarantine of 30M rows peaked at 1.0 GiB; 0.34 GiB
+/// with the copy).
+fn with_own_buffers(lf: LazyFrame, schema: &Schema) -> LazyFrame {
+    let copies: Vec<Expr> = schema
+        .iter()
+        .filter(|(_, dtype)| matches!(dtype, DataType::String | DataType::Binary))
+        .map(|(name, _)| {
+            let udf = |columns: &mut [Column]| -> PolarsResult<Column> {
+                let values = columns[0].as_materialized_series();
+                let copied = match values.dtype() {
+                    DataType::String => values.str()?.iter().collect::<StringChunked>().into_series(),
+                    _ => values.binary()?.iter().collect::<BinaryChunked>().into_series(),
+                };
+                Ok(copied.with_name(values.name().clone()).into_column())
+            };
+            let field = |_: &Schema, fields: &[Field]| Ok(fields[0].clone());
+            crate::rules::named_udf(col(name.clone()).map_many(udf, &[], field), "quarantine.own_buffers")
+        })
+        .collect();
+    if copies.is_empty() {
+        lf
+    } else {
+        lf.with_columns(copies)
+    }
+}
+
 /// Runs the sinks in one query: the input they share is read, and its flags computed, once.
 fn run_sinks(sinks: Vec<LazyFrame>) -> PolarsResult<()> {
     let Some(first) = sinks.first() else { return Ok(()) };
@@ -142,9 +171,8 @@ pub fn split(lf: &LazyFrame, rules: &[(String, Expr)], stem: &str, targets: &Tar
             names.push(none.clone());
         }
         let failed = concat_list(names).map_err(|e| DataError::new(stem, e.to_string()))?.list().drop_nulls();
-        let quarantined = flagged
-            .clone()
-            .filter(broken.clone())
+        let schema = lf.clone().collect_schema().map_err(|e| DataError::new(stem, e.to_string()))?;
+        let quarantined = with_own_buffers(flagged.clone().filter(broken.clone()), &schema)
             .with_column(failed.alias(FAILED_RULES))
             .drop(cols(flag_columns.clone()));
         sides.push(("quarantine", quarantined, Staged::new(dir, &file_name(stem))?));

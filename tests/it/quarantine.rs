@@ -51,6 +51,13 @@ fn quarantine_and_clean_partition_the_input() {
     assert_eq!(count("email.pattern"), 2);
     assert_eq!(count("references"), 60);
     assert!(ids.iter().all(|r| !r.is_empty()));
+    // Every input row, text included, is on exactly one side, unchanged (the quarantined rows'
+    // text is copied out of the buffers it shared with the dropped rows).
+    let names: Vec<String> = input.get_column_names().iter().map(|c| c.to_string()).collect();
+    let sorted = |df: &DataFrame| df.sort(names.clone(), SortMultipleOptions::default()).unwrap();
+    let mut rows = bad.drop("_tollgate_failed_rules").unwrap();
+    rows.vstack_mut(&good).unwrap();
+    assert!(sorted(&rows).equals_missing(&sorted(&input)));
     // Same content: every input order_id multiset is preserved across the two outputs.
     let mut together: Vec<i64> = bad.column("order_id").unwrap().i64().unwrap().into_no_null_iter().collect();
     together.extend(good.column("order_id").unwrap().i64().unwrap().into_no_null_iter());
