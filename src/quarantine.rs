@@ -149,7 +149,15 @@ impl Staged {
 /// Writes the split; returns what was written, for the report. Each rule's per-row flag is
 /// computed once over every row (a flag may look across rows, as `unique` does); the list of
 /// broken rules is built only for the quarantined rows, and the clean side needs no list at all.
-pub fn split(lf: &LazyFrame, rules: &[(String, Expr)], stem: &str, targets: &Targets) -> Result<Value, DataError> {
+/// `schema`: the input's, as the pass resolved it (its text and binary columns are copied out on
+/// the quarantined side).
+pub fn split(
+    lf: &LazyFrame,
+    schema: &Schema,
+    rules: &[(String, Expr)],
+    stem: &str,
+    targets: &Targets,
+) -> Result<Value, DataError> {
     let none = lit(NULL).cast(DataType::String);
     let flag = |i: usize| format!("__tollgate_broke{i}");
     let flag_columns: Vec<String> = (0..rules.len()).map(flag).collect();
@@ -171,8 +179,7 @@ pub fn split(lf: &LazyFrame, rules: &[(String, Expr)], stem: &str, targets: &Tar
             names.push(none.clone());
         }
         let failed = concat_list(names).map_err(|e| DataError::new(stem, e.to_string()))?.list().drop_nulls();
-        let schema = lf.clone().collect_schema().map_err(|e| DataError::new(stem, e.to_string()))?;
-        let quarantined = with_own_buffers(flagged.clone().filter(broken.clone()), &schema)
+        let quarantined = with_own_buffers(flagged.clone().filter(broken.clone()), schema)
             .with_column(failed.alias(FAILED_RULES))
             .drop(cols(flag_columns.clone()));
         sides.push(("quarantine", quarantined, Staged::new(dir, &file_name(stem))?));

@@ -458,7 +458,7 @@ fn evaluate(
         (Some(p), None) => Elsewhere::KeysOf(p),
         (None, _) => Elsewhere::None,
     };
-    let SinglePass { files, lf, pending, aggregates, .. } =
+    let SinglePass { files, lf, schema, pending, aggregates, .. } =
         plan_single_pass(contract, dataset, partition, options, store, &elsewhere, Depth::Run)?;
     let indexed = lf.clone().with_row_index(ROW_INDEX, None);
     // Row numbers are only read when the pass gathers samples.
@@ -493,7 +493,20 @@ fn evaluate(
             }
             None => contract.name.clone(),
         };
-        result.outputs = Some(crate::quarantine::split(&lf, &row_rules, &stem, &targets)?);
+        // The outputs carry every column: one tollgate cannot read stops them before anything is
+        // written (Polars failed mid-write, naming the output and an Arrow type mismatch).
+        for file in &files {
+            if let Some((column, _)) = dataset.unreadable_columns(file)?.into_iter().next() {
+                return Err(DataError::new(
+                    file,
+                    format!(
+                        "column `{column}` is an INTERVAL, a type tollgate cannot read, and --quarantine and --clean \
+                         copy every column; nothing was written"
+                    ),
+                ));
+            }
+        }
+        result.outputs = Some(crate::quarantine::split(&lf, &schema, &row_rules, &stem, &targets)?);
     }
     Ok(result)
 }
