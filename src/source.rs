@@ -108,9 +108,10 @@ pub struct Dataset {
     /// Parquet footers by file, each read once and shared by clones: the engine asks them for row
     /// counts (engine choice, reported rows, anomaly history, sample locations) and statistics.
     pub footers: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, FileMetadataRef>>>,
-    /// Data records of each CSV file (header and blank lines aside), counted by the structure
-    /// check that reads every record anyway: sample locations need no count of their own.
-    pub csv_records: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, u64>>>,
+    /// Each CSV file's records and blank lines, as the structure check (which reads every record
+    /// anyway) found them: sample locations need no count of their own, and scans drop the rows
+    /// Polars makes of blank lines.
+    pub csv_layouts: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, CsvLayout>>>,
     /// A dataset only the executor reads (a Spark catalog table, or a path of a scheme this
     /// process does not read, e.g. `hdfs://`): the relation it reads, in its own SQL, and the
     /// rows of each partition (by its raw value; "" for the whole) as it counted them. Its
@@ -119,6 +120,38 @@ pub struct Dataset {
     /// Scans made ahead on all cores by [`Dataset::prepare_scans`], by files and inference rows,
     /// with the typed columns they were made for; [`Dataset::scan`] takes each once.
     pub prepared_scans: PreparedScans,
+}
+
+/// A CSV file's records and blank lines, as the structure check found them (SPEC §1: a blank
+/// line is no record, except in a file of one column, where it is an empty value).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CsvLayout {
+    /// Data records: the header and blank lines aside.
+    pub records: u64,
+    /// The rows Polars reads where a file of several columns has a blank line after its first
+    /// record (a row of nulls; no other reader counts one), among the data rows it reads, from 0.
+    pub blank_rows: Vec<u64>,
+    /// Blank lines before the first record, which no reader counts.
+    pub leading_blank_lines: u64,
+}
+
+impl CsvLayout {
+    /// Rows Polars reads from the file, blank ones included.
+    fn polars_rows(&self) -> u64 {
+        self.records + self.blank_rows.len() as u64
+    }
+
+    /// The 1-based line of data record `record` (from 0), one record per line assumed.
+    pub fn line_of(&self, record: u64, header: bool) -> u64 {
+        let mut row = record;
+        for blank in &self.blank_rows {
+            if *blank > row {
+                break;
+            }
+            row += 1;
+        }
+        self.leading_blank_lines + u64::from(header) + row + 1
+    }
 }
 
 /// Shared by clones, as the footers are.
@@ -339,7 +372,7 @@ impl Dataset {
             candidate: None,
             infer_rows: None,
             footers: Default::default(),
-            csv_records: Default::default(),
+            csv_layouts: Default::default(),
             prepared_scans: Default::default(),
             read_by_engine: Some(EngineRelation { sql: relation, rows: rows.iter().cloned().collect() }),
         };
@@ -357,7 +390,7 @@ impl Dataset {
         partition_key: Option<&str>,
     ) -> Result<Dataset, DataError> {
         let (format, files) = discover(path, declared)?;
-        let records = if format == Format::Csv { validate_csv_structure(&files, &csv)? } else { Vec::new() };
+        let layouts = if format == Format::Csv { validate_csv_structure(&files, &csv)? } else { Vec::new() };
         let mut dataset = Dataset {
             display,
             format,
@@ -369,7 +402,7 @@ impl Dataset {
             candidate: None,
             infer_rows: Some(INFER_ROWS),
             footers: Default::default(),
-            csv_records: Arc::new(std::sync::Mutex::new(records.into_iter().collect())),
+            csv_layouts: Arc::new(std::sync::Mutex::new(layouts.into_iter().collect())),
             prepared_scans: Default::default(),
             read_by_engine: None,
         };
@@ -412,8 +445,8 @@ impl Dataset {
             ));
         }
         if self.format == Format::Csv {
-            let records = validate_csv_structure(&files, &self.csv)?;
-            self.csv_records.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(records);
+            let layouts = validate_csv_structure(&files, &self.csv)?;
+            self.csv_layouts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(layouts);
         }
         let mut parts: Vec<(String, Vec<PathBuf>)> = std::mem::take(&mut self.partitions)
             .into_iter()
@@ -589,11 +622,32 @@ impl Dataset {
     /// check counted them, a Parquet file's from its footer.
     pub fn known_rows(&self, file: &Path) -> Option<u64> {
         match self.format {
-            Format::Csv => {
-                self.csv_records.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(file).copied()
-            }
+            Format::Csv => self.csv_layout(file).map(|layout| layout.records),
             Format::Parquet => self.footer(file).ok().map(|f| f.num_rows as u64),
         }
+    }
+
+    /// A CSV file's layout, as the structure check found it.
+    pub fn csv_layout(&self, file: &Path) -> Option<CsvLayout> {
+        self.csv_layouts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(file).cloned()
+    }
+
+    /// `lf`, a scan of CSV `files`, without the rows Polars made of blank lines.
+    fn without_blank_rows(&self, lf: LazyFrame, files: &[PathBuf]) -> LazyFrame {
+        const POLARS_ROW: &str = "__tollgate_polars_row";
+        let mut blank = Vec::new();
+        let mut before = 0u64;
+        for file in files {
+            // A file the structure check did not see is scanned as Polars reads it.
+            let Some(layout) = self.csv_layout(file) else { return lf };
+            blank.extend(layout.blank_rows.iter().map(|row| (before + row) as IdxSize));
+            before += layout.polars_rows();
+        }
+        if blank.is_empty() {
+            return lf;
+        }
+        let blank = lit(Scalar::new_list(Series::new(PlSmallStr::EMPTY, blank)));
+        lf.with_row_index(POLARS_ROW, None).filter(col(POLARS_ROW).is_in(blank, false).not()).drop(cols([POLARS_ROW]))
     }
 
     /// Rows of these Parquet files, from their footers.
@@ -720,96 +774,91 @@ impl Dataset {
                     lf.with_columns(dates.iter().map(|c| col(c.as_str()).cast(DataType::Date)).collect::<Vec<_>>())
                 })
             }
-            Format::Csv => {
-                let csv = &self.csv;
-                let text_columns: Schema =
-                    typed.iter().map(|(name, _)| Field::new(name.as_str().into(), DataType::String)).collect();
-                let nulls: Vec<PlSmallStr> = csv.null_values.iter().map(|s| s.as_str().into()).collect();
-                let cloud = self.cloud_options(&first)?;
-                let csv_reader = |sources: ScanSources| {
-                    LazyCsvReader::new_with_sources(sources)
-                        .with_cloud_options(cloud.clone())
-                        .with_has_header(csv.header)
-                        .with_separator(csv.delimiter)
-                        .with_quote_char(csv.quote)
-                        .with_null_values(if nulls.is_empty() {
-                            None
-                        } else {
-                            Some(NullValues::AllColumns(nulls.clone()))
-                        })
-                        .with_missing_is_null(csv.null_values.iter().any(|s| s.is_empty()))
-                        .with_infer_schema_length(self.infer_rows)
-                        .with_try_parse_dates(true)
-                        .with_dtype_overwrite(if text_columns.is_empty() {
-                            None
-                        } else {
-                            Some(Arc::new(text_columns.clone()))
-                        })
-                        .with_glob(false)
-                        .with_raise_if_empty(false)
-                };
-                let reader = csv_reader(sources.clone());
-                if self.infer_rows.is_none() {
-                    // Types from every row: Polars parses every column itself.
-                    return reader.finish().map_err(|e| DataError::new(&first, e.to_string()));
-                }
-                // The first rows are in the first file: infer types there once rather than in every
-                // file (date detection costs ~0.2 s per file). A file of text only (or no rows) says
-                // little, so then the next one is asked.
-                let mut inferred = None;
-                for file in files {
-                    let one =
-                        ScanSources::Paths([PlRefPath::new(file.to_string_lossy().as_ref())].into_iter().collect());
-                    let found = csv_reader(one)
-                        .finish()
-                        .and_then(|lf| lf.clone().collect_schema())
-                        .map_err(|e| DataError::new(file, e.to_string()))?;
-                    let typed = found.iter_values().any(|dtype| dtype != &DataType::String);
-                    inferred = Some((found, file.clone()));
-                    if typed {
-                        break;
-                    }
-                }
-                let (schema, sample_file) = match inferred {
-                    Some(found) => found,
-                    None => (
-                        reader
-                            .clone()
-                            .finish()
-                            .and_then(|lf| lf.clone().collect_schema())
-                            .map_err(|e| DataError::new(&first, e.to_string()))?,
-                        first.clone(),
-                    ),
-                };
-                // Timestamps Polars inferred are parsed by tollgate's grammar when the first rows
-                // are all in it (Polars tries its patterns value by value: 2–3 s per 10M values).
-                let candidates: Vec<(PlSmallStr, DataType)> = schema
-                    .iter()
-                    .filter(|(_, dtype)| matches!(dtype, DataType::Datetime(TimeUnit::Microseconds, _)))
-                    .map(|(name, dtype)| (name.clone(), dtype.clone()))
-                    .collect();
-                let ours = self.timestamps_in_grammar(&csv_reader, &sample_file, &candidates)?;
-                let mut text_schema = schema.as_ref().clone();
-                for (name, _) in &ours {
-                    text_schema.with_column(name.clone(), DataType::String);
-                }
-                let lf = reader
-                    .with_schema(Some(Arc::new(text_schema)))
-                    .finish()
-                    .map_err(|e| DataError::new(&first, e.to_string()))?;
-                Ok(if ours.is_empty() {
-                    lf
-                } else {
-                    lf.with_columns(
-                        ours.into_iter()
-                            .map(|(name, dtype)| {
-                                crate::values::parse_inferred_timestamp(col(name.clone()), dtype).alias(name)
-                            })
-                            .collect::<Vec<_>>(),
-                    )
-                })
+            Format::Csv => Ok(self.without_blank_rows(self.scan_csv(files, typed)?, files)),
+        }
+    }
+
+    /// A CSV scan, blank lines as Polars reads them (rows of nulls).
+    fn scan_csv(&self, files: &[PathBuf], typed: &[(String, DeclaredType)]) -> Result<LazyFrame, DataError> {
+        let first = files.first().cloned().unwrap_or_default();
+        let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
+        let sources = ScanSources::Paths(paths.into_iter().collect());
+        let csv = &self.csv;
+        let text_columns: Schema =
+            typed.iter().map(|(name, _)| Field::new(name.as_str().into(), DataType::String)).collect();
+        let nulls: Vec<PlSmallStr> = csv.null_values.iter().map(|s| s.as_str().into()).collect();
+        let cloud = self.cloud_options(&first)?;
+        let csv_reader = |sources: ScanSources| {
+            LazyCsvReader::new_with_sources(sources)
+                .with_cloud_options(cloud.clone())
+                .with_has_header(csv.header)
+                .with_separator(csv.delimiter)
+                .with_quote_char(csv.quote)
+                .with_null_values(if nulls.is_empty() { None } else { Some(NullValues::AllColumns(nulls.clone())) })
+                .with_missing_is_null(csv.null_values.iter().any(|s| s.is_empty()))
+                .with_infer_schema_length(self.infer_rows)
+                .with_try_parse_dates(true)
+                .with_dtype_overwrite(if text_columns.is_empty() { None } else { Some(Arc::new(text_columns.clone())) })
+                .with_glob(false)
+                .with_raise_if_empty(false)
+        };
+        let reader = csv_reader(sources.clone());
+        if self.infer_rows.is_none() {
+            // Types from every row: Polars parses every column itself.
+            return reader.finish().map_err(|e| DataError::new(&first, e.to_string()));
+        }
+        // The first rows are in the first file: infer types there once rather than in every
+        // file (date detection costs ~0.2 s per file). A file of text only (or no rows) says
+        // little, so then the next one is asked.
+        let mut inferred = None;
+        for file in files {
+            let one = ScanSources::Paths([PlRefPath::new(file.to_string_lossy().as_ref())].into_iter().collect());
+            let found = csv_reader(one)
+                .finish()
+                .and_then(|lf| lf.clone().collect_schema())
+                .map_err(|e| DataError::new(file, e.to_string()))?;
+            let typed = found.iter_values().any(|dtype| dtype != &DataType::String);
+            inferred = Some((found, file.clone()));
+            if typed {
+                break;
             }
         }
+        let (schema, sample_file) = match inferred {
+            Some(found) => found,
+            None => (
+                reader
+                    .clone()
+                    .finish()
+                    .and_then(|lf| lf.clone().collect_schema())
+                    .map_err(|e| DataError::new(&first, e.to_string()))?,
+                first.clone(),
+            ),
+        };
+        // Timestamps Polars inferred are parsed by tollgate's grammar when the first rows
+        // are all in it (Polars tries its patterns value by value: 2–3 s per 10M values).
+        let candidates: Vec<(PlSmallStr, DataType)> = schema
+            .iter()
+            .filter(|(_, dtype)| matches!(dtype, DataType::Datetime(TimeUnit::Microseconds, _)))
+            .map(|(name, dtype)| (name.clone(), dtype.clone()))
+            .collect();
+        let ours = self.timestamps_in_grammar(&csv_reader, &sample_file, &candidates)?;
+        let mut text_schema = schema.as_ref().clone();
+        for (name, _) in &ours {
+            text_schema.with_column(name.clone(), DataType::String);
+        }
+        let lf = reader
+            .with_schema(Some(Arc::new(text_schema)))
+            .finish()
+            .map_err(|e| DataError::new(&first, e.to_string()))?;
+        Ok(if ours.is_empty() {
+            lf
+        } else {
+            lf.with_columns(
+                ours.into_iter()
+                    .map(|(name, dtype)| crate::values::parse_inferred_timestamp(col(name.clone()), dtype).alias(name))
+                    .collect::<Vec<_>>(),
+            )
+        })
     }
 }
 
@@ -850,12 +899,12 @@ impl Dataset {
 
 /// Polars fills a short CSV row with nulls; the spec calls any ragged row malformed, and an
 /// invalid UTF-8 byte too. One streaming pass over the raw records finds both, with the line,
-/// and counts each file's data records.
-pub fn validate_csv_structure(files: &[PathBuf], csv: &CsvOptions) -> Result<Vec<(PathBuf, u64)>, DataError> {
+/// and learns each file's layout: its data records and blank lines.
+pub fn validate_csv_structure(files: &[PathBuf], csv: &CsvOptions) -> Result<Vec<(PathBuf, CsvLayout)>, DataError> {
     // Files are independent: check them on all cores, and report the first bad one in path order.
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(files.len().max(1));
     let chunk = files.len().div_ceil(workers).max(1);
-    let results: Vec<Result<Vec<(PathBuf, u64)>, DataError>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<(PathBuf, CsvLayout)>, DataError>> = std::thread::scope(|scope| {
         let handles: Vec<_> =
             files.chunks(chunk).map(|part| scope.spawn(move || validate_csv_files(part, csv))).collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(DataError::new("", "CSV check failed")))).collect()
@@ -890,14 +939,58 @@ fn local_copy(file: &Path) -> Result<(PathBuf, Option<crate::output::Scratch>), 
     Ok((copy.path().to_path_buf(), Some(copy)))
 }
 
+/// The lines of a CSV file as the structure check reads them, before header and one-column files
+/// are told apart: [`Lines::layout`] makes its [`CsvLayout`].
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Lines {
+    /// Records, the header included.
+    records: u64,
+    /// Fields of the first record.
+    fields: u64,
+    /// Where each blank line after the first record falls among the records and blank lines
+    /// (from 0, the first record being 0).
+    blank_at: Vec<u64>,
+    /// Blank lines before the first record.
+    leading_blank_lines: u64,
+}
+
+impl Lines {
+    fn blank(&mut self) {
+        if self.records == 0 {
+            self.leading_blank_lines += 1;
+        } else {
+            self.blank_at.push(self.records + self.blank_at.len() as u64);
+        }
+    }
+
+    /// In a file of one column a blank line is a record whose value is empty, as DuckDB reads it
+    /// and as Polars and pandas write a null; elsewhere it is no record, and Polars' row of nulls
+    /// for it is dropped.
+    fn layout(self, header: bool) -> CsvLayout {
+        let header = u64::from(header);
+        let records = self.records.saturating_sub(header);
+        if self.fields <= 1 {
+            return CsvLayout {
+                records: records + self.blank_at.len() as u64,
+                blank_rows: Vec::new(),
+                leading_blank_lines: self.leading_blank_lines,
+            };
+        }
+        CsvLayout {
+            records,
+            blank_rows: self.blank_at.into_iter().map(|at| at - header).collect(),
+            leading_blank_lines: self.leading_blank_lines,
+        }
+    }
+}
+
 /// The structure check's fast path, for a file without a quote character or a lone `\r`:
 /// there every record is a line and every field ends at a delimiter, so checking is counting,
 /// 64 bytes at a time by bit masks, and UTF-8 is validated a block of whole lines at a time (a
-/// delimiter or line end is never inside a multi-byte character). `Some(records)`, blank lines
-/// left out, when every line has the first line's field count and the file is UTF-8; `None` for
-/// anything else, and the `csv` crate's reader then decides and words the error (it is 4-5x
-/// slower).
-fn unquoted_records(path: &Path, csv: &CsvOptions) -> std::io::Result<Option<u64>> {
+/// delimiter or line end is never inside a multi-byte character). Its lines when every line has
+/// the first line's field count and the file is UTF-8; `None` for anything else, and the `csv`
+/// crate's reader then decides and words the error (it is 4-5x slower).
+fn unquoted_lines(path: &Path, csv: &CsvOptions) -> std::io::Result<Option<Lines>> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     let mut buf = vec![0u8; 1 << 22];
@@ -929,9 +1022,7 @@ fn unquoted_records(path: &Path, csv: &CsvOptions) -> std::io::Result<Option<u64
 /// Lines counted from bit masks of their line ends, delimiters and carriage returns.
 struct LineScan {
     delimiter: u8,
-    /// Fields of the first record.
-    expected: Option<u32>,
-    records: u64,
+    lines: Lines,
     /// Delimiters and bytes of the line being read, so far.
     delimiters: u32,
     length: usize,
@@ -977,7 +1068,7 @@ fn below(i: usize) -> u64 {
 
 impl LineScan {
     fn new(delimiter: u8) -> LineScan {
-        LineScan { delimiter, expected: None, records: 0, delimiters: 0, length: 0, after_cr: false }
+        LineScan { delimiter, lines: Lines::default(), delimiters: 0, length: 0, after_cr: false }
     }
 
     /// Scans `bytes`, which continue the previous ones; `false` when the file is not simple.
@@ -1020,8 +1111,12 @@ impl LineScan {
             rest &= rest - 1;
             let length = self.length + (i - start);
             let fields = self.delimiters + (delimiters & below(i) & !below(start)).count_ones() + 1;
-            if length > usize::from(cr_before(i, self.after_cr)) && !self.record(fields) {
-                return false;
+            if length > usize::from(cr_before(i, self.after_cr)) {
+                if !self.record(fields) {
+                    return false;
+                }
+            } else {
+                self.lines.blank();
             }
             self.delimiters = 0;
             self.length = 0;
@@ -1034,39 +1129,44 @@ impl LineScan {
     }
 
     fn record(&mut self, fields: u32) -> bool {
-        self.records += 1;
-        *self.expected.get_or_insert(fields) == fields
+        let lines = &mut self.lines;
+        if lines.records == 0 {
+            lines.fields = u64::from(fields);
+        }
+        lines.records += 1;
+        lines.fields == u64::from(fields)
     }
 
-    /// The records, once the file ended (a last line without a line end counts too).
-    fn finish(mut self) -> Option<u64> {
+    /// The lines, once the file ended (a last line without a line end counts too).
+    fn finish(mut self) -> Option<Lines> {
         if self.after_cr {
             return None;
         }
         if self.length > 0 && !self.record(self.delimiters + 1) {
             return None;
         }
-        Some(self.records)
+        Some(self.lines)
     }
 }
 
-fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<Vec<(PathBuf, u64)>, DataError> {
-    let mut counts = Vec::new();
+fn validate_csv_files(files: &[PathBuf], csv: &CsvOptions) -> Result<Vec<(PathBuf, CsvLayout)>, DataError> {
+    let mut layouts = Vec::new();
     for f in files {
         // An object's bytes are checked from a local copy; errors still name the URL.
         let (local, _copy) = local_copy(f)?;
-        let records = match unquoted_records(&local, csv) {
-            Ok(Some(records)) => records,
-            Ok(None) | Err(_) => records_by_csv_crate(f, &local, csv)?,
+        let lines = match unquoted_lines(&local, csv) {
+            Ok(Some(lines)) => lines,
+            Ok(None) | Err(_) => lines_by_csv_crate(f, &local, csv)?,
         };
-        counts.push((f.clone(), records.saturating_sub(u64::from(csv.header))));
+        layouts.push((f.clone(), lines.layout(csv.header)));
     }
-    Ok(counts)
+    Ok(layouts)
 }
 
-/// The records of the file `f` (read from `local`), header included, as the `csv` crate reads
-/// them; a ragged row or invalid UTF-8 is an error naming its line.
-fn records_by_csv_crate(f: &Path, local: &Path, csv: &CsvOptions) -> Result<u64, DataError> {
+/// The lines of the file `f` (read from `local`) as the `csv` crate reads its records; a ragged
+/// row or invalid UTF-8 is an error naming its line. The crate skips blank lines without a word,
+/// so they are found by [`blank_lines_outside_quotes`].
+fn lines_by_csv_crate(f: &Path, local: &Path, csv: &CsvOptions) -> Result<Lines, DataError> {
     let file = std::fs::File::open(local).map_err(|e| DataError::new(f, e.to_string()))?;
     let mut reader = ::csv::ReaderBuilder::new()
         .delimiter(csv.delimiter)
@@ -1088,9 +1188,6 @@ fn records_by_csv_crate(f: &Path, local: &Path, csv: &CsvOptions) -> Result<u64,
         // Counted from the byte offset, on the error path only: the reader's own line count
         // is one short in CRLF files.
         let line = || record.position().map(|p| line_at(local, p.byte())).unwrap_or(0);
-        if record.len() == 1 && record.get(0).is_some_and(|v| v.is_empty()) {
-            continue; // a blank line
-        }
         records += 1;
         match expected {
             None => expected = Some(record.len()),
@@ -1110,7 +1207,61 @@ fn records_by_csv_crate(f: &Path, local: &Path, csv: &CsvOptions) -> Result<u64,
             ));
         }
     }
-    Ok(records)
+    let (blank_at, leading_blank_lines) =
+        blank_lines_outside_quotes(local, csv.quote).map_err(|e| DataError::new(f, e.to_string()))?;
+    Ok(Lines { records, fields: expected.unwrap_or(0) as u64, blank_at, leading_blank_lines })
+}
+
+/// The blank lines of a file whose fields may be quoted (a line end inside quotes ends no line):
+/// where each one after the first record falls among records and blank lines, as
+/// [`Lines::blank_at`], and how many come before it. A doubled quote inside quotes toggles twice,
+/// so counting quotes is enough.
+fn blank_lines_outside_quotes(path: &Path, quote: Option<u8>) -> std::io::Result<(Vec<u64>, u64)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut lines = Lines::default();
+    let mut quoted = false;
+    // Bytes of the line being read, and whether the last of them is a `\r`.
+    let mut length = 0u64;
+    let mut after_cr = false;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok((lines.blank_at, lines.leading_blank_lines));
+        }
+        let data = &buf[..n];
+        let mut at = 0;
+        while at < n {
+            let hit = match quote {
+                Some(q) => memchr::memchr2(q, b'\n', &data[at..]),
+                None => memchr::memchr(b'\n', &data[at..]),
+            };
+            let Some(offset) = hit else {
+                length += (n - at) as u64;
+                after_cr = data[n - 1] == b'\r';
+                break;
+            };
+            let i = at + offset;
+            if i > at {
+                length += (i - at) as u64;
+                after_cr = data[i - 1] == b'\r';
+            }
+            if data[i] == b'\n' && !quoted {
+                if length > u64::from(after_cr) {
+                    lines.records += 1;
+                } else {
+                    lines.blank();
+                }
+                length = 0;
+            } else {
+                quoted ^= data[i] != b'\n';
+                length += 1;
+            }
+            after_cr = false;
+            at = i + 1;
+        }
+    }
 }
 
 /// Reads exactly the footer: its length from the last 8 bytes, then the footer itself — of a
@@ -1318,21 +1469,56 @@ mod tests {
         let csv = CsvOptions::default();
         let mut fast = 0;
         for file in &files {
-            let slow = records_by_csv_crate(file, file, &csv);
-            match unquoted_records(file, &csv).unwrap() {
-                Some(records) => {
+            let slow = lines_by_csv_crate(file, file, &csv);
+            match unquoted_lines(file, &csv).unwrap() {
+                Some(lines) => {
                     fast += 1;
-                    assert_eq!(Ok(records), slow.map_err(|e| e.message), "{}", file.display());
+                    assert_eq!(Ok(lines), slow.map_err(|e| e.message), "{}", file.display());
                 }
                 // Stepping aside is always allowed; for these it is required.
                 None => {}
             }
         }
-        assert_eq!(unquoted_records(&dir.path().join("long_crlf.csv"), &csv).unwrap(), Some(60_001));
+        let long_crlf = unquoted_lines(&dir.path().join("long_crlf.csv"), &csv).unwrap().unwrap();
+        assert_eq!((long_crlf.records, long_crlf.blank_at.len()), (60_001, 60));
         for name in ["lone_cr", "ragged", "too_many", "quoted", "bad_utf8", "long_ragged"] {
-            assert_eq!(unquoted_records(&dir.path().join(format!("{name}.csv")), &csv).unwrap(), None, "{name}");
+            assert!(unquoted_lines(&dir.path().join(format!("{name}.csv")), &csv).unwrap().is_none(), "{name}");
         }
         assert!(fast >= 10, "the fast path took only {fast} of {} files", files.len());
+    }
+
+    #[test]
+    fn blank_lines_are_no_records_except_in_a_file_of_one_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = |bytes: &[u8], header: bool| {
+            let path = dir.path().join("blank.csv");
+            std::fs::write(&path, bytes).unwrap();
+            let csv = CsvOptions { header, ..CsvOptions::default() };
+            let [(_, layout)]: [(PathBuf, CsvLayout); 1] =
+                validate_csv_structure(&[path.clone()], &csv).unwrap().try_into().unwrap();
+            // The quote-aware path finds the same blank lines as the fast one.
+            assert_eq!(lines_by_csv_crate(&path, &path, &csv).unwrap().layout(header), layout);
+            layout
+        };
+        let several = |records, blank_rows: &[u64], leading_blank_lines| CsvLayout {
+            records,
+            blank_rows: blank_rows.to_vec(),
+            leading_blank_lines,
+        };
+        // Polars reads the rows 1,x / nulls / 2,y / nulls / nulls / 3,z / nulls.
+        assert_eq!(layout(b"\n\na,b\n1,x\n\n2,y\r\n\r\n\n3,z\n\n", true), several(3, &[1, 3, 4, 6], 2));
+        assert_eq!(layout(b"1,x\n\n2,y\n", false), several(2, &[1], 0));
+        // A row of empty fields is a row.
+        assert_eq!(layout(b"a,b\n,\n\n", true), several(1, &[1], 0));
+        // Quoted line ends and quoted blank lines are inside a field.
+        assert_eq!(layout(b"a,b\n\"x\n\n\",1\n\n\"\"\"\",2\n", true), several(2, &[1], 0));
+        // In one column, a blank line is an empty value (after the header, or else the first record).
+        assert_eq!(layout(b"\na\n1\n\n2\n\n", true), several(4, &[], 1));
+        assert_eq!(layout(b"a\n\"1\"\n\n", true), several(2, &[], 0));
+        // Sample lines step over blank lines.
+        let skipping = several(3, &[1, 3, 4, 6], 2);
+        let lines: Vec<u64> = (0..3).map(|record| skipping.line_of(record, true)).collect();
+        assert_eq!(lines, [4, 6, 9]);
     }
 
     #[test]

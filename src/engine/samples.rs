@@ -66,9 +66,14 @@ impl<'a> Locator<'a> {
                 let local = row - start;
                 return Ok(match self.dataset.format {
                     Format::Parquet => serde_json::json!({"file": normalize(file).to_string_lossy(), "row": local}),
-                    // 1-based, after the header; assumes one record per line.
+                    // 1-based, after the header and blank lines; assumes one record per line.
                     Format::Csv => {
-                        serde_json::json!({"file": normalize(file).to_string_lossy(), "line": local + 1 + u64::from(self.dataset.csv.header)})
+                        let header = self.dataset.csv.header;
+                        let line = match self.dataset.csv_layout(file) {
+                            Some(layout) => layout.line_of(local, header),
+                            None => local + 1 + u64::from(header),
+                        };
+                        serde_json::json!({"file": normalize(file).to_string_lossy(), "line": line})
                     }
                 });
             }

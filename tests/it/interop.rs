@@ -49,6 +49,9 @@ fn every_writer_gives_the_same_answers() {
     // pandas wrote the fare as float64 (1.2345678901234567e+19 lost the fraction and is no longer
     // above the bound): the CSV holds that text, the Parquet file a double.
     assert_eq!(failing("fixtures/interop/pandas/trips.csv"), expected(false, 1));
+    // The same file with blank lines (after the header, inside, two at the end), which pandas and
+    // DuckDB read as the same 12 rows.
+    assert_eq!(failing("fixtures/interop/blank/trips.csv"), expected(false, 1));
     assert_eq!(failing("fixtures/interop/pandas/trips.parquet"), expected(true, 1));
 }
 
@@ -280,4 +283,50 @@ fn undeclared_csv_timestamps_follow_the_same_grammar() {
         assert_eq!(r.code, 0, "{data}: {}", r.stderr);
         assert_eq!(check(&r.json(), "freshness")["observed"], age, "{data}");
     }
+}
+
+#[test]
+fn blank_lines_are_no_rows_and_a_one_column_files_blank_line_is_a_null() {
+    // The trip `lost` is on line 9: sample lines count the blank lines above it.
+    let doc = tollgate(&[
+        "check",
+        "fixtures/interop/trips.yaml",
+        "--data",
+        "fixtures/interop/blank/trips.csv",
+        NOW,
+        "-f",
+        "json",
+    ])
+    .json();
+    assert_eq!(check(&doc, "id.required")["failures"], 0);
+    assert_eq!(
+        check(&doc, "status.accepted_values")["samples"][0],
+        serde_json::json!({"value": "lost", "count": 1, "file": "fixtures/interop/blank/trips.csv", "line": 9})
+    );
+    let nulls = check(&doc, "driver.null_rate");
+    assert_eq!((nulls["failures"].as_u64(), nulls["observed"].as_f64()), (Some(2), Some(2.0 / 12.0)));
+
+    // polars wrote the 2 null drivers of 12 as blank lines (lines 4 and 10), as DuckDB reads them;
+    // the drivers from `h` on are on lines 11 to 13.
+    let dir = tempfile::tempdir().unwrap();
+    let contract = dir.path().join("drivers.yaml");
+    std::fs::write(
+        &contract,
+        "contract: drivers\ndataset: {path: d.csv}\nschema:\n  columns:\n    - {name: driver, required: true, pattern: \"[a-g][a-z]*\"}\n",
+    )
+    .unwrap();
+    let r =
+        tollgate(&["check", contract.to_str().unwrap(), "--data", "fixtures/interop/blank/drivers.csv", "-f", "json"]);
+    let doc = r.json();
+    assert_eq!(doc["results"][0]["rows"], 12, "{}", r.stderr);
+    assert_eq!(check(&doc, "driver.required")["failures"], 2);
+    let file = "fixtures/interop/blank/drivers.csv";
+    assert_eq!(
+        check(&doc, "driver.pattern")["samples"],
+        serde_json::json!([
+            {"value": "hal", "count": 1, "file": file, "line": 11},
+            {"value": "ivy", "count": 1, "file": file, "line": 12},
+            {"value": "jo", "count": 1, "file": file, "line": 13},
+        ])
+    );
 }

@@ -174,3 +174,43 @@ fn a_column_tollgate_cannot_read_stops_quarantine_before_anything_is_written() {
         assert!(written.is_empty(), "{side:?} holds {written:?}");
     }
 }
+
+#[test]
+fn blank_lines_of_csv_files_are_no_rows_in_checks_samples_or_outputs() {
+    // Two files with blank lines: the rows after a file's blank lines, and the second file's,
+    // keep their own lines.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("a.csv"), "id,v\n1,x\n\n2,y\n\n").unwrap();
+    std::fs::write(data.join("b.csv"), "id,v\n\n3,z\n4,bad\n\n\n").unwrap();
+    let contract = dir.path().join("c.yaml");
+    std::fs::write(
+        &contract,
+        "contract: blank\ndataset: {path: data}\nschema:\n  columns:\n    - {name: id, required: true}\n    - {name: v, accepted_values: [x, y, z]}\n",
+    )
+    .unwrap();
+    let (q, c) = (dir.path().join("q"), dir.path().join("c"));
+    let r = tollgate(&[
+        "check",
+        contract.to_str().unwrap(),
+        "--quarantine",
+        q.to_str().unwrap(),
+        "--clean",
+        c.to_str().unwrap(),
+        "-f",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = r.json();
+    let result = &doc["results"][0];
+    assert_eq!(result["rows"], 4);
+    assert_eq!(check(&doc, "id.required")["failures"], 0);
+    let sample = &check(&doc, "v.accepted_values")["samples"][0];
+    assert_eq!((sample["value"].as_str(), sample["line"].as_u64()), (Some("bad"), Some(4)), "{sample}");
+    assert!(sample["file"].as_str().unwrap().ends_with("b.csv"), "{sample}");
+    assert_eq!(
+        (result["outputs"]["quarantine"]["rows"].as_u64(), result["outputs"]["clean"]["rows"].as_u64()),
+        (Some(1), Some(3))
+    );
+}
