@@ -62,14 +62,6 @@ fn with_own_buffers(lf: LazyFrame, schema: &Schema) -> LazyFrame {
     }
 }
 
-/// Runs the sinks in one query: the input they share is read, and its flags computed, once.
-fn run_sinks(sinks: Vec<LazyFrame>) -> PolarsResult<()> {
-    let Some(first) = sinks.first() else { return Ok(()) };
-    let optimizations = first.get_current_optimizations();
-    let plans = sinks.into_iter().map(|lf| lf.logical_plan).collect();
-    LazyFrame::collect_all_with_engine(plans, Engine::Streaming, optimizations).map(|_| ())
-}
-
 /// One side's file, written first to a temporary file and put in place only once every side is
 /// written whole: renamed beside its target locally, uploaded with one PUT to object storage (an
 /// object appears whole or not at all).
@@ -146,21 +138,36 @@ impl Staged {
     }
 }
 
-/// Writes the split; returns what was written, for the report. Each rule's per-row flag is
-/// computed once over every row (a flag may look across rows, as `unique` does); the list of
-/// broken rules is built only for the quarantined rows, and the clean side needs no list at all.
-/// `schema`: the input's, as the pass resolved it (its text and binary columns are copied out on
-/// the quarantined side).
+/// What the split reads: the pass's input and each row rule's failure.
+pub struct Input<'a> {
+    /// The pass's scan: `hidden` are columns it adds (a row number) that the outputs leave out.
+    pub lf: &'a LazyFrame,
+    pub hidden: &'a [&'a str],
+    /// The input's schema, as the pass resolved it (its text and binary columns are copied out
+    /// on the quarantined side).
+    pub schema: &'a Schema,
+    /// Each row rule's id and per-row failure.
+    pub rules: &'a [(String, Expr)],
+    /// The outputs' file name, before `.parquet`.
+    pub stem: &'a str,
+}
+
+/// Writes the split in the same query as the pass's `aggregates` (one read of the input for
+/// both), and returns their values and what was written, for the report. Each rule's per-row
+/// flag is computed once over every row (a flag may look across rows, as `unique` does); the
+/// list of broken rules is built only for the quarantined rows, and the clean side needs no list
+/// at all. A failed query is pinned by `blame` on an input, else on an output.
 pub fn split(
-    lf: &LazyFrame,
-    schema: &Schema,
-    rules: &[(String, Expr)],
-    stem: &str,
+    input: &Input,
+    aggregates: Vec<Expr>,
     targets: &Targets,
-) -> Result<Value, DataError> {
+    blame: &dyn Fn(&PolarsError) -> Option<DataError>,
+) -> Result<(Option<DataFrame>, Value), DataError> {
+    let Input { lf, hidden, schema, rules, stem } = *input;
     let none = lit(NULL).cast(DataType::String);
     let flag = |i: usize| format!("__tollgate_broke{i}");
     let flag_columns: Vec<String> = (0..rules.len()).map(flag).collect();
+    let left_out: Vec<String> = flag_columns.iter().cloned().chain(hidden.iter().map(|c| c.to_string())).collect();
     let flags: Vec<Expr> = rules
         .iter()
         .enumerate()
@@ -181,28 +188,49 @@ pub fn split(
         let failed = concat_list(names).map_err(|e| DataError::new(stem, e.to_string()))?.list().drop_nulls();
         let quarantined = with_own_buffers(flagged.clone().filter(broken.clone()), schema)
             .with_column(failed.alias(FAILED_RULES))
-            .drop(cols(flag_columns.clone()));
+            .drop(cols(left_out.clone()));
         sides.push(("quarantine", quarantined, Staged::new(dir, &file_name(stem))?));
     }
     if let Some(dir) = targets.clean {
-        let clean = flagged.filter(broken.not()).drop(cols(flag_columns));
+        let clean = flagged.clone().filter(broken.not()).drop(cols(left_out));
         sides.push(("clean", clean, Staged::new(dir, &file_name(stem))?));
     }
-    // Both sides in one query over the input; nothing is put in place unless both were written.
-    let mut sinks = Vec::new();
+    // The pass and both sides in one query over the input; nothing is put in place unless both
+    // were written.
+    let mut plans = Vec::new();
+    let counted = !aggregates.is_empty();
+    if counted {
+        // The pass's counts read the flags rather than evaluate each rule again.
+        let aggregates: Vec<Expr> = aggregates
+            .into_iter()
+            .map(|aggregate| {
+                rules.iter().enumerate().fold(aggregate, |aggregate, (i, (_, failing))| {
+                    aggregate.map_expr(|e| if e == *failing { col(flag(i)) } else { e })
+                })
+            })
+            .collect();
+        plans.push(flagged.clone().select(aggregates).logical_plan);
+    }
     let mut staged = Vec::new();
     let mut failed = None;
     for (side, lf, place) in sides {
         match sink_plan(lf, place.temp()) {
-            Ok(sink) => sinks.push(sink),
+            Ok(sink) => plans.push(sink.logical_plan),
             Err(e) => failed = failed.or(Some(DataError::new(place.target(), e.to_string()))),
         }
         staged.push((side, place));
     }
+    let mut values = None;
     if failed.is_none() {
-        if let Err(e) = run_sinks(sinks) {
-            let culprit = staged.first().map(|(_, place)| place.target().to_path_buf()).unwrap_or_default();
-            failed = Some(DataError::new(culprit, e.to_string()));
+        match LazyFrame::collect_all_with_engine(plans, Engine::Streaming, lf.get_current_optimizations()) {
+            Ok(mut frames) => values = counted.then(|| frames.swap_remove(0)),
+            Err(e) => {
+                let output = || {
+                    let culprit = staged.first().map(|(_, place)| place.target().to_path_buf()).unwrap_or_default();
+                    DataError::new(culprit, e.to_string())
+                };
+                failed = Some(blame(&e).unwrap_or_else(output));
+            }
         }
     }
     if let Some(e) = failed {
@@ -214,7 +242,7 @@ pub fn split(
         let (path, rows) = place.commit()?;
         out.insert(side.into(), json!({"path": path.to_string_lossy(), "rows": rows}));
     }
-    Ok(Value::Object(out))
+    Ok((values, Value::Object(out)))
 }
 
 /// One side written by another engine (Spark): a folder of Parquet part files, Spark's layout,

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::CheckContext;
 use crate::contract::{Condition, Literal, Metric};
-use crate::rules::{count_where, known, slot, ColumnInput, Evidence, Measured, Planned, Slot, Source};
+use crate::rules::{count_where, known, slot, ColumnInput, Evidence, Measured, Planned, RowFailure, Slot, Source};
 
 /// The slot of the rows a metric counts (but `rowCount` and `duplicateValues`).
 const COUNTED: &str = "counted";
@@ -132,7 +132,7 @@ pub fn plan(
             }
         }),
         evidence,
-        row_failure,
+        row_failure: row_failure.map(RowFailure::OfRow),
     };
     Ok(known(planned, nulls_in_footers))
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::CheckContext;
 use crate::contract::Limits;
-use crate::rules::{count_where, slot, Evidence, Measured, Planned, Slot, Source};
+use crate::rules::{count_where, slot, Evidence, Measured, Planned, RowFailure, Slot, Source};
 
 /// A key made of `columns`, counted the same way wherever duplicates are judged (this check and
 /// the ODCS `duplicateValues` metric).
@@ -50,7 +50,7 @@ pub fn plan(id: &str, columns: &[String], limits: Limits, ctx: &CheckContext) ->
     let described = columns.join(", ");
     Ok(Planned {
         source: Source::Pass,
-        row_failure: Some(row_failure),
+        row_failure: Some(RowFailure::OfRow(row_failure)),
         aggregates,
         finish: Box::new(move |v, _| {
             let rows = v.count("keyed");

@@ -63,31 +63,34 @@ pub(super) fn collect_on(
     files: &[PathBuf],
 ) -> Result<DataFrame, DataError> {
     lf.collect_with_engine(engine).map(|r| r.unwrap_single()).map_err(|e| {
-        if dataset.format == Format::Parquet && is_out_of_bounds(&e) {
-            if let Some(found) = crate::statistics::contradicting_file(dataset, files) {
-                return DataError::new(&found.file, found.message());
-            }
-        }
-        let kind = if is_compute_error(&e) { DataErrorKind::Compute } else { DataErrorKind::Read };
-        let culprit = files
-            .iter()
-            .find(|f| {
-                let single = [f.to_path_buf()];
-                match dataset.format {
-                    Format::Parquet => parquet_rows(&single).is_err(),
-                    Format::Csv => dataset
-                        .scan(&single, &[])
-                        .and_then(|lf| {
-                            lf.select([len()]).collect().map_err(|e| DataError::new(f.as_path(), e.to_string()))
-                        })
-                        .is_err(),
-                }
-            })
-            .or(files.first())
-            .cloned()
-            .unwrap_or_default();
-        DataError::new(culprit, e.to_string()).of_kind(kind)
+        blamed_input(&e, dataset, files)
+            .unwrap_or_else(|| DataError::new(files.first().cloned().unwrap_or_default(), e.to_string()))
     })
+}
+
+/// The input a failed query is pinned on: a file that cannot be read on its own, one whose values
+/// contradict its own footer, or (a value that does not fit the types inferred for CSV) the
+/// query's files. `None` when every file reads: then it failed elsewhere (writing an output).
+pub(super) fn blamed_input(e: &PolarsError, dataset: &Dataset, files: &[PathBuf]) -> Option<DataError> {
+    if dataset.format == Format::Parquet && is_out_of_bounds(e) {
+        if let Some(found) = crate::statistics::contradicting_file(dataset, files) {
+            return Some(DataError::new(&found.file, found.message()));
+        }
+    }
+    let unreadable = files.iter().find(|f| {
+        let single = [f.to_path_buf()];
+        match dataset.format {
+            Format::Parquet => parquet_rows(&single).is_err(),
+            Format::Csv => dataset
+                .scan(&single, &[])
+                .and_then(|lf| lf.select([len()]).collect().map_err(|e| DataError::new(f.as_path(), e.to_string())))
+                .is_err(),
+        }
+    });
+    let compute = is_compute_error(e);
+    let culprit = unreadable.or(files.first().filter(|_| compute))?;
+    let kind = if compute { DataErrorKind::Compute } else { DataErrorKind::Read };
+    Some(DataError::new(culprit, e.to_string()).of_kind(kind))
 }
 
 /// Polars' error, through any context it was wrapped in.

@@ -212,7 +212,7 @@ fn explain_one(
                     pass.push(PassSlot { check: p.id.clone(), slot: slot.name, expression: slot.expr.to_string() });
                 }
                 if let Some(row_failure) = &planned.row_failure {
-                    constructs_of([row_failure], &mut constructs);
+                    constructs_of([row_failure.expr()], &mut constructs);
                 }
                 match &planned.evidence {
                     Some(Evidence::Where { failing, value }) => constructs_of([failing, value], &mut constructs),

@@ -31,7 +31,7 @@ pub use explain::{explain, CheckPlan, Explained, PassSlot, CONSTRUCTS};
 pub use inputs::compound_key;
 use inputs::{inputs_for, parse_guards, schema_of, typed_columns, PARTITION_TAG};
 use judge::conclude;
-use plan::{gather_samples_in_pass, lay_out, plan_checks, slot_columns, Pending};
+use plan::{gather_samples_in_pass, lay_out, plan_checks, set_filling_columns, slot_columns, Pending};
 pub use prefetch::ENGINE_KEY_SET;
 use prefetch::{gather, keys_across_partitions, shared_keys_of, Depth, Elsewhere, Gathered, SharedKeys};
 use samples::{row_rules, samples_of, ROW_INDEX};
@@ -462,18 +462,26 @@ fn evaluate(
         plan_single_pass(contract, dataset, partition, options, store, &elsewhere, Depth::Run)?;
     let indexed = lf.clone().with_row_index(ROW_INDEX, None);
     // Row numbers are only read when the pass gathers samples.
-    let scanned = if pending.iter().any(|p| p.gathered_by.is_some()) { indexed.clone() } else { lf.clone() };
+    let numbered = pending.iter().any(|p| p.gathered_by.is_some());
+    let scanned = if numbered { indexed.clone() } else { lf.clone() };
     let rows_from_pass = dataset.format == Format::Csv;
-    let df = if aggregates.is_empty() {
-        None
+    let splitting = options.quarantine.is_some() || options.clean.is_some();
+    let row_rules = row_rules(&pending);
+    let (df, outputs) = if splitting {
+        let (df, outputs) = pass_and_split(
+            contract, dataset, partition, &files, &scanned, numbered, &schema, &pending, &row_rules, aggregates,
+            options,
+        )?;
+        (df, Some(outputs))
+    } else if aggregates.is_empty() {
+        (None, None)
     } else {
         let engine = engine_for(dataset, &files, counts_distinct(&aggregates));
-        Some(collect_on(scanned.select(aggregates), engine, dataset, &files)?)
+        (Some(collect_on(scanned.select(aggregates), engine, dataset, &files)?), None)
     };
     let pass = PassRow { df: df.as_ref(), row: 0 };
     let rows =
         if rows_from_pass { pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64 } else { dataset.parquet_rows(&files)? };
-    let row_rules = row_rules(&pending);
     let locator = Locator::new(dataset, &files, Some(rows));
     let reports = conclude(
         pending,
@@ -484,31 +492,67 @@ fn evaluate(
         &locator,
     )?;
     let mut result = result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports);
-    if options.quarantine.is_some() || options.clean.is_some() {
-        let targets =
-            crate::quarantine::Targets { quarantine: options.quarantine.as_deref(), clean: options.clean.as_deref() };
-        let stem = match partition {
-            Some(p) => {
-                format!("{}-{}={}", contract.name, dataset.partition_key.as_deref().unwrap_or("partition"), p.raw)
-            }
-            None => contract.name.clone(),
-        };
-        // The outputs carry every column: one tollgate cannot read stops them before anything is
-        // written (Polars failed mid-write, naming the output and an Arrow type mismatch).
-        for file in &files {
-            if let Some((column, _)) = dataset.unreadable_columns(file)?.into_iter().next() {
-                return Err(DataError::new(
-                    file,
-                    format!(
-                        "column `{column}` is an INTERVAL, a type tollgate cannot read, and --quarantine and --clean \
-                         copy every column; nothing was written"
-                    ),
-                ));
-            }
-        }
-        result.outputs = Some(crate::quarantine::split(&lf, &schema, &row_rules, &stem, &targets)?);
-    }
+    result.outputs = outputs;
     Ok(result)
+}
+
+/// The pass of [`evaluate`] that also writes `--quarantine` and `--clean`, in one query over the
+/// input. Slots that fill a set some row failure reads (`unique`'s) run first, in a pass over
+/// their columns only. The pass's values, and what was written.
+#[allow(clippy::too_many_arguments)]
+fn pass_and_split(
+    contract: &Contract,
+    dataset: &Dataset,
+    partition: Option<&Partition>,
+    files: &[PathBuf],
+    scanned: &LazyFrame,
+    numbered: bool,
+    schema: &Schema,
+    pending: &[Pending],
+    row_rules: &[(String, Expr)],
+    aggregates: Vec<Expr>,
+    options: &Options,
+) -> Result<(Option<DataFrame>, Value), DataError> {
+    // The outputs carry every column: one tollgate cannot read stops them before anything is
+    // written (Polars failed mid-write, naming the output and an Arrow type mismatch).
+    for file in files {
+        if let Some((column, _)) = dataset.unreadable_columns(file)?.into_iter().next() {
+            return Err(DataError::new(
+                file,
+                format!(
+                    "column `{column}` is an INTERVAL, a type tollgate cannot read, and --quarantine and --clean copy \
+                     every column; nothing was written"
+                ),
+            ));
+        }
+    }
+    let filling = set_filling_columns(pending);
+    let (first, during): (Vec<Expr>, Vec<Expr>) = aggregates
+        .into_iter()
+        .partition(|a| a.clone().meta().output_name().is_ok_and(|name| filling.iter().any(|f| f == name.as_str())));
+    let before = if first.is_empty() {
+        None
+    } else {
+        let engine = engine_for(dataset, files, counts_distinct(&first));
+        Some(collect_on(scanned.clone().select(first), engine, dataset, files)?)
+    };
+    let targets =
+        crate::quarantine::Targets { quarantine: options.quarantine.as_deref(), clean: options.clean.as_deref() };
+    let stem = match partition {
+        Some(p) => format!("{}-{}={}", contract.name, dataset.partition_key.as_deref().unwrap_or("partition"), p.raw),
+        None => contract.name.clone(),
+    };
+    let hidden: &[&str] = if numbered { &[ROW_INDEX] } else { &[] };
+    let input = crate::quarantine::Input { lf: scanned, hidden, schema, rules: row_rules, stem: &stem };
+    let blame = |e: &PolarsError| exec::blamed_input(e, dataset, files);
+    let (during, outputs) = crate::quarantine::split(&input, during, &targets, &blame)?;
+    let df = match (before, during) {
+        (Some(before), Some(during)) => {
+            Some(before.hstack(during.columns()).map_err(|e| DataError::new(&dataset.display, e.to_string()))?)
+        }
+        (before, during) => before.or(during),
+    };
+    Ok((df, outputs))
 }
 
 /// Every partition in ONE pass: the partitions' scans are unioned, tagged with their partition,

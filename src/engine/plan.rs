@@ -7,7 +7,7 @@ use super::samples::SampleCollector;
 use crate::checks::{CheckContext, Planning};
 use crate::contract::diagnostic::{missing_column, nearest_name};
 use crate::contract::{Contract, RuleKind, Severity};
-use crate::rules::{Evidence, Measured, Pass, Planned};
+use crate::rules::{Evidence, Measured, Pass, Planned, RowFailure};
 use crate::source::{Dataset, Partition};
 use crate::{checks, rules};
 use polars::prelude::*;
@@ -185,6 +185,21 @@ pub(super) fn slot_columns(pending: &[Pending]) -> Vec<String> {
     for (check, p) in pending.iter().enumerate() {
         if let State::Planned { planned } = &p.state {
             columns.extend(planned.aggregates.iter().map(|slot| slot_column(check, slot.name)));
+        }
+    }
+    columns
+}
+
+/// The slot columns of the checks whose row failure reads a set the pass fills
+/// ([`RowFailure::AfterSets`]): a pass that also writes `--quarantine`/`--clean` needs those sets
+/// filled first, so these slots run in a pass before it.
+pub(super) fn set_filling_columns(pending: &[Pending]) -> Vec<String> {
+    let mut columns = Vec::new();
+    for (check, p) in pending.iter().enumerate() {
+        if let State::Planned { planned } = &p.state {
+            if planned.row_failure.as_ref().is_some_and(RowFailure::after_sets) {
+                columns.extend(planned.aggregates.iter().map(|slot| slot_column(check, slot.name)));
+            }
         }
     }
     columns

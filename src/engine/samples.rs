@@ -166,7 +166,7 @@ pub(super) fn row_rules(pending: &[Pending]) -> Vec<(String, Expr)> {
     pending
         .iter()
         .filter_map(|p| match &p.state {
-            State::Planned { planned, .. } => planned.row_failure.clone().map(|f| (p.id.clone(), f)),
+            State::Planned { planned, .. } => planned.row_failure.as_ref().map(|f| (p.id.clone(), f.expr().clone())),
             _ => None,
         })
         .collect()

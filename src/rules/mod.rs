@@ -178,7 +178,33 @@ pub struct Planned {
     pub finish: Finish,
     pub evidence: Option<Evidence>,
     /// Per row: this row breaks the rule (for `--quarantine`); `None` for checks of the whole set.
-    pub row_failure: Option<Expr>,
+    pub row_failure: Option<RowFailure>,
+}
+
+/// Per row: the row breaks the rule. `--quarantine` and `--clean` compute it in the pass that
+/// writes them; one that reads a set the pass fills needs that set filled first.
+#[derive(Clone)]
+pub enum RowFailure {
+    /// Known from the row (and what was read before the pass).
+    OfRow(Expr),
+    /// Looks the row's value up in a set the pass fills (`unique`'s repeated keys): the slots
+    /// that fill it run in a pass before.
+    AfterSets(Expr),
+}
+
+impl RowFailure {
+    pub fn expr(&self) -> &Expr {
+        match self {
+            RowFailure::OfRow(expr) | RowFailure::AfterSets(expr) => expr,
+        }
+    }
+
+    pub fn after_sets(&self) -> bool {
+        match self {
+            RowFailure::OfRow(_) => false,
+            RowFailure::AfterSets(_) => true,
+        }
+    }
 }
 
 /// Number of rows where `predicate` is true; nulls count as false.
@@ -218,7 +244,7 @@ pub fn counted(
 ) -> Planned {
     Planned {
         source: Source::Pass,
-        row_failure: Some(failing.clone()),
+        row_failure: Some(RowFailure::OfRow(failing.clone())),
         aggregates: vec![slot(FAILURES, count_where(failing)), slot(DENOMINATOR, denominator.cast(DataType::Int64))],
         finish: Box::new(move |values, _| {
             let failures = values.count(FAILURES);

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::distinct_set::DistinctSet;
 use super::key_set::KeySet;
-use super::{count_where, slot, ColumnInput, Evidence, Measured, Pass, Planned, Source, Tallied};
+use super::{count_where, slot, ColumnInput, Evidence, Measured, Pass, Planned, RowFailure, Source, Tallied};
 use crate::contract::{ColumnRule, Scope};
 use std::sync::Arc;
 
@@ -68,13 +68,14 @@ pub fn plan(scope: Option<Scope>, rule: &ColumnRule, input: &ColumnInput, pass: 
     // Every occurrence of a repeated value is suspect: which copy is the bad one is not knowable.
     // The set the pass filled knows the repeated values, so quarantine looks them up instead of
     // running a window over every key.
-    let mut row_failure = match repeated {
-        Some(repeated) => present.and(repeated),
-        None => value.clone().is_not_null().and(value.clone().is_duplicated()),
+    let or_elsewhere = |failing: Expr| match &elsewhere {
+        Some(predicate) => failing.or(predicate.clone()),
+        None => failing,
     };
-    if let Some(predicate) = &elsewhere {
-        row_failure = row_failure.or(predicate.clone());
-    }
+    let row_failure = match repeated {
+        Some(repeated) => RowFailure::AfterSets(or_elsewhere(present.and(repeated))),
+        None => RowFailure::OfRow(or_elsewhere(value.clone().is_not_null().and(value.clone().is_duplicated()))),
+    };
     Ok(Planned {
         source: Source::Pass,
         row_failure: Some(row_failure),

@@ -214,3 +214,39 @@ fn blank_lines_of_csv_files_are_no_rows_in_checks_samples_or_outputs() {
         (Some(1), Some(3))
     );
 }
+
+#[test]
+fn the_pass_that_writes_the_split_reports_what_the_plain_check_reports() {
+    // The split's pass counts its flags instead of the rules, and counts `unique` keys in a pass
+    // before it: every check's status, failures, observation, samples and message must stay as
+    // the plain check reports them (Parquet and CSV, partitioned, keys across partitions).
+    let runs: [&[&str]; 3] = [
+        &["contracts/orders.yaml"],
+        &["contracts/orders_csv.yaml"],
+        &["contracts/orders_daily.yaml", "--partition", "2026-01-08"],
+    ];
+    for args in runs {
+        let dir = tempfile::tempdir().unwrap();
+        let (q, c) = (dir.path().join("bad"), dir.path().join("good"));
+        let run = |split: bool| {
+            let mut all = vec!["check", "--now", "2026-01-11T00:00:00Z", "-f", "json"];
+            all.extend_from_slice(args);
+            if split {
+                all.extend_from_slice(&["--quarantine", q.to_str().unwrap(), "--clean", c.to_str().unwrap()]);
+            }
+            let r = tollgate(&all);
+            assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+            let doc = r.json();
+            let checks = doc["results"][0]["checks"].clone();
+            (checks, doc["results"][0]["outputs"].clone())
+        };
+        let (plain, nothing) = run(false);
+        let (split, outputs) = run(true);
+        assert!(nothing.is_null());
+        assert!(outputs["quarantine"]["rows"].as_u64().unwrap() > 0, "{args:?}: {outputs}");
+        let failing_with_samples =
+            plain.as_array().unwrap().iter().filter(|c| c["samples"].as_array().is_some_and(|s| !s.is_empty()));
+        assert!(failing_with_samples.count() >= 1, "{args:?}: {plain}");
+        assert_eq!(plain, split, "{args:?}");
+    }
+}
