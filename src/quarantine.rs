@@ -153,7 +153,7 @@ pub struct Input<'a> {
 }
 
 /// Writes the split in the same query as the pass's `aggregates` (one read of the input for
-/// both), and returns their values and what was written, for the report. Each rule's per-row
+/// both), and returns their values and the sides written, to be put in place. Each rule's per-row
 /// flag is computed once over every row (a flag may look across rows, as `unique` does); the
 /// list of broken rules is built only for the quarantined rows, and the clean side needs no list
 /// at all. A failed query is pinned by `blame` on an input, else on an output.
@@ -162,7 +162,7 @@ pub fn split(
     aggregates: Vec<Expr>,
     targets: &Targets,
     blame: &dyn Fn(&PolarsError) -> Option<DataError>,
-) -> Result<(Option<DataFrame>, Value), DataError> {
+) -> Result<(Option<DataFrame>, Written), DataError> {
     let Input { lf, hidden, schema, rules, stem } = *input;
     let none = lit(NULL).cast(DataType::String);
     let flag = |i: usize| format!("__tollgate_broke{i}");
@@ -175,7 +175,7 @@ pub fn split(
         .collect();
     let flagged = lf.clone().with_columns(flags);
     let broken = flag_columns.iter().map(|c| col(c.as_str())).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
-    let mut sides: Vec<(&str, LazyFrame, Staged)> = Vec::new();
+    let mut sides: Vec<(&'static str, LazyFrame, Staged)> = Vec::new();
     if let Some(dir) = targets.quarantine {
         let mut names: Vec<Expr> = rules
             .iter()
@@ -237,12 +237,37 @@ pub fn split(
         staged.into_iter().for_each(|(_, place)| place.abandon());
         return Err(e);
     }
-    let mut out = serde_json::Map::new();
-    for (side, place) in staged {
-        let (path, rows) = place.commit()?;
-        out.insert(side.into(), json!({"path": path.to_string_lossy(), "rows": rows}));
+    Ok((values, Written { staged }))
+}
+
+/// Both sides written whole, not yet in place: the run puts them there once its report is made
+/// (a run that fails after the pass leaves the targets as they were).
+pub struct Written {
+    staged: Vec<(&'static str, Staged)>,
+}
+
+impl Written {
+    /// Puts every side in place; what was written, for the report.
+    pub fn commit(self) -> Result<Value, DataError> {
+        let mut out = serde_json::Map::new();
+        let mut sides = self.staged.into_iter();
+        while let Some((side, place)) = sides.next() {
+            match place.commit() {
+                Ok((path, rows)) => {
+                    out.insert(side.into(), json!({"path": path.to_string_lossy(), "rows": rows}));
+                }
+                Err(e) => {
+                    sides.for_each(|(_, place)| place.abandon());
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Value::Object(out))
     }
-    Ok((values, Value::Object(out)))
+
+    pub fn abandon(self) {
+        self.staged.into_iter().for_each(|(_, place)| place.abandon());
+    }
 }
 
 /// One side written by another engine (Spark): a folder of Parquet part files, Spark's layout,

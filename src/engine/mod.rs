@@ -467,33 +467,48 @@ fn evaluate(
     let rows_from_pass = dataset.format == Format::Csv;
     let splitting = options.quarantine.is_some() || options.clean.is_some();
     let row_rules = row_rules(&pending);
-    let (df, outputs) = if splitting {
-        let (df, outputs) = pass_and_split(
+    let (df, written) = if splitting {
+        let (df, written) = pass_and_split(
             contract, dataset, partition, &files, &scanned, numbered, &schema, &pending, &row_rules, aggregates,
             options,
         )?;
-        (df, Some(outputs))
+        (df, Some(written))
     } else if aggregates.is_empty() {
         (None, None)
     } else {
         let engine = engine_for(dataset, &files, counts_distinct(&aggregates));
         (Some(collect_on(scanned.select(aggregates), engine, dataset, &files)?), None)
     };
-    let pass = PassRow { df: df.as_ref(), row: 0 };
-    let rows =
-        if rows_from_pass { pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64 } else { dataset.parquet_rows(&files)? };
-    let locator = Locator::new(dataset, &files, Some(rows));
-    let reports = conclude(
-        pending,
-        pass,
-        rows,
-        options,
-        |evidences| samples_of(&indexed, evidences, lit(true), options.sample, dataset, &files),
-        &locator,
-    )?;
-    let mut result = result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports);
-    result.outputs = outputs;
-    Ok(result)
+    let report = || {
+        let pass = PassRow { df: df.as_ref(), row: 0 };
+        let rows = if rows_from_pass {
+            pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64
+        } else {
+            dataset.parquet_rows(&files)?
+        };
+        let locator = Locator::new(dataset, &files, Some(rows));
+        let reports = conclude(
+            pending,
+            pass,
+            rows,
+            options,
+            |evidences| samples_of(&indexed, evidences, lit(true), options.sample, dataset, &files),
+            &locator,
+        )?;
+        Ok(result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports))
+    };
+    // The split's files are put in place only once the report is made.
+    match (report(), written) {
+        (Ok(mut result), Some(written)) => {
+            result.outputs = Some(written.commit()?);
+            Ok(result)
+        }
+        (Err(e), Some(written)) => {
+            written.abandon();
+            Err(e)
+        }
+        (result, None) => result,
+    }
 }
 
 /// The pass of [`evaluate`] that also writes `--quarantine` and `--clean`, in one query over the
@@ -512,7 +527,7 @@ fn pass_and_split(
     row_rules: &[(String, Expr)],
     aggregates: Vec<Expr>,
     options: &Options,
-) -> Result<(Option<DataFrame>, Value), DataError> {
+) -> Result<(Option<DataFrame>, crate::quarantine::Written), DataError> {
     // The outputs carry every column: one tollgate cannot read stops them before anything is
     // written (Polars failed mid-write, naming the output and an Arrow type mismatch).
     for file in files {
@@ -545,14 +560,18 @@ fn pass_and_split(
     let hidden: &[&str] = if numbered { &[ROW_INDEX] } else { &[] };
     let input = crate::quarantine::Input { lf: scanned, hidden, schema, rules: row_rules, stem: &stem };
     let blame = |e: &PolarsError| exec::blamed_input(e, dataset, files);
-    let (during, outputs) = crate::quarantine::split(&input, during, &targets, &blame)?;
+    let (during, written) = crate::quarantine::split(&input, during, &targets, &blame)?;
     let df = match (before, during) {
-        (Some(before), Some(during)) => {
-            Some(before.hstack(during.columns()).map_err(|e| DataError::new(&dataset.display, e.to_string()))?)
-        }
+        (Some(before), Some(during)) => match before.hstack(during.columns()) {
+            Ok(df) => Some(df),
+            Err(e) => {
+                written.abandon();
+                return Err(DataError::new(&dataset.display, e.to_string()));
+            }
+        },
         (before, during) => before.or(during),
     };
-    Ok((df, outputs))
+    Ok((df, written))
 }
 
 /// Every partition in ONE pass: the partitions' scans are unioned, tagged with their partition,
