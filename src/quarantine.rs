@@ -211,62 +211,54 @@ pub fn split(
             .collect();
         plans.push(flagged.clone().select(aggregates).logical_plan);
     }
-    let mut staged = Vec::new();
+    // Dropped unless committed: a failed query (or run) removes what was written.
+    let mut written = Written { staged: Vec::new() };
     let mut failed = None;
     for (side, lf, place) in sides {
         match sink_plan(lf, place.temp()) {
             Ok(sink) => plans.push(sink.logical_plan),
             Err(e) => failed = failed.or(Some(DataError::new(place.target(), e.to_string()))),
         }
-        staged.push((side, place));
-    }
-    let mut values = None;
-    if failed.is_none() {
-        match LazyFrame::collect_all_with_engine(plans, Engine::Streaming, lf.get_current_optimizations()) {
-            Ok(mut frames) => values = counted.then(|| frames.swap_remove(0)),
-            Err(e) => {
-                let output = || {
-                    let culprit = staged.first().map(|(_, place)| place.target().to_path_buf()).unwrap_or_default();
-                    DataError::new(culprit, e.to_string())
-                };
-                failed = Some(blame(&e).unwrap_or_else(output));
-            }
-        }
+        written.staged.push((side, place));
     }
     if let Some(e) = failed {
-        staged.into_iter().for_each(|(_, place)| place.abandon());
         return Err(e);
     }
-    Ok((values, Written { staged }))
+    match LazyFrame::collect_all_with_engine(plans, Engine::Streaming, lf.get_current_optimizations()) {
+        Ok(mut frames) => Ok((counted.then(|| frames.swap_remove(0)), written)),
+        Err(e) => {
+            let output = || {
+                let culprit = written.staged.first().map(|(_, place)| place.target().to_path_buf()).unwrap_or_default();
+                DataError::new(culprit, e.to_string())
+            };
+            Err(blame(&e).unwrap_or_else(output))
+        }
+    }
 }
 
-/// Both sides written whole, not yet in place: the run puts them there once its report is made
-/// (a run that fails after the pass leaves the targets as they were).
+/// Both sides written whole, not yet in place: the run puts them there once its report is made.
+/// Dropped uncommitted (the run failed after the pass, or another side failed to go in place),
+/// it removes what it holds, so the targets stay as they were.
 pub struct Written {
     staged: Vec<(&'static str, Staged)>,
 }
 
 impl Written {
     /// Puts every side in place; what was written, for the report.
-    pub fn commit(self) -> Result<Value, DataError> {
+    pub fn commit(mut self) -> Result<Value, DataError> {
         let mut out = serde_json::Map::new();
-        let mut sides = self.staged.into_iter();
-        while let Some((side, place)) = sides.next() {
-            match place.commit() {
-                Ok((path, rows)) => {
-                    out.insert(side.into(), json!({"path": path.to_string_lossy(), "rows": rows}));
-                }
-                Err(e) => {
-                    sides.for_each(|(_, place)| place.abandon());
-                    return Err(e);
-                }
-            }
+        while !self.staged.is_empty() {
+            let (side, place) = self.staged.remove(0);
+            let (path, rows) = place.commit()?;
+            out.insert(side.into(), json!({"path": path.to_string_lossy(), "rows": rows}));
         }
         Ok(Value::Object(out))
     }
+}
 
-    pub fn abandon(self) {
-        self.staged.into_iter().for_each(|(_, place)| place.abandon());
+impl Drop for Written {
+    fn drop(&mut self) {
+        self.staged.drain(..).for_each(|(_, place)| place.abandon());
     }
 }
 
@@ -370,4 +362,26 @@ pub fn part_files(folder: &Path) -> Result<Vec<PathBuf>, DataError> {
     }
     parts.sort();
     Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sides_written_but_never_committed_leave_the_folder_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("kept.parquet"), b"an earlier output").unwrap();
+        let sides = ["kept.parquet", "new.parquet"].map(|name| Staged::new(dir.path(), name).unwrap());
+        for place in &sides {
+            std::fs::write(place.temp(), b"written whole").unwrap();
+        }
+        let [a, b] = sides;
+        drop(Written { staged: vec![("quarantine", a), ("clean", b)] });
+        let mut left: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        left.sort();
+        assert_eq!(left, ["kept.parquet"]);
+        assert_eq!(std::fs::read(dir.path().join("kept.parquet")).unwrap(), b"an earlier output");
+    }
 }

@@ -479,36 +479,23 @@ fn evaluate(
         let engine = engine_for(dataset, &files, counts_distinct(&aggregates));
         (Some(collect_on(scanned.select(aggregates), engine, dataset, &files)?), None)
     };
-    let report = || {
-        let pass = PassRow { df: df.as_ref(), row: 0 };
-        let rows = if rows_from_pass {
-            pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64
-        } else {
-            dataset.parquet_rows(&files)?
-        };
-        let locator = Locator::new(dataset, &files, Some(rows));
-        let reports = conclude(
-            pending,
-            pass,
-            rows,
-            options,
-            |evidences| samples_of(&indexed, evidences, lit(true), options.sample, dataset, &files),
-            &locator,
-        )?;
-        Ok(result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports))
-    };
-    // The split's files are put in place only once the report is made.
-    match (report(), written) {
-        (Ok(mut result), Some(written)) => {
-            result.outputs = Some(written.commit()?);
-            Ok(result)
-        }
-        (Err(e), Some(written)) => {
-            written.abandon();
-            Err(e)
-        }
-        (result, None) => result,
-    }
+    // On an error below, `written` is dropped and its files removed: they are put in place only
+    // once the report is made.
+    let pass = PassRow { df: df.as_ref(), row: 0 };
+    let rows =
+        if rows_from_pass { pass.int(ROWS_COLUMN).unwrap_or(0).max(0) as u64 } else { dataset.parquet_rows(&files)? };
+    let locator = Locator::new(dataset, &files, Some(rows));
+    let reports = conclude(
+        pending,
+        pass,
+        rows,
+        options,
+        |evidences| samples_of(&indexed, evidences, lit(true), options.sample, dataset, &files),
+        &locator,
+    )?;
+    let mut result = result_report(contract, dataset, partition, rows, started.elapsed().as_millis() as u64, reports);
+    result.outputs = written.map(|written| written.commit()).transpose()?;
+    Ok(result)
 }
 
 /// The pass of [`evaluate`] that also writes `--quarantine` and `--clean`, in one query over the
@@ -562,13 +549,9 @@ fn pass_and_split(
     let blame = |e: &PolarsError| exec::blamed_input(e, dataset, files);
     let (during, written) = crate::quarantine::split(&input, during, &targets, &blame)?;
     let df = match (before, during) {
-        (Some(before), Some(during)) => match before.hstack(during.columns()) {
-            Ok(df) => Some(df),
-            Err(e) => {
-                written.abandon();
-                return Err(DataError::new(&dataset.display, e.to_string()));
-            }
-        },
+        (Some(before), Some(during)) => {
+            Some(before.hstack(during.columns()).map_err(|e| DataError::new(&dataset.display, e.to_string()))?)
+        }
         (before, during) => before.or(during),
     };
     Ok((df, written))
